@@ -1,0 +1,73 @@
+"""Recipes as defaults for flags: ``--config recipe.yaml``, with command-line flags winning.
+
+A recipe is YAML whose sections are named after commands (``rollout:``, ``data: {synth: ...}``);
+each section's keys are the command's flag names (dashes or underscores). The root option
+``mmrl --config R.yaml CMD`` and the per-command ``mmrl CMD --config R.yaml`` both work; they fill
+click's ``default_map``, so an explicit flag always overrides the recipe.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from mmrl.errors import ConfigError
+
+
+def load_recipe(path: str | Path) -> dict[str, Any]:
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{path}: recipe not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a recipe must be a mapping of command sections")
+    return normalise_keys(data)
+
+
+def normalise_keys(data: Any) -> Any:
+    """Recipe keys may use dashes like the flags; click's default_map wants parameter names."""
+    if isinstance(data, dict):
+        return {str(k).replace("-", "_"): normalise_keys(v) for k, v in data.items()}
+    return data
+
+
+def section_for(recipe: dict[str, Any], command_path: list[str]) -> dict[str, Any]:
+    node: Any = recipe
+    for name in command_path:
+        node = node.get(name.replace("-", "_"), {}) if isinstance(node, dict) else {}
+    return node if isinstance(node, dict) else {}
+
+
+def apply_recipe(ctx: typer.Context, path: str | None) -> None:
+    """Merge a recipe into the defaults of this command (root: all commands)."""
+    if not path:
+        return
+    recipe = load_recipe(path)
+    names = ctx.command_path.split()[1:]  # drop the program name
+    section = section_for(recipe, names)
+    ctx.default_map = {**(ctx.default_map or {}), **section}
+    ctx.meta["mmrl.recipe"] = str(path)
+    ctx.meta["mmrl.recipe_data"] = recipe
+
+
+def _config_callback(ctx: typer.Context, _param: typer.CallbackParam, value: str | None) -> str | None:
+    apply_recipe(ctx, value)
+    return value
+
+
+ConfigOption = typer.Option(
+    None,
+    "--config",
+    help="YAML recipe whose section for this command sets defaults; flags override it.",
+    is_eager=True,
+    callback=_config_callback,
+    expose_value=False,
+)

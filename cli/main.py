@@ -1,0 +1,85 @@
+"""The ``mmrl`` command: the root Typer app, global options and the command groups."""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Optional
+
+import typer
+from typer.core import TyperGroup
+
+from mmrl import __version__
+from mmrl.errors import MmrlError
+from mmrl_cli.config import apply_recipe
+
+
+class MmrlGroup(TyperGroup):
+    """Root group: turns mmrl's user-facing errors into a message on stderr and exit status 2."""
+
+    def invoke(self, ctx: typer.Context):
+        try:
+            return super().invoke(ctx)
+        except MmrlError as e:
+            from mmrl.console import console
+
+            console.print(str(e), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(e.exit_code) from None
+
+
+app = typer.Typer(
+    name="mmrl",
+    cls=MmrlGroup,
+    help="RL for vision-language reasoning models on verifiable rewards. "
+    "Subcommands compose through JSONL files ('-' is stdin/stdout).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mmrl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Optional[str] = typer.Option(
+        None, "--config", help="YAML recipe: its sections set the defaults of each command; flags override."
+    ),
+    log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR (stderr)."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    from mmrl.console import setup_logging
+
+    setup_logging(log_level)
+    if config:
+        recipe_ctx = ctx
+        apply_recipe(recipe_ctx, config)
+
+
+# Command modules under cli/, each exposing ``register(app)``. Listed here so the order of
+# ``mmrl --help`` is stable; a module not present in this build is simply not offered.
+COMMAND_MODULES = ("data", "model", "rollout", "reward", "grade", "warmup_sft", "eval", "grpo", "demo")
+
+
+def _register_commands() -> None:
+    for name in COMMAND_MODULES:
+        module_name = f"mmrl_cli.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        importlib.import_module(module_name).register(app)
+
+
+_register_commands()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

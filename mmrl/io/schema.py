@@ -1,0 +1,279 @@
+"""Validation of records against shared/SPEC.md.
+
+Each check returns every problem it finds as ``(field, reason)`` pairs, so that
+``mmrl data validate`` can list them all; readers of a single subcommand raise on the first.
+The record kind (sample, rollout, scored, graded) is inferred from the fields present unless
+given, since a scored rollout is also a valid rollout and sample.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmrl.errors import DataError
+from mmrl.io.jsonl import Located, Record, iter_parsed
+
+KINDS = ("sample", "rollout", "scored", "graded")
+FINISH_REASONS = ("stop", "length", "forced")
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    reason: str
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_box(v: Any) -> bool:
+    return isinstance(v, list) and len(v) == 4 and all(_is_number(x) for x in v)
+
+
+def _check_answer(v: Any) -> Iterator[Problem]:
+    if isinstance(v, (str, bool)) or _is_number(v):
+        return
+    if isinstance(v, list):
+        for i, item in enumerate(v):
+            if isinstance(item, dict):
+                if "box" in item and not _is_box(item["box"]):
+                    yield Problem(f"answer[{i}].box", "must be [x1, y1, x2, y2] numbers")
+                if "label" in item and not isinstance(item["label"], str):
+                    yield Problem(f"answer[{i}].label", "must be a string")
+            elif not (isinstance(item, str) or _is_number(item) or isinstance(item, list)):
+                yield Problem(f"answer[{i}]", f"unsupported type {type(item).__name__}")
+        return
+    yield Problem("answer", f"must be a string, number or list, got {type(v).__name__}")
+
+
+def _check_reward_spec(v: Any) -> Iterator[Problem]:
+    if not isinstance(v, dict):
+        yield Problem("reward", "must be an object {verifier, weights, params}")
+        return
+    if "verifier" in v and not isinstance(v["verifier"], str):
+        yield Problem("reward.verifier", "must be a string")
+    weights = v.get("weights")
+    if weights is not None:
+        if not isinstance(weights, dict):
+            yield Problem("reward.weights", "must be an object {component: weight}")
+        else:
+            for k, w in weights.items():
+                if not _is_number(w):
+                    yield Problem(f"reward.weights.{k}", "must be a finite number")
+    if "params" in v and not isinstance(v["params"], dict):
+        yield Problem("reward.params", "must be an object")
+
+
+def check_image_ref(ref: Any, base_dir: Path | None) -> str | None:
+    """Why an image reference is unusable, or None. URLs are not fetched here."""
+    if not isinstance(ref, str) or not ref:
+        return "must be a non-empty string"
+    if ref.startswith("data:"):
+        return None if ";base64," in ref[:100] else "data URI must be base64 (data:image/...;base64,...)"
+    if ref.startswith(("http://", "https://")):
+        return None
+    path = Path(ref)
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    if not path.is_file():
+        return f"image file not found: {path}"
+    return None
+
+
+def check_sample(r: Record, base_dir: Path | None = None) -> list[Problem]:
+    """Section 1 of SPEC.md: the sample fields."""
+    out: list[Problem] = []
+    if "id" not in r:
+        out.append(Problem("id", "required field is missing"))
+    elif not isinstance(r["id"], str) or not r["id"]:
+        out.append(Problem("id", f"must be a non-empty string, got {type(r['id']).__name__}"))
+    if "question" not in r and "messages" not in r:
+        out.append(Problem("question", "required field is missing (or give messages)"))
+    if "question" in r and not isinstance(r["question"], str):
+        out.append(Problem("question", f"must be a string, got {type(r['question']).__name__}"))
+    if "images" in r:
+        imgs = r["images"]
+        if not isinstance(imgs, list):
+            out.append(Problem("images", "must be a list of paths or data URIs"))
+        else:
+            for i, ref in enumerate(imgs):
+                why = check_image_ref(ref, base_dir)
+                if why:
+                    out.append(Problem(f"images[{i}]", why))
+    if "answer" in r:
+        out.extend(_check_answer(r["answer"]))
+    if "choices" in r:
+        c = r["choices"]
+        if not isinstance(c, list) or not all(isinstance(x, str) for x in c):
+            out.append(Problem("choices", "must be a list of strings"))
+        elif len(c) < 2:
+            out.append(Problem("choices", "needs at least two options"))
+    if "source" in r and not isinstance(r["source"], str):
+        out.append(Problem("source", "must be a string"))
+    if "reward" in r:
+        out.extend(_check_reward_spec(r["reward"]))
+    if "key_steps" in r:
+        ks = r["key_steps"]
+        if not isinstance(ks, list) or not all(isinstance(s, (str, list)) for s in ks):
+            out.append(Problem("key_steps", "must be a list of strings (or lists of alternative strings)"))
+    if "difficulty" in r and not (_is_number(r["difficulty"]) and 0.0 <= r["difficulty"] <= 1.0):
+        out.append(Problem("difficulty", "must be a number in [0, 1]"))
+    if "response" in r and not isinstance(r["response"], str):
+        out.append(Problem("response", "must be a string"))
+    if "messages" in r:
+        out.extend(_check_messages(r["messages"]))
+    if "meta" in r and not isinstance(r["meta"], dict):
+        out.append(Problem("meta", "must be an object"))
+    return out
+
+
+def _check_messages(msgs: Any) -> Iterator[Problem]:
+    if not isinstance(msgs, list) or not msgs:
+        yield Problem("messages", "must be a non-empty list of {role, content}")
+        return
+    for i, m in enumerate(msgs):
+        if not isinstance(m, dict):
+            yield Problem(f"messages[{i}]", "must be an object {role, content}")
+            continue
+        if m.get("role") not in ("system", "user", "assistant"):
+            yield Problem(f"messages[{i}].role", "must be system, user or assistant")
+        if not isinstance(m.get("content"), str):
+            yield Problem(f"messages[{i}].content", "must be a string")
+
+
+def check_rollout(r: Record) -> list[Problem]:
+    """Section 2 of SPEC.md: the fields a rollout adds."""
+    out: list[Problem] = []
+    for name, typ, label in (("sample", int, "an integer"), ("response", str, "a string"),
+                             ("num_tokens", int, "an integer"), ("model", str, "a string")):
+        if name not in r:
+            out.append(Problem(name, "required field is missing"))
+        elif not isinstance(r[name], typ) or isinstance(r[name], bool):
+            out.append(Problem(name, f"must be {label}, got {type(r[name]).__name__}"))
+    if isinstance(r.get("sample"), int) and r["sample"] < 0:
+        out.append(Problem("sample", "must be >= 0"))
+    fr = r.get("finish_reason")
+    if fr is None:
+        out.append(Problem("finish_reason", "required field is missing"))
+    elif fr not in FINISH_REASONS:
+        out.append(Problem("finish_reason", f"must be one of {', '.join(FINISH_REASONS)}, got {fr!r}"))
+    return out
+
+
+def check_scored(r: Record) -> list[Problem]:
+    """Section 3 of SPEC.md: the fields reward adds."""
+    out: list[Problem] = []
+    if "extracted" not in r:
+        out.append(Problem("extracted", "required field is missing"))
+    elif r["extracted"] is not None and not isinstance(r["extracted"], str):
+        out.append(Problem("extracted", "must be a string or null"))
+    rw = r.get("rewards")
+    if not isinstance(rw, dict):
+        out.append(Problem("rewards", "required object is missing"))
+    else:
+        for comp in ("accuracy", "format", "style", "total"):
+            if comp not in rw:
+                out.append(Problem(f"rewards.{comp}", "required component is missing"))
+        for comp, v in rw.items():
+            if not _is_number(v):
+                out.append(Problem(f"rewards.{comp}", "must be a finite number"))
+    if "error" in r:
+        if not isinstance(r["error"], str):
+            out.append(Problem("error", "must be a string"))
+        elif isinstance(rw, dict) and rw.get("total") not in (0, 0.0):
+            out.append(Problem("rewards.total", "must be 0 when error is set"))
+    return out
+
+
+def check_graded(r: Record) -> list[Problem]:
+    """Section 4 of SPEC.md: the fields grade adds."""
+    out: list[Problem] = []
+    for name in ("n", "correct"):
+        if not isinstance(r.get(name), int) or isinstance(r.get(name), bool):
+            out.append(Problem(name, "required integer is missing or not an integer"))
+    if isinstance(r.get("n"), int) and isinstance(r.get("correct"), int) and not 0 <= r["correct"] <= r["n"]:
+        out.append(Problem("correct", "must be between 0 and n"))
+    pk = r.get("pass_at_k")
+    if not isinstance(pk, dict) or not all(_is_number(v) and 0 <= v <= 1 for v in pk.values()):
+        out.append(Problem("pass_at_k", "must be an object {k: probability}"))
+    if not _is_number(r.get("mean_reward")):
+        out.append(Problem("mean_reward", "required number is missing"))
+    if "difficulty" not in r:
+        out.append(Problem("difficulty", "required field is missing"))
+    return out
+
+
+def infer_kind(r: Record) -> str:
+    if "pass_at_k" in r or ("n" in r and "correct" in r):
+        return "graded"
+    if "rewards" in r:
+        return "scored"
+    if "finish_reason" in r or "sample" in r:
+        return "rollout"
+    return "sample"
+
+
+def check_record(r: Record, base_dir: Path | None = None, kind: str | None = None) -> list[Problem]:
+    """Every problem of one record, as the kind it claims to be (inferred when not given)."""
+    kind = kind or infer_kind(r)
+    if kind not in KINDS:
+        raise ValueError(f"unknown record kind {kind!r}; expected one of {KINDS}")
+    out = check_sample(r, base_dir)
+    if kind in ("rollout", "scored"):
+        out += check_rollout(r)
+    if kind == "scored":
+        out += check_scored(r)
+    if kind == "graded":
+        out += check_graded(r)
+    return out
+
+
+def base_dir_of(src: str | os.PathLike) -> Path | None:
+    """Folder that relative image paths of a file are resolved against (cwd for stdin)."""
+    return Path.cwd() if str(src) == "-" else Path(src).resolve().parent
+
+
+def validate_located(items: Iterable[Located], base_dir: Path | None, kind: str | None = None,
+                     unique_ids: bool = True) -> Iterator[DataError]:
+    """Yield a DataError for every problem of every record (and duplicate ids)."""
+    seen: dict[Any, int] = {}
+    for item in items:
+        for p in check_record(item.record, base_dir, kind):
+            yield item.error(p.reason, p.field)
+        rid = item.record.get("id")
+        if unique_ids and isinstance(rid, str):
+            per_draw = (kind or infer_kind(item.record)) in ("rollout", "scored")
+            key = (rid, item.record.get("sample")) if per_draw else rid
+            if key in seen:
+                what = f"duplicate id {rid!r}" + (f" with sample {key[1]}" if per_draw else "")
+                yield item.error(f"{what} (first on line {seen[key]})", "id")
+            else:
+                seen[key] = item.line
+
+
+def validate_file(src: str | os.PathLike, kind: str | None = None) -> tuple[int, list[DataError]]:
+    """Check a whole file; returns (records read, problems). Unparseable lines are problems too."""
+    errors: list[DataError] = []
+    records: list[Located] = []
+    for item in iter_parsed(src):
+        if isinstance(item, DataError):
+            errors.append(item)
+        else:
+            records.append(item)
+    errors.extend(validate_located(records, base_dir_of(src), kind))
+    errors.sort(key=lambda e: e.line or 0)
+    return len(records), errors
+
+
+def require_valid(item: Located, kind: str = "sample", base_dir: Path | None = None) -> Record:
+    """Raise the first problem of a record as a DataError; return the record when clean."""
+    problems = check_record(item.record, base_dir, kind)
+    if problems:
+        p = problems[0]
+        raise item.error(p.reason, p.field)
+    return item.record
