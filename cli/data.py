@@ -31,7 +31,7 @@ def synth(
     from mmrl.console import console
     from mmrl.data.synth import synthesize
 
-    count = synthesize(out, task=task, n=n, seed=seed, image_size=image_size)
+    count = synthesize(out, task=task, n=n, seed=seed, image_size=image_size, progress=True)
     console.print(f"wrote {count} samples to {out}")
 
 

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+import zlib
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,7 +87,7 @@ def iter_parsed(src: str | os.PathLike) -> Iterator[Located | DataError]:
         while True:
             try:
                 text = stream.readline()
-            except (OSError, EOFError, UnicodeDecodeError) as e:
+            except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:
                 yield DataError(name, lineno + 1, f"unreadable: {e}")
                 return
             if not text:
@@ -130,6 +131,22 @@ def dumps(record: Record) -> str:
     return json.dumps(record, ensure_ascii=False, allow_nan=False)
 
 
+def _gunzip_prefix(data: bytes) -> tuple[bytes, bool]:
+    """Decompress every gzip member (append mode writes several); return what decompresses and
+    whether the stream was cut short or damaged."""
+    out = b""
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            out += d.decompress(data)
+        except zlib.error:
+            return out, True
+        if not d.eof:
+            return out, True
+        data = d.unused_data
+    return out, False
+
+
 def read_complete_prefix(path: str | os.PathLike) -> tuple[list[Record], bool]:
     """Read the records of an output that a crashed run may have cut short.
 
@@ -138,12 +155,9 @@ def read_complete_prefix(path: str | os.PathLike) -> tuple[list[Record], bool]:
     member). A damaged line that is *not* the last one is a real error and raises.
     """
     path = Path(path)
+    cut = False
     if _is_gzip(path):
-        raw = b""
-        with open(path, "rb") as f, contextlib.suppress(EOFError, OSError, gzip.BadGzipFile):
-            with gzip.GzipFile(fileobj=f) as g:
-                while chunk := g.read(1 << 16):
-                    raw += chunk
+        raw, cut = _gunzip_prefix(path.read_bytes())
     else:
         raw = path.read_bytes()
     text = raw.decode("utf-8", errors="replace")
@@ -154,7 +168,7 @@ def read_complete_prefix(path: str | os.PathLike) -> tuple[list[Record], bool]:
         record = parse_line(line, str(path), i)
         if record is not None:
             records.append(record)
-    damaged = False
+    damaged = cut
     if tail.strip():
         try:
             record = parse_line(tail, str(path), len(lines) + 1)

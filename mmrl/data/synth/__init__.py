@@ -38,15 +38,21 @@ def generate(task: str = MIX, n: int = 64, seed: int = 0, image_size: int = 112)
         yield image, {"id": sample_id, **record, "source": f"synth/{t.name}"}
 
 
-def synthesize(out: str | Path, task: str = MIX, n: int = 64, seed: int = 0, image_size: int = 112) -> int:
+def synthesize(out: str | Path, task: str = MIX, n: int = 64, seed: int = 0, image_size: int = 112,
+               progress: bool = False) -> int:
     """Write n samples to ``out`` (JSONL) and their PNGs to ``images/`` beside it; returns n."""
     out = Path(out)
     if str(out) == "-":
         raise ConfigError("data synth writes images beside its output: give a file path with -o")
     image_dir = out.parent / "images"
     image_dir.mkdir(parents=True, exist_ok=True)
+    samples = generate(task, n, seed, image_size)
+    if progress:
+        from mmrl.console import track
+
+        samples = track(samples, "rendering samples", total=n)
     with JsonlWriter(out) as w:
-        for image, record in generate(task, n, seed, image_size):
+        for image, record in samples:
             rel = f"images/{record['id']}.png"
             image.save(out.parent / rel, format="PNG", optimize=False)
             ordered = {"id": record["id"], "question": record["question"], "images": [rel]}

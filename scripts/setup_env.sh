@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Create .venv and install mmrl into it (idempotent; offline-safe: no model hub is contacted).
+# torch comes first and pinned, so that nothing later pulls a different (CUDA) build on a CPU box.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+TORCH_SPEC=${MMRL_TORCH_SPEC:-torch==2.13.0}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.mmrl-installed
+want="$(cat setup.cfg setup.py | sha256sum | cut -c1-16) $TORCH_SPEC ${MMRL_EXTRAS:-test}"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check "$TORCH_SPEC"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${MMRL_EXTRAS:-test}]"
+  echo "$want" > "$stamp"
+fi
