@@ -14,7 +14,15 @@ from typing import Any
 
 from PIL import Image
 
-from mmrl.data.synth.shapes import COLORS, SHAPES, canvas, draw_shape, draw_text_centered, place_shapes
+from mmrl.data.synth.shapes import (
+    COLORS,
+    SHAPES,
+    Shape,
+    canvas,
+    draw_shape,
+    draw_text_centered,
+    place_shapes,
+)
 from mmrl.registry import Registry
 
 Rendered = tuple[Image.Image, dict[str, Any]]
@@ -119,12 +127,19 @@ def arith_task(rng: random.Random, size: int) -> Rendered:
     return img, record
 
 
-@task("choice", "multiple choice about the colour or the kind of a single shape (choice)")
-def choice_task(rng: random.Random, size: int) -> Rendered:
+def _one_shape(rng: random.Random, size: int, min_side: int, max_side: int) -> tuple[Image.Image, Shape]:
+    """A canvas with a single shape of random colour and kind."""
     color, kind = rng.choice(list(COLORS)), rng.choice(SHAPES)
     img = canvas(size)
-    shape = place_shapes(rng, size, [(color, kind)], min_side=size // 4, max_side=size // 2)[0]
+    shape = place_shapes(rng, size, [(color, kind)], min_side=min_side, max_side=max_side)[0]
     draw_shape(img, shape)
+    return img, shape
+
+
+@task("choice", "multiple choice about the colour or the kind of a single shape (choice)")
+def choice_task(rng: random.Random, size: int) -> Rendered:
+    img, shape = _one_shape(rng, size, min_side=size // 4, max_side=size // 2)
+    color, kind = shape.color, shape.kind
     if rng.random() < 0.5:
         question, right, pool = "What colour is the shape?", color, list(COLORS)
     else:
@@ -148,10 +163,8 @@ def _box_text(box: tuple[int, int, int, int]) -> str:
 
 @task("locate", "give the bounding box of the one shape (iou)")
 def locate_task(rng: random.Random, size: int) -> Rendered:
-    color, kind = rng.choice(list(COLORS)), rng.choice(SHAPES)
-    img = canvas(size)
-    shape = place_shapes(rng, size, [(color, kind)], min_side=size // 6, max_side=size // 3)[0]
-    draw_shape(img, shape)
+    img, shape = _one_shape(rng, size, min_side=size // 6, max_side=size // 3)
+    color, kind = shape.color, shape.kind
     record = {
         "question": f"Locate the {color} {kind}. Answer with its bounding box [x1, y1, x2, y2] in pixels.",
         "answer": list(shape.box),
