@@ -46,6 +46,40 @@ def section_for(recipe: dict[str, Any], command_path: list[str]) -> dict[str, An
     return node if isinstance(node, dict) else {}
 
 
+def _subcommand(group, ctx: typer.Context, key: str):
+    for name in (key, key.replace("_", "-")):
+        cmd = group.get_command(ctx, name)
+        if cmd is not None:
+            return cmd
+    return None
+
+
+def check_recipe(path: str, section: dict[str, Any], command, ctx: typer.Context, where: str = "") -> None:
+    """Refuse recipe keys that are not options of the command they configure (typos would
+    otherwise be ignored silently). Sections for commands this build lacks are only logged."""
+    import logging
+
+    if hasattr(command, "get_command"):  # a group: its keys are sub-commands or its own options
+        own = {p.name for p in command.params}
+        for key, value in section.items():
+            if key in own:
+                continue
+            sub = _subcommand(command, ctx, key)
+            if sub is None:
+                logging.getLogger("mmrl").warning("%s: section %s%s names no command of this build; ignored",
+                                                  path, where, key)
+            elif isinstance(value, dict):
+                check_recipe(path, value, sub, ctx, f"{where}{key}.")
+            else:
+                raise ConfigError(f"{path}: {where}{key}: expected a section (mapping) for command {key!r}")
+        return
+    known = {p.name for p in command.params if p.expose_value}
+    for key in section:
+        if key not in known:
+            options = ", ".join(sorted(known))
+            raise ConfigError(f"{path}: {where}{key}: not an option of this command (options: {options})")
+
+
 def apply_recipe(ctx: typer.Context, path: str | None) -> None:
     """Merge a recipe into the defaults of this command (root: all commands)."""
     if not path:
@@ -53,6 +87,7 @@ def apply_recipe(ctx: typer.Context, path: str | None) -> None:
     recipe = load_recipe(path)
     names = ctx.command_path.split()[1:]  # drop the program name
     section = section_for(recipe, names)
+    check_recipe(str(path), section, ctx.command, ctx, "".join(f"{n}." for n in names))
     ctx.default_map = {**(ctx.default_map or {}), **section}
     ctx.meta["mmrl.recipe"] = str(path)
     ctx.meta["mmrl.recipe_data"] = recipe

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -24,12 +25,21 @@ log = logging.getLogger("mmrl")
 
 
 def setup_logging(level: str = "INFO") -> None:
-    """Route the ``mmrl`` logger to a rich handler on stderr (idempotent)."""
-    if not any(isinstance(h, RichHandler) for h in log.handlers):
+    """Route the ``mmrl`` logger to stderr: rich on a terminal, plain unwrapped lines otherwise
+    (so logs captured by CI or a file keep whole paths on one line). Idempotent."""
+    for h in list(log.handlers):
+        if getattr(h, "_mmrl", False):
+            log.removeHandler(h)
+    handler: logging.Handler
+    if console.is_terminal:
         handler = RichHandler(console=console, show_path=False, rich_tracebacks=False, markup=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
-        log.addHandler(handler)
-        log.propagate = False
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler._mmrl = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.propagate = False
     log.setLevel(level.upper())
 
 

@@ -59,3 +59,25 @@ def test_help_does_not_import_torch():
 def test_console_script_runs_as_a_process(tmp_path):
     out = subprocess.run([sys.executable, "-m", "mmrl_cli.main", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and out.stdout.strip() == f"mmrl {__version__}"
+
+
+def test_a_misspelt_recipe_key_is_refused(cli, tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("data:\n  synth:\n    nn: 3\n")
+    result = cli("--config", str(recipe), "data", "synth", "-o", str(tmp_path / "d.jsonl"))
+    assert result.exit_code == 2 and "data.synth.nn: not an option of this command" in result.stderr
+
+
+def test_a_per_command_recipe_checks_its_section_too(cli, tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("data:\n  synth:\n    colour: red\n")
+    result = cli("data", "synth", "--config", str(recipe), "-o", str(tmp_path / "d.jsonl"))
+    assert result.exit_code == 2 and "data.synth.colour: not an option" in result.stderr
+
+
+def test_sections_for_commands_of_later_builds_are_ignored(cli, tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text("no_such_command:\n  lr: 1.0e-6\ndata:\n  synth:\n    n: 2\n    image-size: 56\n")
+    result = cli("--config", str(recipe), "data", "synth", "-o", str(tmp_path / "d.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert "names no command of this build" in result.stderr
