@@ -1,0 +1,222 @@
+"""Shared prompt prefixes: encode a prompt (images and text) once, reuse its KV cache for n draws.
+
+GRPO-style training draws a group of n responses per prompt. Repeating the prompt n times (what
+``model.generate`` on a repeated batch does) runs the vision tower and the prompt prefill n
+times; here they run once per prompt and the prompt's KV cache is gathered out to its n rows.
+The same machinery serves two callers:
+
+* generation (``decode_shared``): a decode loop over all rows of a batch of prompts, with a
+  caller-supplied step function that picks each row's next token and says when a row is done
+  (finished rows leave the batch, so the tail of long responses costs only what is left);
+* training (``shared_prefix_logprobs``): per-token log-probs of given responses computed as one
+  prefix forward plus one forward over the n continuations, with gradients that flow through the
+  shared prefix (the gather that expands the cache is differentiable, so each prefix activation
+  receives the sum of its n rows' gradients, exactly as in a full-sequence forward).
+
+Positions: Qwen-VL models use multimodal RoPE (three position streams; image tokens take
+height/width positions, so the token after a prompt does not sit at "prompt length"). The prefix's
+positions come from the model's own ``get_rope_index``; each row then continues from one past the
+largest prefix position, which is what ``generate``'s ``rope_deltas`` encode. Other models use
+ordinary 1-D positions that skip left padding.
+"""
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+StepFn = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
+def rope_index_fn(model) -> Callable | None:
+    """The model's multimodal RoPE index function (Qwen2-VL family), or None for 1-D positions."""
+    cached = getattr(model, "_mmrl_rope_index", False)
+    if cached is not False:
+        return cached
+    found = None
+    for module in model.modules():
+        fn = getattr(module, "get_rope_index", None)
+        if callable(fn):
+            found = fn
+            break
+    try:
+        model._mmrl_rope_index = found
+    except AttributeError:  # pragma: no cover - frozen wrappers
+        pass
+    return found
+
+
+def prompt_positions(model, inputs: Mapping[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Position ids of a left-padded prompt batch and the position of each row's next token.
+
+    Returns ``(position_ids, next_position)``: ``(3, B, L)`` and ``(B,)`` for multimodal RoPE,
+    ``(B, L)`` and ``(B,)`` otherwise.
+    """
+    ids = inputs["input_ids"]
+    mask = inputs.get("attention_mask")
+    if mask is None:
+        mask = torch.ones_like(ids)
+    fn = rope_index_fn(model)
+    if fn is not None:
+        params = inspect.signature(fn).parameters
+        kwargs = {k: inputs[k] for k in ("mm_token_type_ids", "image_grid_thw", "video_grid_thw",
+                                         "second_per_grid_ts") if k in params and inputs.get(k) is not None}
+        if "mm_token_type_ids" in params and "mm_token_type_ids" not in kwargs:
+            kwargs["mm_token_type_ids"] = torch.zeros_like(ids)
+        positions, _ = fn(ids, attention_mask=mask, **kwargs)
+        valid = mask.bool().unsqueeze(0).expand_as(positions)
+        next_position = positions.masked_fill(~valid, -1).amax(dim=(0, 2)) + 1
+        return positions, next_position
+    positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
+    return positions, mask.long().sum(-1)
+
+
+def step_positions(next_position: torch.Tensor, length: int, mrope: bool) -> torch.Tensor:
+    """Positions of ``length`` new tokens per row, continuing from ``next_position``."""
+    pos = next_position.unsqueeze(-1) + torch.arange(length, device=next_position.device)
+    return pos.unsqueeze(0).expand(3, -1, -1) if mrope else pos
+
+
+@dataclass
+class PrefixState:
+    """Rows decoding from shared, already encoded prompts.
+
+    ``rows[i]`` is the original index of active row ``i`` (prompt ``b``, draw ``j`` is row
+    ``b * n + j`` after ``expand(n)``). ``logits`` are the next-token logits of each active row.
+    """
+
+    cache: Any
+    attention_mask: torch.Tensor
+    next_position: torch.Tensor
+    logits: torch.Tensor
+    rows: torch.Tensor
+    mrope: bool
+
+    def select(self, index: torch.Tensor) -> None:
+        """Keep (and/or repeat) rows by index: ``[0, 0, 1, 1]`` expands, ``[0, 2]`` drops row 1."""
+        index = index.to(self.attention_mask.device)
+        self.cache.batch_select_indices(index)
+        self.attention_mask = self.attention_mask[index]
+        self.next_position = self.next_position[index]
+        self.logits = self.logits[index]
+        self.rows = self.rows[index]
+
+    def expand(self, n: int | Sequence[int]) -> None:
+        """Give every prompt ``n`` rows (or ``n[b]`` rows to prompt ``b``), in prompt order."""
+        batch = self.attention_mask.shape[0]
+        repeats = torch.as_tensor(n if not isinstance(n, int) else [n] * batch, device=self.attention_mask.device)
+        index = torch.arange(batch, device=repeats.device).repeat_interleave(repeats)
+        self.select(index)
+        self.rows = torch.arange(index.numel(), device=index.device)
+
+
+def _model_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in inputs.items() if v is not None}
+
+
+def encode_prefix(model, inputs: Mapping[str, Any]) -> PrefixState:
+    """Run the vision tower and the prompt prefill once for a left-padded batch of prompts."""
+    positions, next_position = prompt_positions(model, inputs)
+    kwargs = _model_inputs(inputs)
+    mask = kwargs.setdefault("attention_mask", torch.ones_like(inputs["input_ids"]))
+    out = model(**kwargs, position_ids=positions, use_cache=True, logits_to_keep=1)
+    return PrefixState(
+        cache=out.past_key_values,
+        attention_mask=mask,
+        next_position=next_position,
+        logits=out.logits[:, -1, :],
+        rows=torch.arange(mask.shape[0], device=mask.device),
+        mrope=positions.dim() == 3,
+    )
+
+
+def decode_step(model, state: PrefixState, tokens: torch.Tensor) -> None:
+    """Feed one token per active row; updates the cache, mask, positions and logits in place."""
+    ones = torch.ones_like(state.attention_mask[:, :1])
+    state.attention_mask = torch.cat([state.attention_mask, ones], dim=1)
+    out = model(
+        input_ids=tokens.view(-1, 1),
+        attention_mask=state.attention_mask,
+        position_ids=step_positions(state.next_position, 1, state.mrope),
+        past_key_values=state.cache,
+        use_cache=True,
+    )
+    state.next_position = state.next_position + 1
+    state.logits = out.logits[:, -1, :]
+
+
+@torch.no_grad()
+def decode_shared(model, inputs: Mapping[str, Any], n: int | Sequence[int], step: StepFn, max_steps: int) -> None:
+    """Decode ``n`` rows per prompt from one shared prefill.
+
+    ``step(logits, rows)`` gets the next-token logits of the active rows and their original row
+    indices; it returns the token each row takes and a bool per row that is True when that row
+    is finished (the token is still the row's last). Finished rows leave the batch.
+    """
+    state = encode_prefix(model, inputs)
+    state.expand(n)
+    for _ in range(max_steps):
+        tokens, finished = step(state.logits, state.rows)
+        keep = ~finished.to(torch.bool)
+        if not bool(keep.any()):
+            return
+        if not bool(keep.all()):
+            idx = keep.nonzero().squeeze(-1)
+            state.select(idx)
+            tokens = tokens[idx.to(tokens.device)]
+        decode_step(model, state, tokens.to(state.attention_mask.device))
+
+
+def pad_responses(responses: Sequence[Sequence[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token lists into ``(ids, mask)`` tensors of shape ``(R, T)``."""
+    width = max((len(r) for r in responses), default=0)
+    ids = torch.full((len(responses), max(width, 1)), pad_id, dtype=torch.long, device=device)
+    mask = torch.zeros_like(ids)
+    for i, r in enumerate(responses):
+        if r:
+            ids[i, : len(r)] = torch.as_tensor(list(r), dtype=torch.long, device=device)
+            mask[i, : len(r)] = 1
+    return ids, mask
+
+
+def selective_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """``log softmax(logits / temperature)`` at ``tokens``; logits ``(..., V)``, tokens ``(...)``."""
+    logits = logits.float()
+    if temperature != 1.0:
+        logits = logits / temperature
+    return logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+
+
+def shared_prefix_logprobs(
+    model,
+    inputs: Mapping[str, Any],
+    responses: Sequence[Sequence[int]],
+    n: int | Sequence[int],
+    pad_id: int = 0,
+    temperature: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-token log-probs of responses given their prompts, prefix computed once per prompt.
+
+    ``responses`` are in row order: prompt 0's ``n`` (or ``n[0]``) responses, then prompt 1's, ...
+    Returns ``(logprobs, mask)`` of shape ``(R, T)``: ``logprobs[i, t]`` is the log-probability of
+    token ``t`` of response ``i`` (0 where ``mask`` is 0). Runs under the caller's grad mode, so
+    in training the loss's gradient reaches every parameter, the vision tower included.
+    """
+    state = encode_prefix(model, inputs)
+    state.expand(n)
+    if state.rows.numel() != len(responses):
+        raise ValueError(f"got {len(responses)} responses for {state.rows.numel()} rows (n={n})")
+    ids, resp_mask = pad_responses(responses, pad_id, device=state.attention_mask.device)
+    out = model(
+        input_ids=ids,
+        attention_mask=torch.cat([state.attention_mask, resp_mask.to(state.attention_mask.dtype)], dim=1),
+        position_ids=step_positions(state.next_position, ids.shape[1], state.mrope),
+        past_key_values=state.cache,
+        use_cache=True,
+    )
+    logits = torch.cat([state.logits.unsqueeze(1), out.logits[:, :-1, :]], dim=1)
+    logprobs = selective_logprobs(logits, ids, temperature) * resp_mask
+    return logprobs, resp_mask

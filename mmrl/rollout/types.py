@@ -1,0 +1,126 @@
+"""The types every rollout backend shares: what to sample, what came back, and from which prompt."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from mmrl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from mmrl.io.jsonl import Located
+
+FINISH_REASONS = ("stop", "length", "forced")
+
+
+@dataclass
+class SamplingParams:
+    """How to draw completions; the same meaning in every backend.
+
+    ``temperature == 0`` is greedy decoding. ``top_k == 0`` and ``top_p == 1`` switch those
+    filters off. ``seed`` makes draws reproducible: each (prompt id, draw index) gets its own
+    random stream, so a draw does not change with batch size, order or ``--resume``.
+    ``think_budget``/``answer_budget`` turn on forced answering (GLM-4.1V): a draw that has not
+    closed its thinking after ``think_budget`` tokens gets ``forced_text`` appended and may then
+    answer in ``answer_budget`` more tokens.
+    """
+
+    n: int = 1
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    max_new_tokens: int = 512
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+    think_budget: int | None = None
+    answer_budget: int = 64
+    forced_text: str = "</think><answer>"
+    think_end: str = "</think>"
+    logprobs: bool = False
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def greedy(self) -> bool:
+        return self.temperature == 0
+
+    @property
+    def forcing(self) -> bool:
+        return self.think_budget is not None
+
+    def validate(self) -> None:
+        if self.n < 1:
+            raise ConfigError(f"n must be at least 1, got {self.n}")
+        if self.temperature < 0:
+            raise ConfigError(f"temperature must be >= 0, got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
+        if self.top_k < 0:
+            raise ConfigError(f"top_k must be >= 0 (0 = off), got {self.top_k}")
+        if self.max_new_tokens < 1:
+            raise ConfigError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
+        if isinstance(self.stop, str):
+            self.stop = [self.stop]
+        if any(not s for s in self.stop):
+            raise ConfigError("stop strings must be non-empty")
+        if self.think_budget is not None:
+            if not 1 <= self.think_budget < self.max_new_tokens:
+                raise ConfigError(
+                    f"think_budget must be between 1 and max_new_tokens - 1 ({self.max_new_tokens - 1}), "
+                    f"got {self.think_budget}"
+                )
+            if self.answer_budget < 1:
+                raise ConfigError(f"answer_budget must be at least 1, got {self.answer_budget}")
+
+
+@dataclass
+class Completion:
+    """One drawn response. ``text`` has special tokens removed; ``token_ids`` are what the model
+    produced (forced tokens included, the end-of-sequence token included when one was drawn)."""
+
+    text: str
+    token_ids: list[int]
+    finish_reason: str
+    num_tokens: int
+    logprobs: list[float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.finish_reason not in FINISH_REASONS:
+            raise ValueError(f"finish_reason must be one of {FINISH_REASONS}, got {self.finish_reason!r}")
+
+
+@dataclass
+class Prompt:
+    """A sample made ready for a model: chat messages, images already resized as the model's
+    processor will resize them, and the record it came from (with its file and line)."""
+
+    id: str
+    messages: list[dict[str, Any]]
+    images: list[Image.Image]
+    sample: dict[str, Any]
+    located: Located | None = None
+    image_tokens: int = 0
+    text: str | None = None  # the chat-templated prompt, when the backend's processor is known
+
+    def error(self, reason: str, field: str | None = None):
+        """A DataError naming this prompt's file and line (or its id when it has no file)."""
+        from mmrl.errors import DataError
+
+        if self.located is not None:
+            return self.located.error(reason, field)
+        return DataError(f"sample {self.id}", None, reason, field)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Draws ``params.n`` completions for each prompt, in order."""
+
+    name: str
+
+    def generate(self, prompts: list[Prompt], params: SamplingParams) -> list[list[Completion]]: ...
+
+    def update_weights(self, weights) -> None: ...
+
+    def close(self) -> None: ...
