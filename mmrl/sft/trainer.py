@@ -1,0 +1,294 @@
+"""The warm-up SFT loop: data check, model, engine, steps, checkpoints, final Hugging Face checkpoint.
+
+The loss of an optimizer step is the mean negative log-likelihood over every assistant token of
+its global batch (all micro-batches, all processes), so gradient accumulation, padding versus
+packing, and one process versus several all give the same update. Weights are kept in float32
+for full fine-tuning (``--dtype bfloat16`` then means bf16 compute by autocast, or DeepSpeed's
+bf16 mode with fp32 master weights); with LoRA the frozen base is loaded in ``--dtype`` and the
+adapters stay in float32.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmrl.console import console, log, make_progress
+from mmrl.errors import ConfigError
+from mmrl.model.loading import LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
+from mmrl.sft.collate import Collator, rope_index_of
+from mmrl.sft.config import SFTConfig
+from mmrl.sft.data import Curator, SFTData, load_sft_data
+from mmrl.sft.schedule import BatchPlan
+from mmrl.train import checkpoint as ckpt
+from mmrl.train.distributed import (
+    DeepSpeedEngine,
+    DistInfo,
+    LocalEngine,
+    OptimSpec,
+    dist_info,
+    fill_ds_config,
+    init_process_group,
+    load_ds_config,
+)
+from mmrl.train.loss import nll_sum
+from mmrl.train.metrics import MetricsLog
+from mmrl.train.optim import warmup_steps_for
+
+METRICS_FILE = "metrics.jsonl"
+RUN_FILE = "mmrl_sft.json"
+
+
+@dataclass
+class StepInfo:
+    """What ``train`` reports to an ``on_step`` callback after each optimizer step."""
+
+    step: int
+    total_steps: int
+    loss: float
+    lr: float
+    grad_norm: float
+
+
+@dataclass
+class TrainResult:
+    out_dir: str
+    steps: int
+    total_steps: int
+    losses: list[float] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    resumed_from: int | None = None
+
+    @property
+    def metrics_path(self) -> str:
+        return str(Path(self.out_dir) / METRICS_FILE)
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def model_spec(cfg: SFTConfig) -> ModelSpec:
+    lora = LoraSpec(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
+                    target_modules=cfg.lora_targets) if cfg.lora else None
+    return ModelSpec(
+        cfg.model,
+        dtype=cfg.dtype if cfg.lora else "float32",
+        device=cfg.device,
+        attn_implementation=cfg.attn_implementation, lora=lora, freeze_vision=cfg.freeze_vision,
+        freeze_projector=cfg.freeze_projector, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
+    )
+
+
+def data_fingerprint(data: SFTData, plan: BatchPlan) -> str:
+    h = hashlib.sha256()
+    for item in data.records:
+        h.update(str(item.record["id"]).encode() + b"\0")
+    h.update(json.dumps([plan.n, plan.global_batch, plan.seed]).encode())
+    return h.hexdigest()[:16]
+
+
+def prepare_out_dir(cfg: SFTConfig, info: DistInfo) -> Path:
+    out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} exists and is not a folder")
+    has_run = (out / METRICS_FILE).exists() or ckpt.checkpoint_root(out).exists()
+    if has_run and not cfg.resume and not cfg.overwrite:
+        raise ConfigError(f"{out} already holds a training run; pass --resume to continue it "
+                          "or --overwrite to start again")
+    if info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        if cfg.overwrite and not cfg.resume:
+            import shutil
+
+            shutil.rmtree(ckpt.checkpoint_root(out), ignore_errors=True)
+            (out / METRICS_FILE).unlink(missing_ok=True)
+    return out
+
+
+def build_engine(cfg: SFTConfig, model, optim: OptimSpec, info: DistInfo, compute_dtype: str):
+    if not cfg.deepspeed:
+        return LocalEngine(model, optim)
+    ds = fill_ds_config(load_ds_config(cfg.deepspeed), optim, cfg.batch_size, cfg.grad_accum,
+                        info.world_size, compute_dtype)
+    return DeepSpeedEngine(model, optim, ds, info)
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
+          curate: Curator | None = None) -> TrainResult:
+    """Run warm-up SFT as ``cfg`` says; returns a summary (metrics are in ``OUT/metrics.jsonl``).
+
+    ``on_step`` is called on every process after each optimizer step (monitoring, tests);
+    ``curate`` overrides the ``--filter`` curation (a record -> drop reason or None).
+    """
+    from rich.progress import TextColumn
+
+    info = dist_info()
+    if info.world_size > 1 and not cfg.deepspeed:
+        raise ConfigError(f"launched on {info.world_size} processes without --deepspeed CONFIG; "
+                          "pass a ZeRO config such as recipes/deepspeed/zero2.json")
+    if cfg.deepspeed:
+        init_process_group(info)
+    out = prepare_out_dir(cfg, info)
+    seed_everything(cfg.seed)
+
+    loaded = load(model_spec(cfg))
+    model, processor = loaded.model, loaded.processor
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    device = resolve_device(cfg.device)
+    compute_dtype = _dtype_name(resolve_dtype(cfg.dtype, device))
+    if curate is None and cfg.filter:
+        from mmrl.sft.curation import curate_record as curate
+    data = load_sft_data(cfg, processor, curate, show_progress=info.is_main)
+    plan = BatchPlan(len(data), cfg.batch_size, cfg.grad_accum, info.world_size, cfg.seed)
+    total = cfg.max_steps or plan.steps_for(cfg.epochs)
+    optim = OptimSpec(cfg.lr, cfg.weight_decay, cfg.adam_betas, cfg.adam_eps, cfg.max_grad_norm, cfg.scheduler,
+                      total, warmup_steps_for(total, cfg.warmup_ratio), cfg.min_lr_ratio)
+    engine = build_engine(cfg, model, optim, info, compute_dtype)
+    fingerprint = data_fingerprint(data, plan)
+
+    start, elapsed_before, resumed_from = 0, 0.0, None
+    if cfg.resume:
+        latest = ckpt.latest_checkpoint(out)
+        if latest is None:
+            log.info("no checkpoint in %s: starting from the beginning", out)
+        else:
+            state = ckpt.read_state(latest)
+            if state.get("fingerprint") != fingerprint or state.get("total_steps") != total:
+                raise ConfigError(f"cannot resume from {latest}: the data, batch size, seed or number of steps "
+                                  "differ from the interrupted run")
+            engine.load_state(latest)
+            start, elapsed_before, resumed_from = int(state["step"]), float(state["time"]), int(state["step"])
+    if info.is_main:
+        _announce(cfg, data, plan, total, start)
+
+    collate = Collator(processor.tokenizer.pad_token_id, cfg.packing,
+                       rope_index_of(engine.module) if cfg.packing else None)
+    autocast = _autocast(cfg, device, compute_dtype)
+    metrics = MetricsLog(out / METRICS_FILE, resume_step=start,
+                         tensorboard_dir=out / "tensorboard" if cfg.tensorboard else None) if info.is_main else None
+    result = TrainResult(str(out), start, total, data=data.summary(), resumed_from=resumed_from)
+    engine.train()
+    t0 = time.perf_counter()
+    window = {"nll": 0.0, "targets": 0, "tokens": 0, "t": time.perf_counter()}
+    progress = make_progress(TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[speed]:,.0f} tok/s"))
+    progress.disable = progress.disable or not info.is_main
+    try:
+        with progress:
+            task = progress.add_task("warmup-sft", total=total, completed=start, loss=float("nan"), speed=0.0)
+            for step in range(start, total):
+                targets = sum(data.targets[i] for i in plan.global_indices(step))
+                tokens = sum(data.lengths[i] for i in plan.global_indices(step))
+                nll_local = 0.0
+                for micro in plan.micro_batches(step, info.rank):
+                    batch = _to(collate([data.example(i) for i in micro]), engine.device)
+                    with autocast:
+                        logits = engine.forward(batch)
+                    nll, _ = nll_sum(logits, batch["labels"])
+                    engine.backward(nll / max(targets, 1))
+                    nll_local += float(nll.detach())
+                lr = engine.lr()
+                grad_norm = engine.step()
+                loss = engine.all_reduce_sum(nll_local) / max(targets, 1)
+                result.losses.append(loss)
+                result.steps = step + 1
+                window["nll"] += loss * targets
+                window["targets"] += targets
+                window["tokens"] += tokens
+                if metrics is not None and ((step + 1) % cfg.log_steps == 0 or step + 1 == total):
+                    now = time.perf_counter()
+                    speed = window["tokens"] / max(now - window["t"], 1e-9)
+                    metrics.log(step + 1, elapsed_before + now - t0,
+                                loss=window["nll"] / max(window["targets"], 1), lr=lr, grad_norm=grad_norm,
+                                tokens_per_s=speed, tokens=window["tokens"], target_tokens=window["targets"],
+                                epoch=round(plan.epoch_at(step + 1), 4))
+                    progress.update(task, loss=window["nll"] / max(window["targets"], 1), speed=speed)
+                    window = {"nll": 0.0, "targets": 0, "tokens": 0, "t": now}
+                progress.update(task, completed=step + 1)
+                if on_step is not None:
+                    on_step(StepInfo(step + 1, total, loss, lr, grad_norm))
+                if cfg.save_steps and (step + 1) % cfg.save_steps == 0 and step + 1 < total:
+                    save_checkpoint(engine, out, step + 1, {
+                        "step": step + 1, "total_steps": total, "time": elapsed_before + time.perf_counter() - t0,
+                        "fingerprint": fingerprint, "world_size": info.world_size,
+                    }, cfg.save_total_limit)
+        save_final(engine, cfg, processor, out, result)
+    finally:
+        if metrics is not None:
+            metrics.close()
+    result.seconds = elapsed_before + time.perf_counter() - t0
+    if info.is_main:
+        console.print(f"warmup-sft: {result.steps} steps, final loss {result.losses[-1]:.4f}; "
+                      f"checkpoint in {out}" if result.losses else f"warmup-sft: nothing to do; checkpoint in {out}")
+    engine.close()
+    return result
+
+
+def _autocast(cfg: SFTConfig, device: str, compute_dtype: str):
+    import torch
+
+    if cfg.deepspeed or compute_dtype == "float32":
+        return nullcontext()
+    return torch.autocast(device_type=device.split(":")[0], dtype=getattr(torch, compute_dtype))
+
+
+def _to(batch: dict[str, Any], device) -> dict[str, Any]:
+    return {k: v.to(device) if hasattr(v, "to") else v for k, v in batch.items()}
+
+
+def _announce(cfg: SFTConfig, data: SFTData, plan: BatchPlan, total: int, start: int) -> None:
+    s = data.summary()
+    dropped = ", ".join(f"{n} {why}" for why, n in sorted(s["dropped"].items())) or "none"
+    console.print(f"warmup-sft: {s['kept']} examples ({s['target_tokens']:,} trained of {s['tokens']:,} tokens), "
+                  f"dropped: {dropped}; global batch {plan.global_batch} x {total} steps"
+                  + (f", resuming at step {start}" if start else ""))
+
+
+def save_checkpoint(engine, out: Path, step: int, state: dict[str, Any], keep: int | None) -> None:
+    """Every process writes its part into a staging folder; the main one renames it when all are done."""
+    staging = ckpt.staging_dir(out, step)
+    if engine.info.is_main:
+        staging.mkdir(parents=True, exist_ok=True)
+    engine.barrier()
+    engine.save_state(staging)
+    engine.barrier()
+    if engine.info.is_main:
+        ckpt.finalize(out, step, state)
+        ckpt.prune(out, keep)
+    engine.barrier()
+
+
+def save_final(engine, cfg: SFTConfig, processor, out: Path, result: TrainResult) -> None:
+    """Write the Hugging Face checkpoint (model, or LoRA adapter / merged model, and processor) to OUT."""
+    full = engine.full_state_dict()
+    engine.barrier()
+    if not engine.info.is_main:
+        return
+    model = engine.module
+    if full is not None:  # ZeRO-3: rebuild the model in this process from the gathered weights
+        model = load(ModelSpec(**{**model_spec(cfg).__dict__, "device": "cpu"})).model
+        model.load_state_dict(full, strict=False)
+    if cfg.lora and cfg.merge_lora:
+        model = model.merge_and_unload()
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+    run = {"config": cfg.to_dict(), "steps": result.steps, "total_steps": result.total_steps,
+           "final_loss": result.losses[-1] if result.losses else None, "data": result.data}
+    (out / RUN_FILE).write_text(json.dumps(run, indent=1), encoding="utf-8")

@@ -1,0 +1,268 @@
+"""One training API over a single process or a DeepSpeed ZeRO engine.
+
+``LocalEngine`` (one process: torch AdamW, LambdaLR, gradient clipping) and ``DeepSpeedEngine``
+(ZeRO-1/2/3 on many processes or nodes, launched with ``deepspeed`` or ``torchrun``) take the
+same calls: ``forward(batch)``, ``backward(loss)`` once per micro-batch, ``step()`` once per
+optimizer update, ``save_state``/``load_state`` for resume, ``full_state_dict`` for the final
+checkpoint. The loss handed to ``backward`` is already normalised over the global batch (a sum
+over its tokens divided by their number), so both engines must *sum* gradients over micro-batches
+and processes: DeepSpeed's division by the accumulation steps is switched off and its average
+over processes is undone.
+
+DeepSpeed configs (``recipes/deepspeed/zero{2,3}.json``) may leave batch sizes, clipping, the
+optimizer's hyper-parameters and precision as ``"auto"``; they are filled from the run's flags.
+On a machine without GPUs (``DS_ACCELERATOR=cpu``) processes talk through gloo and the optimizer
+is torch's AdamW (``torch_adam``), so no oneCCL or compiled Adam is needed.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmrl.errors import ConfigError
+from mmrl.train import checkpoint as ckpt
+from mmrl.train.optim import build_optimizer, build_scheduler, param_groups
+
+AUTO = "auto"
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def dist_info() -> DistInfo:
+    """This process's place in a ``torchrun``/``deepspeed`` launch (rank 0 of 1 when launched alone)."""
+    env = os.environ
+    return DistInfo(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
+
+
+@dataclass(frozen=True)
+class OptimSpec:
+    """The optimizer and schedule of a run, for either engine."""
+
+    lr: float
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    max_grad_norm: float | None = 1.0
+    scheduler: str = "cosine"
+    total_steps: int = 1
+    warmup_steps: int = 0
+    min_lr_ratio: float = 0.0
+
+    def scheduler_for(self, optimizer):
+        return build_scheduler(optimizer, self.scheduler, self.total_steps, self.warmup_steps, self.min_lr_ratio)
+
+
+def model_inputs(batch: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in batch.items() if k != "labels"}
+
+
+class LocalEngine:
+    """Training in this process only."""
+
+    def __init__(self, model, optim: OptimSpec):
+        self.module = model
+        self.optim = optim
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.optimizer = build_optimizer(param_groups(self.params, optim.weight_decay), optim.lr, optim.betas, optim.eps)
+        self.scheduler = optim.scheduler_for(self.optimizer)
+        self.info = DistInfo()
+
+    @property
+    def device(self):
+        return next(self.module.parameters()).device
+
+    def train(self) -> None:
+        self.module.train()
+
+    def forward(self, batch: dict[str, Any]):
+        return self.module(**model_inputs(batch), use_cache=False).logits
+
+    def backward(self, loss) -> None:
+        loss.backward()
+
+    def step(self) -> float:
+        """Clip, update, advance the schedule; returns the gradient norm before clipping."""
+        import torch
+
+        max_norm = self.optim.max_grad_norm if self.optim.max_grad_norm else float("inf")
+        norm = torch.nn.utils.clip_grad_norm_(self.params, max_norm)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        return float(norm)
+
+    def lr(self) -> float:
+        return float(self.scheduler.get_last_lr()[0])
+
+    def all_reduce_sum(self, value: float) -> float:
+        return value
+
+    def barrier(self) -> None:
+        return None
+
+    def save_state(self, folder: Path) -> None:
+        ckpt.save_local(folder, self.module, self.optimizer, self.scheduler)
+        ckpt.save_rng(folder)
+
+    def load_state(self, folder: Path) -> None:
+        ckpt.load_local(folder, self.module, self.optimizer, self.scheduler)
+        ckpt.load_rng(folder)
+
+    def full_state_dict(self) -> dict[str, Any] | None:
+        return None  # the module itself holds the full weights
+
+    def close(self) -> None:
+        return None
+
+
+def cpu_only() -> bool:
+    import torch
+
+    return os.environ.get("DS_ACCELERATOR") == "cpu" or not torch.cuda.is_available()
+
+
+def init_process_group(info: DistInfo) -> None:
+    """Start torch.distributed through DeepSpeed: nccl on GPUs, gloo on CPUs."""
+    try:
+        import deepspeed
+    except ImportError:
+        raise ConfigError("--deepspeed needs DeepSpeed: pip install 'mmrl[deepspeed]'") from None
+    import torch
+
+    if cpu_only():
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")
+    elif torch.cuda.is_available():
+        torch.cuda.set_device(info.local_rank)
+    deepspeed.init_distributed(dist_backend="gloo" if cpu_only() else "nccl")
+
+
+def load_ds_config(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"DeepSpeed config not found: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
+
+
+def _fill(node: dict[str, Any], key: str, value: Any) -> None:
+    if node.get(key, AUTO) == AUTO:
+        node[key] = value
+
+
+def fill_ds_config(config: dict[str, Any], optim: OptimSpec, batch_size: int, grad_accum: int,
+                   world_size: int, dtype: str) -> dict[str, Any]:
+    """Resolve ``"auto"`` values from the run; explicit values that contradict the run are errors."""
+    c = copy.deepcopy(config)
+    _fill(c, "train_micro_batch_size_per_gpu", batch_size)
+    _fill(c, "gradient_accumulation_steps", grad_accum)
+    _fill(c, "train_batch_size", batch_size * grad_accum * world_size)
+    _fill(c, "gradient_clipping", optim.max_grad_norm or 0.0)
+    want = (batch_size, grad_accum, batch_size * grad_accum * world_size)
+    got = (c["train_micro_batch_size_per_gpu"], c["gradient_accumulation_steps"], c["train_batch_size"])
+    if tuple(got) != want:
+        raise ConfigError(f"DeepSpeed config batch sizes (micro, accumulation, global) = {got} contradict "
+                          f"--batch-size/--grad-accum on {world_size} processes = {want}; set them to \"auto\"")
+    opt = c.setdefault("optimizer", {"type": "AdamW", "params": {}})
+    if str(opt.get("type", "AdamW")).lower() != "adamw":
+        raise ConfigError("mmrl trains with AdamW; the DeepSpeed config's optimizer type must be AdamW")
+    params = opt.setdefault("params", {})
+    for key, value in (("lr", optim.lr), ("betas", list(optim.betas)), ("eps", optim.eps),
+                       ("weight_decay", optim.weight_decay)):
+        _fill(params, key, value)
+    if cpu_only():
+        params.setdefault("torch_adam", True)
+    if "scheduler" in c:
+        raise ConfigError("remove the DeepSpeed config's scheduler: mmrl sets it from --scheduler/--warmup-ratio")
+    for key, on in (("bf16", dtype == "bfloat16"), ("fp16", dtype == "float16")):
+        node = c.setdefault(key, {"enabled": AUTO})
+        _fill(node, "enabled", on)
+    c.setdefault("steps_per_print", 1 << 30)
+    c.setdefault("wall_clock_breakdown", False)
+    return c
+
+
+class DeepSpeedEngine:
+    """Training under DeepSpeed ZeRO; every process runs the same calls."""
+
+    def __init__(self, model, optim: OptimSpec, ds_config: dict[str, Any], info: DistInfo):
+        import deepspeed
+
+        self.optim, self.info, self.ds_config = optim, info, ds_config
+        groups = param_groups([p for p in model.parameters() if p.requires_grad], optim.weight_decay)
+        self.engine, self.optimizer, _, self.scheduler = deepspeed.initialize(
+            model=model, model_parameters=groups, config=ds_config, lr_scheduler=optim.scheduler_for,
+            dist_init_required=False,
+        )
+        self.module = self.engine.module
+        self.stage = int(ds_config.get("zero_optimization", {}).get("stage", 0))
+
+    @property
+    def device(self):
+        return self.engine.device
+
+    def train(self) -> None:
+        self.engine.train()
+
+    def forward(self, batch: dict[str, Any]):
+        return self.engine(**model_inputs(batch), use_cache=False).logits
+
+    def backward(self, loss) -> None:
+        # Sum over micro-batches (no 1/accumulation) and over processes (undo DeepSpeed's mean).
+        self.engine.backward(loss * self.info.world_size, scale_wrt_gas=False)
+        self.engine.step()  # DeepSpeed updates only at the accumulation boundary
+
+    def step(self) -> float:
+        """The update already happened in the last ``backward``; returns its gradient norm."""
+        norm = self.engine.get_global_grad_norm()
+        return float(norm) if norm is not None else float("nan")
+
+    def lr(self) -> float:
+        return float(self.scheduler.get_last_lr()[0])
+
+    def all_reduce_sum(self, value: float) -> float:
+        import torch
+        import torch.distributed as dist
+
+        t = torch.tensor([value], dtype=torch.float64)
+        dist.all_reduce(t)
+        return float(t.item())
+
+    def barrier(self) -> None:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+    def save_state(self, folder: Path) -> None:
+        self.engine.save_checkpoint(str(folder), tag="engine")
+        ckpt.save_rng(folder, self.info.rank)
+
+    def load_state(self, folder: Path) -> None:
+        path, _ = self.engine.load_checkpoint(str(folder), tag="engine")
+        if path is None:
+            raise ConfigError(f"DeepSpeed could not load the checkpoint in {folder}")
+        ckpt.load_rng(folder, self.info.rank)
+
+    def full_state_dict(self) -> dict[str, Any] | None:
+        """All weights gathered on the main process (ZeRO-3 partitions them); None elsewhere."""
+        if self.stage == 3:
+            sd = self.engine._zero3_consolidated_16bit_state_dict()
+            return sd if self.info.is_main else None
+        return None
+
+    def close(self) -> None:
+        self.engine.destroy()

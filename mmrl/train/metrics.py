@@ -1,0 +1,64 @@
+"""Per-step metrics as SPEC.md section 5 JSONL (``{"step", "time", ...}``), optionally TensorBoard too.
+
+Each line is appended and flushed as soon as its step ends, so a crashed run keeps its curve.
+A resumed run first drops the lines of steps after its checkpoint (they will be redone), so the
+file always reads as one run. ``time`` is seconds of training since the run began, counted
+across resumes.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from mmrl.errors import ConfigError
+from mmrl.io.jsonl import JsonlWriter, read_complete_prefix, write_jsonl
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN; a diverged loss shows as null
+    return value
+
+
+class MetricsLog:
+    """Append-only metrics of a run at ``path``; ``resume_step`` keeps the lines up to that step."""
+
+    def __init__(self, path: str | Path, resume_step: int | None = None, tensorboard_dir: str | Path | None = None):
+        self.path = Path(path)
+        keep = resume_step is not None and self.path.exists()
+        if keep:
+            records, _ = read_complete_prefix(self.path)
+            write_jsonl(self.path, [r for r in records if int(r.get("step", 0)) <= resume_step])
+        self._writer = JsonlWriter(self.path, mode="append", keep_existing=keep)
+        self._tb = open_tensorboard(tensorboard_dir) if tensorboard_dir is not None else None
+
+    def log(self, step: int, time: float, **values: Any) -> dict[str, Any]:
+        record = {"step": int(step), "time": round(float(time), 4), **{k: _clean(v) for k, v in values.items()}}
+        self._writer.write(record)
+        if self._tb is not None:
+            for k, v in values.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                    self._tb.add_scalar(k, v, step)
+            self._tb.flush()
+        return record
+
+    def close(self) -> None:
+        self._writer.close()
+        if self._tb is not None:
+            self._tb.close()
+
+    def __enter__(self) -> MetricsLog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_tensorboard(log_dir: str | Path):
+    """A TensorBoard writer; a clear error when the ``tensorboard`` package is missing."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ConfigError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter(log_dir=str(log_dir))
