@@ -94,7 +94,7 @@ def _json_rows(path: Path) -> Iterator[SourceRow]:
     for i, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise DataError(str(path), i, f"row {i} is {type(row).__name__}, expected an object")
-        yield SourceRow(row, f"{path}[row]", i)
+        yield SourceRow(row, str(path), i)
 
 
 def _parquet_rows(path: Path) -> Iterator[SourceRow]:
@@ -105,7 +105,7 @@ def _parquet_rows(path: Path) -> Iterator[SourceRow]:
     except Exception as e:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
         raise DataError(str(path), None, f"cannot read Parquet: {e}") from None
     for i, row in enumerate(table.to_pylist(), start=1):
-        yield SourceRow(row, f"{path}[row]", i)
+        yield SourceRow(row, str(path), i)
 
 
 def _saved_rows(path: Path, split: str) -> Iterator[SourceRow]:
