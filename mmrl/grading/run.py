@@ -1,0 +1,63 @@
+"""One ``mmrl grade`` run: read (or draw and score) rollouts, grade, filter, report."""
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mmrl.errors import ConfigError
+from mmrl.grading.grade import GradeConfig, grade_groups, group_draws
+from mmrl.grading.summary import print_summary, summarize
+from mmrl.io.jsonl import iter_located, write_jsonl
+
+
+def run_grade(src: str, out: str | None, cfg: GradeConfig, plot: str | None = None, dropped: str | None = None,
+              metrics_path: str | None = None) -> dict[str, Any]:
+    """Grade the scored rollouts of ``src`` into ``out`` (stdout when None); returns the summary."""
+    from mmrl.console import console
+
+    groups = group_draws(iter_located(src))
+    result = grade_groups(groups, cfg)
+    write_jsonl(out or "-", result.kept)
+    if dropped:
+        write_jsonl(dropped, result.dropped)
+    summary = summarize(result.kept, result.dropped, cfg.ks)
+    print_summary(summary, cfg.ks)
+    band = f" outside accuracy band {cfg.keep.low:g}:{cfg.keep.high:g}" if cfg.keep else ""
+    console.print(
+        f"grade: {len(result.kept)} samples written, {len(result.dropped)} dropped{band}"
+        + (f" (to {dropped})" if dropped and result.dropped else "")
+        + (f"; {result.errors} draws had verifier errors (scored 0)" if result.errors else ""),
+        highlight=False,
+    )
+    if plot:
+        from mmrl.grading.plot import plot_difficulty
+
+        plot_difficulty(result.kept + result.dropped, plot)
+        console.print(f"histogram: {plot}", highlight=False)
+    if metrics_path:
+        Path(metrics_path).parent.mkdir(parents=True, exist_ok=True)
+        payload = {"samples": len(groups), "kept": len(result.kept), "dropped": len(result.dropped),
+                   "verifier_errors": result.errors, "by_source": summary}
+        Path(metrics_path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return summary
+
+
+def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: Any, params, prompt_cfg,
+                   options: dict[str, Any], resume: bool = False) -> str:
+    """``mmrl rollout`` then ``mmrl reward`` in process; returns the file of scored draws."""
+    try:
+        from mmrl.rewards import RewardConfig, score_records
+    except ImportError as e:
+        raise ConfigError(f"grade --model needs the reward library (mmrl.rewards): {e}") from None
+    from mmrl.io.jsonl import JsonlWriter, iter_records
+    from mmrl.rollout.run import run_rollout
+
+    if rollouts is None:
+        rollouts = str(Path(tempfile.mkdtemp(prefix="mmrl-grade-")) / "rollouts.jsonl")
+    drawn = str(Path(rollouts).with_suffix("")) + ".unscored.jsonl"
+    run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume)
+    with JsonlWriter(rollouts) as w:
+        w.write_all(score_records(iter_records(drawn), RewardConfig()))
+    return rollouts

@@ -1,0 +1,114 @@
+"""One ``mmrl rollout`` run: read samples, draw, write records with resume, progress and metrics."""
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmrl.io.jsonl import STDIO, iter_located, key_id_sample, open_output
+from mmrl.rollout.prompts import PromptConfig
+from mmrl.rollout.types import Completion, Prompt, SamplingParams
+
+
+@dataclass
+class RolloutStats:
+    """What a run did; written as its metrics."""
+
+    prompts: int = 0
+    records: int = 0
+    skipped_done: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+    finish_reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def prompts_per_s(self) -> float:
+        return self.prompts / self.seconds if self.seconds else 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "prompts_per_s": round(self.prompts_per_s, 3), "tokens_per_s": round(self.tokens_per_s, 1)}
+
+
+def count_records(src: str) -> int | None:
+    """Lines with content in a file (for the progress total); None for stdin."""
+    if src == STDIO:
+        return None
+    from mmrl.io.jsonl import _open_text_read
+
+    with _open_text_read(src) as f:
+        return sum(1 for line in f if line.strip())
+
+
+def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, params: SamplingParams,
+                prompt_cfg: PromptConfig, options: dict[str, Any], resume: bool = False,
+                metrics_path: str | None = None) -> RolloutStats:
+    """Draw ``params.n`` responses for every sample of ``data`` into ``out`` (stdout when None)."""
+    from rich.progress import TextColumn
+
+    from mmrl.console import console, log, make_progress
+    from mmrl.rollout.backends import make_backend
+    from mmrl.io.schema import base_dir_of
+    from mmrl.rollout.records import rebase_images, rollout_records
+
+    total = count_records(data)
+    src_dir, dst_dir = base_dir_of(data), base_dir_of(out or STDIO)
+    writer, state = open_output(out, resume=resume, key=key_id_sample)
+    if state.kept:
+        log.info("resuming: %d draws already in %s%s", state.kept, out, " (repaired a cut last line)" if state.repaired else "")
+    model_name = getattr(model, "name_or_path", None) or str(model)
+    stats = RolloutStats()
+    reasons: Counter[str] = Counter()
+    start = time.perf_counter()
+    backend = make_backend(backend_kind, model, **options)
+    ok = False
+    try:
+        with make_progress(TextColumn("{task.fields[rate]}")) as progress:
+            task = progress.add_task("rollout", total=total, rate="")
+
+            def on_batch(prompts: list[Prompt], completions: list[list[Completion]]) -> None:
+                stats.prompts += len(prompts)
+                stats.tokens += sum(c.num_tokens for comps in completions for c in comps)
+                reasons.update(c.finish_reason for comps in completions for c in comps)
+                stats.seconds = time.perf_counter() - start
+                progress.update(task, advance=len(prompts),
+                                rate=f"{stats.prompts_per_s:.2f} prompts/s  {stats.tokens_per_s:.0f} tok/s")
+
+            items = _skipping(iter_located(data), state.done, params.n, stats, progress, task)
+            for record in rollout_records(items, backend, params, prompt_cfg, model_name, done=state.done,
+                                          on_batch=on_batch):
+                writer.write(rebase_images(record, src_dir, dst_dir))
+                stats.records += 1
+        ok = True
+    finally:
+        writer.close(ok=ok)
+        backend.close()
+    stats.seconds = time.perf_counter() - start
+    stats.finish_reasons = dict(reasons)
+    console.print(
+        f"rollout: {stats.records} draws of {stats.prompts} samples in {stats.seconds:.1f}s "
+        f"({stats.prompts_per_s:.2f} prompts/s, {stats.tokens_per_s:.0f} tokens/s); "
+        + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))
+        + (f"; {stats.skipped_done} samples already done" if stats.skipped_done else ""),
+        highlight=False,
+    )
+    if metrics_path:
+        Path(metrics_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(metrics_path).write_text(json.dumps(stats.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return stats
+
+
+def _skipping(items, done, n, stats, progress, task):
+    """Pass items through, counting (and advancing the bar past) samples whose draws are all done."""
+    for item in items:
+        rid = item.record.get("id")
+        if done and isinstance(rid, str) and all((rid, j) in done for j in range(n)):
+            stats.skipped_done += 1
+            progress.advance(task)
+        yield item
