@@ -85,6 +85,10 @@ def run(
     """Run a model on a benchmark: draw, score with the official rules, write the audit and summary."""
     from mmrl.eval.runner import EvalConfig, run_eval
 
+    from mmrl.errors import ConfigError
+
+    if base_url and backend != "openai":
+        raise ConfigError("--base-url is for the openai backend (a served model)")
     opts = {"base_url": base_url} if base_url else {}
     run_eval(EvalConfig(
         benchmark=bench, out_dir=out, data=data, split=split, limit=limit, model=model, backend=backend, n=n,

@@ -9,6 +9,7 @@ is the exact prompt format a model was trained with.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from mmrl.eval.benchmark import Benchmark, get_benchmark
 from mmrl.eval.judge import Judge, JudgeConfig
 from mmrl.eval.scoring import audit_row, score_located
 from mmrl.eval.summary import summarize, summary_table
-from mmrl.io.jsonl import Located, iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
+from mmrl.io.jsonl import iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
 
 SAMPLES_FILE = "samples.jsonl"
 PREDICTIONS_FILE = "predictions.jsonl"
@@ -117,11 +118,12 @@ def _advancing(items: Iterable[Any], progress, task) -> Iterator[Any]:
         progress.advance(task)
 
 
-def finish(bench: Benchmark, out_dir: Path, run: dict[str, Any], judge: Judge | None) -> dict[str, Any]:
+def finish(bench: Benchmark, out_dir: Path, run: dict[str, Any], judge: Judge | None, started: float) -> dict[str, Any]:
     """Summarise ``predictions.jsonl`` into ``summary.json`` and print the table."""
     rows = read_jsonl(out_dir / PREDICTIONS_FILE)
     info = {k: v for k, v in run.items() if k not in ("benchmark", "judge")}
-    summary = summarize(bench, rows, **info, judge=judge.describe() if judge else None)
+    summary = summarize(bench, rows, **info, judge=judge.describe() if judge else None,
+                        seconds=round(time.perf_counter() - started, 3))
     _write_json(out_dir / SUMMARY_FILE, summary)
     console.print(summary_table(summary))
     return summary
@@ -130,6 +132,7 @@ def finish(bench: Benchmark, out_dir: Path, run: dict[str, Any], judge: Judge | 
 def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeConfig | None = None,
                resume: bool = False, split: str | None = None) -> dict[str, Any]:
     """Score existing rollout records (from ``mmrl rollout`` on prepared samples, or any tool)."""
+    started = time.perf_counter()
     bench = get_benchmark(bench_name)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = list(iter_located(rollouts))
@@ -153,13 +156,14 @@ def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeCon
         ok = True
     finally:
         writer.close(ok)
-    return finish(bench, out_dir, run, client)
+    return finish(bench, out_dir, run, client, started)
 
 
 def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     """Prepare the benchmark, draw responses with the model, score them, and summarise."""
     if not cfg.model:
         raise ConfigError("--model is required to run a benchmark (or use 'mmrl eval score' on rollouts)")
+    started = time.perf_counter()
     bench = get_benchmark(cfg.benchmark)
     split = cfg.resolved_split(bench)
     run = cfg.record(bench)
@@ -170,36 +174,47 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     _write_json(out_dir / RUN_FILE, run)
     client = Judge(cfg.judge) if cfg.judge else None
     writer, state = open_output(out_dir / PREDICTIONS_FILE, resume=cfg.resume, key=key_id_sample)
-    items = [it for it in iter_located(samples_path)
-             if any((it.record["id"], k) not in state.done for k in range(cfg.n))]
+    todo = sum(1 for it in iter_located(samples_path) for k in range(cfg.n) if (it.record["id"], k) not in state.done)
     if state.kept:
-        log.info("resuming: %d draws already scored, %d samples to go", state.kept, len(items))
+        log.info("resuming: %d draws already scored, %d to go", state.kept, todo)
     ok = False
     try:
-        if items:
-            _draw_and_score(cfg, bench, items, writer, state.done, client)
+        if todo:
+            _draw_and_score(cfg, bench, samples_path, todo, writer, state.done, client)
         ok = True
     finally:
         writer.close(ok)
-    return finish(bench, out_dir, run, client)
+    return finish(bench, out_dir, run, client, started)
 
 
-def _draw_and_score(cfg: EvalConfig, bench: Benchmark, items: list[Located], writer, done: set, judge) -> None:
+def _backend_target(cfg: EvalConfig):
+    """What ``make_backend`` takes: a ModelSpec for local backends, the served name for openai."""
+    if cfg.backend == "openai":
+        return cfg.model, dict(cfg.backend_opts)
+    from mmrl.model.loading import ModelSpec
+
+    options = dict(cfg.backend_opts)
+    if cfg.backend == "hf":
+        options.setdefault("max_batch_rows", cfg.batch_size * cfg.n)
+    return ModelSpec(cfg.model, dtype=cfg.dtype, device=cfg.device), options
+
+
+def _draw_and_score(cfg: EvalConfig, bench: Benchmark, samples_path: Path, todo: int, writer, done: set,
+                    judge) -> None:
     from mmrl.rollout import PromptConfig, SamplingParams, make_backend, rollout_records
 
     params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
     prompt_cfg = PromptConfig(system=cfg.system) if cfg.instruction == "default" else \
         PromptConfig(system=cfg.system, instruction=cfg.instruction or None)
-    backend = make_backend(cfg.backend, cfg.model, dtype=cfg.dtype, device=cfg.device, **cfg.backend_opts)
+    target, options = _backend_target(cfg)
+    backend = make_backend(cfg.backend, target, **options)
     try:
         with make_progress() as progress:
-            task = progress.add_task(f"{bench.name}: {cfg.model}", total=len(items) * cfg.n)
-            for start in range(0, len(items), cfg.batch_size):
-                batch = items[start:start + cfg.batch_size]
-                for record in rollout_records(batch, backend, params, prompt_cfg, cfg.model):
-                    if key_id_sample(record) not in done:
-                        writer.write(audit_row(bench, record, judge))
-                    progress.advance(task)
+            task = progress.add_task(f"{bench.name}: {cfg.model}", total=todo)
+            for record in rollout_records(iter_located(samples_path), backend, params, prompt_cfg, cfg.model,
+                                          done=done, batch_prompts=cfg.batch_size):
+                writer.write(audit_row(bench, record, judge))
+                progress.advance(task)
     finally:
         backend.close()

@@ -6,23 +6,17 @@ from mmrl.eval.edit_distance import edit_distance, most_similar
 from mmrl.eval.latex_value import latex_value
 
 
-def test_answer_part_takes_the_last_tag_and_an_unclosed_one_runs_to_the_end():
-    assert ex.answer_part("<answer>1</answer> <answer> 2 </answer>") == "2"
-    assert ex.answer_part("<think>x</think><answer>7") == "7"
-    assert ex.answer_part("no tags") is None
+def test_answer_tag_uses_the_reward_extractor_and_narrows_to_a_box():
+    assert ex.answer_tag("<answer>1</answer> <answer> \\boxed{2} </answer>").text == "2"
+    assert ex.answer_tag("<think>x</think><answer>7").text == "7"
+    assert ex.answer_tag("<answer></answer>") == ex.Extraction("", "answer_tag")
+    assert ex.answer_tag("no tags") is None
 
 
-def test_boxed_balances_nested_braces_and_knows_glm_boxes():
-    assert ex.boxed("so \\boxed{\\frac{1}{2}} and \\boxed{3}") == "3"
-    assert ex.boxed("\\boxed{\\frac{1}{2}}") == "\\frac{1}{2}"
-    assert ex.boxed("<|begin_of_box|>42<|end_of_box|>") == "42"
-    assert ex.unbox("\\boxed{B}") == "B" and ex.unbox("B and \\boxed{C}") == "B and \\boxed{C}"
-
-
-def test_answer_phrase_takes_the_last_one_without_its_period():
-    assert ex.answer_phrase("The answer is 3.\nNo wait, the answer is 4.") == "4"
-    assert ex.answer_phrase("Final answer: **12**") == "12"
-    assert ex.answer_phrase("nothing here") is None
+def test_rule_based_takes_boxes_and_answer_phrases_but_no_fallback():
+    assert ex.rule_based("so \\boxed{\\frac{1}{2}}") == ex.Extraction("\\frac{1}{2}", "boxed")
+    assert ex.rule_based("The answer is 3.\nNo wait, the answer is 4.") == ex.Extraction("4", "answer_is")
+    assert ex.rule_based("<think>the answer is 3</think>just 5") is None
 
 
 def test_last_number_and_letter_and_list():
@@ -30,11 +24,6 @@ def test_last_number_and_letter_and_list():
     assert ex.last_letter("A is wrong, (C) is right", 4) == "C"
     assert ex.last_letter("E is not an option", 4) is None
     assert ex.last_list("[1, 2] then [3, 4]") == "[3, 4]"
-
-
-def test_final_answer_falls_back_to_the_last_line():
-    assert ex.final_answer("thinking...\n  42  \n") == ex.Extraction("42", "last_line")
-    assert ex.final_answer("   ") == ex.Extraction(None, "empty")
 
 
 def test_edit_distance_against_hand_computed_values():

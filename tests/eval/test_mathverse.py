@@ -32,4 +32,4 @@ def test_multi_choice_extraction_is_reduced_to_the_option_letter(samples_of):
 
 def test_answer_phrase_is_used_without_a_tag(samples_of):
     j = score("mathverse", "By Pythagoras the answer is 5.", samples_of("mathverse")["2"])
-    assert (j.extracted, j.rule, j.correct) == ("5", "answer_phrase", True)
+    assert (j.extracted, j.rule, j.correct) == ("5", "answer_is", True)

@@ -73,7 +73,7 @@ def test_bare_response_equal_to_a_choice_is_taken_as_is(samples_of):
 def test_without_tag_or_judge_the_rule_fallback_finds_the_final_answer(samples_of):
     vista = samples_of("mathvista")
     j = score("mathvista", "Counting the bars, two exceed 10. So the answer is 2.", vista["2"])
-    assert (j.extracted, j.rule, j.correct) == ("2", "answer_phrase", True)
+    assert (j.extracted, j.rule, j.correct) == ("2", "answer_is", True)
     j = score("mathvista", "The blue part covers 8 of 11 cells, option (B).", vista["1"])
     assert (j.extracted, j.rule, j.correct) == ("B", "last_letter", True)
     j = score("mathvista", "It peaks from [2007, 2008] here", vista["5"])

@@ -93,12 +93,12 @@ def test_hub_float_precision_becomes_the_official_int():
 
 
 def test_official_extraction_order_empty_then_choice_then_numbers_then_quick_rule():
-    assert official_quick_rules("", CHOICES, "multi_choice", "text").rule == "empty"
+    assert official_quick_rules("", CHOICES, "multi_choice", "text").method == "empty"
     assert official_quick_rules("8/11", CHOICES, "multi_choice", "text").text == "8/11"
     assert official_quick_rules(" 12 ", None, "free_form", "integer").text == "12"
     assert official_quick_rules("1.50", None, "free_form", "float").text == "1.5"
     quick = official_quick_rules('Thus... The answer is "3.5".', None, "free_form", "float")
-    assert (quick.text, quick.rule) == ("3.5", "quick_extract")
+    assert (quick.text, quick.method) == ("3.5", "quick_extract")
     assert official_quick_rules("I think 12.", None, "free_form", "integer") is None
 
 

@@ -79,16 +79,13 @@ class ChartQA(Benchmark):
         }
 
     def score(self, response, sample, params, judge=None):
-        found = ex.tagged_or_boxed(response)
-        if found is None:
-            phrase = ex.answer_phrase(response)
-            found = ex.Extraction(phrase, "answer_phrase") if phrase else ex.Extraction(response.strip(), "response")
+        found = ex.rule_based(response) or ex.Extraction(response.strip(), "response")
         prediction = found.text or ""
         answer = sample.get("answer")
         if answer is None:
-            return Judgement(found.text, prediction, None, found.rule)
+            return Judgement(found.text, prediction, None, found.method)
         labels = (sample.get("meta") or {}).get("labels") or [answer_text(answer)]
         tolerance = float(params.get("max_relative_change", MAX_RELATIVE_CHANGE))
         hits = [t for t in labels if relaxed_correctness(t, prediction, tolerance)]
         detail = f"matches {hits[0]!r}" if hits else f"not within {tolerance:.0%} of {labels[0]!r}"
-        return Judgement(found.text, prediction, bool(hits), found.rule, detail)
+        return Judgement(found.text, prediction, bool(hits), found.method, detail)

@@ -9,7 +9,7 @@ from mmrl.eval.benchmark import Benchmark, Judgement
 
 def math_verifier():
     """The reward library's ``math`` verifier (imported lazily: it may pull in SymPy)."""
-    import mmrl.rewards  # noqa: F401 - registers the built-in verifiers
+    import mmrl.rewards.mathverifier  # noqa: F401 - registers "math"
     from mmrl.rewards.base import VERIFIERS
 
     return VERIFIERS.get("math")

@@ -34,21 +34,18 @@ def choice_letter(text: str, n: int) -> str | None:
 
 
 def rule_extract(response: str, question: str, multi_choice: bool) -> ex.Extraction:
-    found = ex.tagged_or_boxed(response)
-    if found is None:
-        phrase = ex.answer_phrase(response)
-        found = ex.Extraction(phrase, "answer_phrase") if phrase is not None else None
+    found = ex.rule_based(response)
     if multi_choice:
         n = option_count(question)
         if found is not None and found.text:
             letter = choice_letter(found.text, n)
-            return ex.Extraction(letter, found.rule) if letter else found
+            return ex.Extraction(letter, found.method) if letter else found
         letter = ex.last_letter(response, n)
         if letter is not None:
             return ex.Extraction(letter, "last_letter")
     if found is not None:
         return found
-    return ex.final_answer(response)
+    return ex.extract_answer(response)
 
 
 @register_benchmark
@@ -91,7 +88,7 @@ class MathVerse(Benchmark):
             found = rule_extract(response, question, multi)
             extraction = (found.text or "").strip()
             correct = None if answer is None else answer_text(answer) == extraction
-            return Judgement(found.text, extraction, correct, found.rule, "quick match (==)")
+            return Judgement(found.text, extraction, correct, found.method, "quick match (==)")
         from mmrl.eval.prompts import get_prompt
 
         extract_call = judge.ask(get_prompt("mathverse/extract"), response=response)

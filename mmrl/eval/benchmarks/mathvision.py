@@ -215,8 +215,8 @@ class MathVision(Benchmark):
         return sample
 
     def score(self, response, sample, params, judge=None):
-        part = ex.answer_part(response)
-        raw, rule = (part, "answer_tag") if part is not None else cut_answer(response)
+        tagged = ex.answer_tag(response)
+        raw, rule = (tagged.text, tagged.method) if tagged is not None else cut_answer(response)
         model_answer = clean(raw)
         answer = sample.get("answer")
         if answer is None:

@@ -115,12 +115,9 @@ def official_quick_rules(response: str, choices: list[str] | None, question_type
 
 def rule_fallback(response: str, choices: list[str] | None, question_type: str, answer_type: str) -> ex.Extraction:
     """Deterministic stand-in for the GPT extraction step."""
-    found = ex.boxed(response)
+    found = ex.rule_based(response)
     if found is not None:
-        return ex.Extraction(found, "boxed")
-    phrase = ex.answer_phrase(response)
-    if phrase is not None:
-        return ex.Extraction(phrase, "answer_phrase")
+        return found
     if question_type == "multi_choice":
         letter = ex.last_letter(response, len(choices or []))
         if letter is not None:
@@ -133,7 +130,7 @@ def rule_fallback(response: str, choices: list[str] | None, question_type: str, 
         found_list = ex.last_list(response)
         if found_list is not None:
             return ex.Extraction(found_list, "last_list")
-    return ex.final_answer(response)
+    return ex.extract_answer(response)
 
 
 @register_benchmark
@@ -196,11 +193,7 @@ class MathVista(Benchmark):
         if qtype == "multi_choice" and not choices:
             raise ValueError("a multi_choice sample needs choices")
         calls: list[dict[str, Any]] = []
-        part = ex.answer_part(response)
-        if part is not None:
-            found = ex.Extraction(ex.unbox(part), "answer_tag")
-        else:
-            found = official_quick_rules(response, choices, qtype, atype)
+        found = ex.answer_tag(response) or official_quick_rules(response, choices, qtype, atype)
         if found is None and judge is not None:
             from mmrl.eval.prompts import get_prompt
 
@@ -214,7 +207,7 @@ class MathVista(Benchmark):
         detail = self._detail(found.text, normalised, choices, qtype)
         answer = sample.get("answer")
         correct = None if answer is None else normalised == answer_text(answer)
-        return Judgement(found.text, normalised, correct, found.rule, detail, calls)
+        return Judgement(found.text, normalised, correct, found.method, detail, calls)
 
     @staticmethod
     def _detail(extracted, normalised, choices, qtype) -> str:
