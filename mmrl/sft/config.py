@@ -40,9 +40,10 @@ class SFTConfig:
     max_length: int = 4096
     truncation: str = "error"
     seed: int = 0
-    # prompt
+    # prompt (as rollout builds it): instruction None is rollout's default, "" none
     system: str | None = None
     instruction: str | None = None
+    cot_pool: bool = False
     # model
     dtype: str = "auto"
     device: str = "auto"

@@ -38,13 +38,25 @@ def target_field(sample: dict[str, Any]) -> str:
     return "messages" if "messages" in sample else "response"
 
 
+def instruction_for(sample: dict[str, Any], cfg) -> str | None:
+    """The format instruction rollout would give this sample (``None``: rollout's default; ``""``: none)."""
+    from mmrl.rollout.prompts import FORMAT_INSTRUCTION, PromptConfig
+
+    instruction = FORMAT_INSTRUCTION if cfg.instruction is None else cfg.instruction
+    return PromptConfig(instruction=instruction, cot_pool=cfg.cot_pool).instruction_for(str(sample.get("id", "")))
+
+
 def messages_of(sample: dict[str, Any], cfg) -> list[dict[str, Any]]:
-    """The chat of a sample, with the reference response as the (last) assistant turn."""
+    """The chat of a sample, with the reference response as the (last) assistant turn.
+
+    The prompt is the one ``mmrl rollout`` builds with the same ``--system``, ``--instruction``
+    and ``--cot-pool``, so the model learns the format on exactly the prompts it is sampled with.
+    """
     field = target_field(sample)
     if field == "response" and not isinstance(sample.get("response"), str):
         raise ExampleError("required for warmup-sft (or give messages)", "response")
     try:
-        messages = sample_messages(sample, system=cfg.system, instruction=cfg.instruction,
+        messages = sample_messages(sample, system=cfg.system, instruction=instruction_for(sample, cfg),
                                    with_response=field == "response")
     except ValueError as e:
         raise ExampleError(str(e), "images") from None

@@ -65,6 +65,7 @@ class TrainResult:
     data: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     resumed_from: int | None = None
+    model: Any = field(default=None, repr=False)  # the trained module (on the main process)
 
     @property
     def metrics_path(self) -> str:
@@ -90,6 +91,15 @@ def model_spec(cfg: SFTConfig) -> ModelSpec:
         attn_implementation=cfg.attn_implementation, lora=lora, freeze_vision=cfg.freeze_vision,
         freeze_projector=cfg.freeze_projector, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
     )
+
+
+def enable_checkpointing(model) -> None:
+    """Recompute activations in backward (transformers 5 calls it activation checkpointing)."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def data_fingerprint(data: SFTData, plan: BatchPlan) -> str:
@@ -151,7 +161,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
     loaded = load(model_spec(cfg))
     model, processor = loaded.model, loaded.processor
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        enable_checkpointing(model)
     device = resolve_device(cfg.device)
     compute_dtype = _dtype_name(resolve_dtype(cfg.dtype, device))
     if curate is None and cfg.filter:
@@ -234,6 +244,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
         if metrics is not None:
             metrics.close()
     result.seconds = elapsed_before + time.perf_counter() - t0
+    result.model = engine.module
     if info.is_main:
         console.print(f"warmup-sft: {result.steps} steps, final loss {result.losses[-1]:.4f}; "
                       f"checkpoint in {out}" if result.losses else f"warmup-sft: nothing to do; checkpoint in {out}")

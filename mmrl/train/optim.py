@@ -3,8 +3,9 @@
 A schedule is a pure function ``(step, total_steps, warmup_steps, min_ratio) -> multiplier`` of
 the peak learning rate, registered by name in ``SCHEDULES`` (add your own with
 ``@SCHEDULES.register("name")`` or ``--scheduler file.py:fn``). ``step`` counts optimizer
-updates from 0; warm-up rises linearly so that the first update already moves (``1/warmup`` of
-the peak, not 0) and update ``warmup_steps - 1`` uses the peak.
+updates from 0. Warm-up rises linearly so that the first update already moves (``1/warmup`` of
+the peak, not 0) and update ``warmup_steps - 1`` uses the peak; the decay then starts from the
+peak and would reach its floor one step after the last, so no update is spent at zero.
 """
 from __future__ import annotations
 
@@ -32,23 +33,21 @@ def constant(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 
 
 @SCHEDULES.register("cosine")
 def cosine(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0) -> float:
-    """Warm-up, then half a cosine from the peak down to ``min_ratio`` of it at the last update."""
+    """Warm-up, then half a cosine from the peak towards ``min_ratio`` of it."""
     w = _warmup(step, warmup_steps)
     if w is not None:
         return w
-    span = max(1, total_steps - warmup_steps - 1)
-    progress = min(1.0, (step - warmup_steps) / span)
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
     return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 @SCHEDULES.register("linear")
 def linear(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0) -> float:
-    """Warm-up, then a straight line from the peak down to ``min_ratio`` of it at the last update."""
+    """Warm-up, then a straight line from the peak towards ``min_ratio`` of it."""
     w = _warmup(step, warmup_steps)
     if w is not None:
         return w
-    span = max(1, total_steps - warmup_steps - 1)
-    progress = min(1.0, (step - warmup_steps) / span)
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
     return 1.0 - (1.0 - min_ratio) * progress
 
 
