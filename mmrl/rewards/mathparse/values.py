@@ -1,0 +1,205 @@
+"""Answers as structured values: scalars, relations, intervals, tuples, sets, lists, matrices.
+
+``parse_answer`` decides what an answer *is* before its parts are parsed as expressions:
+``\\begin{pmatrix}…\\end{pmatrix}`` is a matrix, ``\\{1,2\\}`` a set, ``[1, 3)`` an interval,
+``(1, 2)`` a tuple (or an open interval, decided when compared), ``x = 2`` a relation,
+``1 < x \\le 3`` an interval, ``2, 3`` or ``x=2 or x=3`` an unordered list, ``1 \\pm \\sqrt{2}`` the
+list of both values, ``A \\cup B`` a union. Anything the parser refuses becomes ``Text``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Union
+
+from mmrl.rewards.mathparse.expr import Node, parse_expression
+from mmrl.rewards.mathparse.limits import MAX_ANSWER_CHARS, MAX_ITEMS, ParseError
+from mmrl.rewards.mathparse.normalize import normalize
+
+
+@dataclass(frozen=True)
+class Scalar:
+    node: Node
+    text: str
+    percent: bool = False
+
+
+@dataclass(frozen=True)
+class Relation:
+    op: str  # "=", "<", "<=", "!=" (">" and ">=" are stored with their sides swapped)
+    lhs: "Value"
+    rhs: "Value"
+
+
+@dataclass(frozen=True)
+class Interval:
+    lo: Scalar
+    hi: Scalar
+    lo_open: bool
+    hi_open: bool
+
+
+@dataclass(frozen=True)
+class Seq:
+    kind: str  # "tuple" (ordered), "list" (unordered, bare commas), "set"
+    items: tuple
+    brackets: str = ""
+
+
+@dataclass(frozen=True)
+class Union_:
+    items: tuple
+
+
+@dataclass(frozen=True)
+class Matrix:
+    rows: tuple
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+Value = Union[Scalar, Relation, Interval, Seq, Union_, Matrix, Text]
+
+_OPEN, _CLOSE = "([{", ")]}"
+_RELATION = re.compile(r"\\(?:leq?|geq?|neq?|lt|gt|leqslant|geqslant)(?![A-Za-z])|<=|>=|!=|=|<|>")
+_REL_NAMES = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=",
+              "\\ne": "!=", "\\neq": "!=", "\\lt": "<", "\\gt": ">"}
+_MATRIX = re.compile(r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}", re.S)
+_WORD_SEPARATORS = re.compile(r"\s+(?:and|or)\s+")
+_EMPTY_SETS = {"\\emptyset", "\\varnothing", "\\{\\}", "\\{ \\}", "{}"}
+
+
+def _depths(s: str) -> list[int]:
+    """Bracket depth before each character (all bracket kinds count alike)."""
+    out, d = [], 0
+    for c in s:
+        out.append(d)
+        if c in _OPEN:
+            d += 1
+        elif c in _CLOSE:
+            d -= 1
+    return out
+
+
+def split_top(s: str, pattern: re.Pattern) -> tuple[list[str], list[str]]:
+    """Split at matches of ``pattern`` that are outside every bracket; returns (parts, separators)."""
+    depths = None
+    parts, seps, last = [], [], 0
+    for m in pattern.finditer(s):
+        if depths is None:
+            depths = _depths(s)
+        if depths[m.start()] != 0:
+            continue
+        parts.append(s[last:m.start()])
+        seps.append(m.group())
+        last = m.end()
+    parts.append(s[last:])
+    return parts, seps
+
+
+_COMMA = re.compile(r"[,;]")
+_CUP = re.compile(r"\\cup(?![A-Za-z])|(?<=[)\]])\s*U\s*(?=[(\[])")
+
+
+def _encloses(s: str) -> bool:
+    """Whether the first character's bracket is closed by the last character."""
+    d = 0
+    for i, c in enumerate(s):
+        if c in _OPEN:
+            d += 1
+        elif c in _CLOSE:
+            d -= 1
+            if d == 0:
+                return i == len(s) - 1
+    return False
+
+
+def _is_infinite(v: Scalar) -> bool:
+    node = v.node[1] if v.node[0] == "neg" else v.node
+    return node == ("c", "inf")
+
+
+def _relation(parts: list[str], seps: list[str], depth: int) -> Value:
+    ops = [_REL_NAMES.get(s, s) for s in seps]
+    values = [_parse(p, False, depth + 1) for p in parts]
+    if all(op == "=" for op in ops):
+        return Relation("=", values[0], values[-1])
+    if len(ops) == 1:
+        op = ops[0]
+        if op in (">", ">="):
+            return Relation(op.replace(">", "<"), values[1], values[0])
+        return Relation(op, values[0], values[1])
+    if len(ops) == 2 and all(isinstance(v, Scalar) for v in values):
+        lo, hi = (values[0], values[2])
+        if all(op in ("<", "<=") for op in ops):
+            return Interval(lo, hi, ops[0] == "<", ops[1] == "<")
+        if all(op in (">", ">=") for op in ops):
+            return Interval(hi, lo, ops[1] == ">", ops[0] == ">")
+    raise ParseError("unsupported chain of relations")
+
+
+def _items(inner: str, depth: int) -> tuple:
+    parts, _ = split_top(inner, _COMMA)
+    if len(parts) > MAX_ITEMS:
+        raise ParseError("too many items")
+    return tuple(_parse(p, False, depth + 1) for p in parts if p.strip())
+
+
+def _parse(s: str, percent: bool, depth: int) -> Value:
+    if depth > 4:
+        raise ParseError("answer structure nested too deeply")
+    s = s.strip()
+    if not s:
+        raise ParseError("empty item")
+    m = _MATRIX.fullmatch(s)
+    if m:
+        rows = [r for r in m.group(2).split("\\\\") if r.strip()]
+        if not rows or len(rows) > MAX_ITEMS:
+            raise ParseError("bad matrix")
+        return Matrix(tuple(tuple(_parse(c, False, depth + 1) for c in r.split("&")) for r in rows))
+    if s in _EMPTY_SETS:
+        return Seq("set", ())
+    if s.count("\\pm") == 1 or s.count("\\mp") == 1:
+        sign = "\\pm" if "\\pm" in s else "\\mp"
+        return Seq("list", (_parse(s.replace(sign, "+"), percent, depth + 1),
+                            _parse(s.replace(sign, "-"), percent, depth + 1)))
+    listed = _WORD_SEPARATORS.sub(",", s)
+    parts, _ = split_top(listed, _COMMA)
+    if len(parts) > 1:
+        return Seq("list", _items(listed, depth))
+    parts, _ = split_top(s, _CUP)
+    if len(parts) > 1:
+        return Union_(tuple(_parse(p, False, depth + 1) for p in parts))
+    parts, seps = split_top(s, _RELATION)
+    if seps:
+        return _relation(parts, seps, depth)
+    if s.startswith("\\{") and s.endswith("\\}") and _encloses(s[1:]):
+        return Seq("set", _items(s[2:-2], depth))
+    if s[0] in "([" and s[-1] in ")]" and _encloses(s):
+        items = _items(s[1:-1], depth)
+        if len(items) >= 2:
+            brackets = s[0] + s[-1]
+            if len(items) == 2 and all(isinstance(v, Scalar) for v in items) and (
+                brackets in ("[)", "(]") or _is_infinite(items[0]) or _is_infinite(items[1])
+            ):
+                return Interval(items[0], items[1], s[0] == "(", s[-1] == ")")
+            return Seq("tuple", items, brackets)
+    return Scalar(parse_expression(s), s, percent)
+
+
+@lru_cache(maxsize=8192)
+def parse_answer(text: str) -> Value:
+    """The structured value of an answer; ``Text`` when it is too long or not mathematics."""
+    if len(text) > MAX_ANSWER_CHARS:
+        return Text(text)
+    norm = normalize(text)
+    if not norm.text:
+        return Text("")
+    try:
+        return _parse(norm.text, norm.percent, 0)
+    except (ParseError, RecursionError, ValueError, ZeroDivisionError):
+        return Text(norm.text)

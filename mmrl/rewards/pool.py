@@ -1,0 +1,258 @@
+"""A pool of scoring processes with a deadline per record, kept alive across calls.
+
+Each worker scores the records it is sent one by one and answers each as soon as it is done. Two
+deadlines bound every record: the soft one inside the worker (SIGALRM at ``timeout``) turns a slow
+verifier into an ``error`` and keeps the worker; the hard one in the parent (``timeout`` plus a
+grace period without an answer) stops a worker stuck in C code or killed by its memory limit,
+gives that record an ``error``, starts a fresh worker and re-sends the rest of its batch. Results
+come back in input order, and input is read lazily with a bounded window, so a file of any size
+streams through in constant memory.
+
+Workers start with ``forkserver`` (``spawn`` where unavailable): safe to use from a trainer
+that already runs threads or CUDA, where plain ``fork`` is not. Verifiers registered in the
+calling process are sent to the workers by reference; ``file.py:function`` names are loaded there.
+"""
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+import signal
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from mmrl.errors import ConfigError
+from mmrl.rewards.base import VERIFIERS
+from mmrl.rewards.scoring import RewardConfig, failed_updates, merge, score_updates, with_progress
+
+CHUNK = 16  # records sent to a worker at once
+WINDOW_PER_WORKER = 8 * CHUNK  # records read ahead of the output, per worker
+
+
+def _builtin_names() -> frozenset[str]:
+    import mmrl.rewards  # noqa: F401 - registers the built-in verifiers
+
+    return frozenset(n for n in VERIFIERS.names() if VERIFIERS.get(n).__module__.startswith("mmrl.rewards"))
+
+
+def _portable_verifiers() -> dict[str, Any]:
+    """Verifiers of this process that workers would not know: functions by reference, or names."""
+    builtin = _builtin_names()
+    out: dict[str, Any] = {}
+    for name in VERIFIERS.names():
+        if name in builtin:
+            continue
+        if ":" in name:
+            out[name] = None  # a file.py:function reference: the worker loads it itself
+            continue
+        fn = VERIFIERS.get(name)
+        try:
+            pickle.dumps(fn)
+        except Exception:  # noqa: BLE001
+            raise ConfigError(f"verifier {name!r} cannot be sent to worker processes (define it at module "
+                              f"level, name it as file.py:function, or use workers=0)") from None
+        out[name] = fn
+    return out
+
+
+def _limit_memory(megabytes: int | None) -> None:
+    if not megabytes:
+        return
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not Linux, or not allowed
+        pass
+
+
+def worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
+    """Worker loop: receive ``(config, verifiers, [(index, record), ...])``, answer ``(index, updates)``."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _limit_memory(memory_limit_mb)
+    import mmrl.rewards  # noqa: F401 - registers the built-in verifiers
+
+    config = RewardConfig(workers=0)
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        if message is None:
+            return
+        new_config, verifiers, items = message
+        if new_config is not None:
+            config = new_config
+            for name, fn in (verifiers or {}).items():
+                if fn is not None:
+                    VERIFIERS.add(name, fn, replace=True)
+        for index, record in items:
+            try:
+                updates = score_updates(record, config)
+            except BaseException as e:  # noqa: BLE001 - MemoryError, a late alarm: still an answer
+                updates = failed_updates(record, config, f"scoring failed: {type(e).__name__}: {e}")
+            conn.send((index, updates))
+
+
+class _Worker:
+    def __init__(self, ctx: Any, memory_limit_mb: int | None):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=worker_main, args=(child, memory_limit_mb), daemon=True,
+                                name="mmrl-reward-worker")
+        self.proc.start()
+        child.close()
+        self.queue: deque[int] = deque()
+        self.version = -1
+        self.since = time.monotonic()
+
+    def send(self, config: RewardConfig | None, verifiers: dict[str, Any] | None, items: list) -> None:
+        self.conn.send((config, verifiers, items))
+        self.since = time.monotonic()
+
+    def stop(self, kill: bool = False) -> None:
+        if not kill and self.proc.is_alive():
+            try:
+                self.conn.send(None)
+            except (OSError, BrokenPipeError):
+                pass
+            self.proc.join(timeout=1.0)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=5.0)
+        self.conn.close()
+
+
+class RewardScorer:
+    """Scores batches of records through one long-lived worker pool.
+
+    ``with RewardScorer(config) as s: scored = s.score(records, progress=0.3)``: the pool starts on
+    first use and stays up until ``close()``, so an RL trainer pays start-up once, not every step.
+    With ``config.workers == 0`` records are scored in this process instead.
+    """
+
+    def __init__(self, config: RewardConfig | None = None):
+        self.config = config or RewardConfig()
+        self._workers: list[_Worker] = []
+        self._ctx: Any = None
+        self._version = 0
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._workers:
+            return
+        method = self.config.start_method
+        if method is None:
+            method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        self._ctx = mp.get_context(method)
+        if method == "forkserver":
+            self._ctx.set_forkserver_preload(["mmrl.rewards"])
+        self._workers = [_Worker(self._ctx, self.config.memory_limit_mb) for _ in range(self.config.pool_size)]
+
+    def close(self) -> None:
+        for w in self._workers:
+            w.stop()
+        self._workers = []
+
+    def __enter__(self) -> RewardScorer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # pragma: no cover - best effort when close() was forgotten
+        for w in getattr(self, "_workers", []):
+            if w.proc.is_alive():
+                w.proc.kill()
+
+    # --- scoring -------------------------------------------------------------------------------
+    def score(self, records: Iterable[Mapping[str, Any]], progress: float | None = None) -> list[dict[str, Any]]:
+        """Score records (in order); ``progress`` overrides the config's training progress."""
+        return list(self.iter_score(records, progress))
+
+    def iter_score(self, records: Iterable[Mapping[str, Any]], progress: float | None = None) -> Iterator[dict[str, Any]]:
+        """Score records lazily, yielding each scored record in input order."""
+        config = with_progress(self.config, progress)
+        if config.pool_size == 0:
+            for record in records:
+                yield merge(record, score_updates(record, config))
+            return
+        self._start()
+        self._version += 1
+        yield from self._run(records, config, self._version, _portable_verifiers())
+
+    def _replace(self, w: _Worker) -> _Worker:
+        w.stop(kill=True)
+        fresh = _Worker(self._ctx, self.config.memory_limit_mb)
+        self._workers[self._workers.index(w)] = fresh
+        return fresh
+
+    def _run(self, records: Iterable[Mapping[str, Any]], config: RewardConfig, version: int,
+             verifiers: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        source = enumerate(records)
+        window = WINDOW_PER_WORKER * len(self._workers)
+        hard_limit = config.timeout + max(1.0, config.timeout)
+        originals: dict[int, Mapping[str, Any]] = {}
+        pending: deque[int] = deque()
+        done: dict[int, dict[str, Any]] = {}
+        next_out, exhausted = 0, False
+        while True:
+            while not exhausted and len(originals) < window:
+                try:
+                    index, record = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                originals[index] = record
+                pending.append(index)
+            for w in self._workers:
+                if not w.queue and pending:
+                    batch = [pending.popleft() for _ in range(min(CHUNK, len(pending)))]
+                    fresh = w.version != version
+                    w.send(config if fresh else None, verifiers if fresh else None,
+                           [(i, originals[i]) for i in batch])
+                    w.version = version
+                    w.queue.extend(batch)
+            while next_out in done:
+                yield merge(originals.pop(next_out), done.pop(next_out))
+                next_out += 1
+            if exhausted and not originals:
+                return
+            busy = [w for w in self._workers if w.queue]
+            if not busy:
+                continue
+            now = time.monotonic()
+            wait_for = max(0.0, min(w.since + hard_limit for w in busy) - now)
+            ready = set(wait([w.conn for w in busy], timeout=wait_for))
+            for w in busy:
+                if w.conn not in ready:
+                    continue
+                try:
+                    while w.queue and w.conn.poll():
+                        index, updates = w.conn.recv()
+                        w.queue.popleft()
+                        done[index] = updates
+                        w.since = time.monotonic()
+                except (EOFError, OSError):
+                    self._fail_head(w, config, originals, pending, done,
+                                    f"worker crashed (exit code {w.proc.exitcode}) while scoring this record")
+            now = time.monotonic()
+            for w in list(self._workers):
+                if w.queue and now > w.since + hard_limit:
+                    self._fail_head(w, config, originals, pending, done,
+                                    f"timeout: scoring took more than {config.timeout:g}s; the worker was stopped")
+
+    def _fail_head(self, w: _Worker, config: RewardConfig, originals: dict, pending: deque, done: dict,
+                   reason: str) -> None:
+        """The worker's current record failed: record the error, re-queue the rest, restart it."""
+        if w.queue:
+            head = w.queue.popleft()
+            done[head] = failed_updates(originals[head], config, reason)
+            pending.extendleft(reversed(w.queue))
+            w.queue.clear()
+        self._replace(w)

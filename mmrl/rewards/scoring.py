@@ -1,0 +1,295 @@
+"""Scoring rollout records: sample-level dispatch, shared components, weighted total.
+
+For each record the verifier named by ``reward.verifier`` (else the run's default) scores the
+response; ``format`` and ``style`` are scored on every record; ``rewards.total`` is
+``sum(weights[c] * rewards[c])`` over the weights in force (the sample's ``reward.weights``, else
+the run's, else the verifier's own, else accuracy 0.9 / format 0.1), and 0 when the format gate
+is on and the format is not perfect. A verifier that raises or runs past its deadline gives the
+record an ``error`` and a total of 0; the record is still written and the run goes on.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mmrl.errors import ConfigError
+from mmrl.rewards.base import VERIFIERS, check_result, verifier_default_weights
+from mmrl.rewards.extract import FALLBACKS, strip_special_tokens
+from mmrl.rewards.format import FORMAT_MODES, format_score
+from mmrl.rewards.guard import VerifierTimeout, soft_deadline
+from mmrl.rewards.style import style_score
+
+DEFAULT_WEIGHTS = {"accuracy": 0.9, "format": 0.1}
+REQUIRED_COMPONENTS = ("accuracy", "format", "style")
+MAX_ERROR_CHARS = 500
+
+
+def _finite_weights(weights: Any, where: str) -> dict[str, float]:
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"{where} must be a mapping of component to weight")
+    out = {}
+    for k, w in weights.items():
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w):
+            raise ValueError(f"{where}.{k} must be a finite number, got {w!r}")
+        out[str(k)] = float(w)
+    return out
+
+
+@dataclass
+class RewardConfig:
+    """Run-level reward settings; each sample's ``reward`` object overrides them.
+
+    ``workers``: processes of the pool (None = every available core, 0 = score in this process
+    with only the soft deadline). ``timeout``: seconds per verifier call. ``progress``: training
+    progress in [0, 1] that schedules such as dynamic IoU read (``params["progress"]``).
+    ``fallback``: the extraction fallback when no tag, box or "the answer is" is found.
+    """
+
+    verifier: str = "math"
+    weights: dict[str, float] | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    format_mode: str = "strict"
+    format_gate: bool = False
+    timeout: float = 2.0
+    workers: int | None = None
+    fallback: str = "last_line"
+    progress: float = 0.0
+    memory_limit_mb: int | None = 4096
+    start_method: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.format_mode not in FORMAT_MODES:
+            raise ConfigError(f"format mode must be one of {', '.join(FORMAT_MODES)}, got {self.format_mode!r}")
+        if self.fallback not in FALLBACKS:
+            raise ConfigError(f"fallback must be one of {', '.join(FALLBACKS)}, got {self.fallback!r}")
+        if not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
+            raise ConfigError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
+        if self.workers is not None and self.workers < 0:
+            raise ConfigError(f"workers must be >= 0, got {self.workers}")
+        if not 0.0 <= float(self.progress) <= 1.0:
+            raise ConfigError(f"progress must be in [0, 1], got {self.progress}")
+        if not isinstance(self.params, Mapping):
+            raise ConfigError("params must be a mapping")
+        if self.weights is not None:
+            try:
+                self.weights = _finite_weights(self.weights, "weights")
+            except ValueError as e:
+                raise ConfigError(str(e)) from None
+
+    @property
+    def pool_size(self) -> int:
+        if self.workers is not None:
+            return self.workers
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # pragma: no cover - not Linux
+            return os.cpu_count() or 1
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> RewardConfig:
+        """Build from a recipe section (keys as the CLI flags, dashes or underscores).
+
+        ``weights`` may be a mapping or ``"accuracy=0.9,format=0.1"``; ``params`` a mapping, or
+        ``param`` a list of ``key=value`` strings.
+        """
+        known = {f for f in cls.__dataclass_fields__}
+        kwargs: dict[str, Any] = {}
+        for key, value in data.items():
+            name = str(key).replace("-", "_")
+            if name == "weights" and isinstance(value, str):
+                value = parse_weights(value)
+            elif name == "param":
+                name, value = "params", {**kwargs.get("params", {}), **parse_params(value)}
+            elif name == "params":
+                if not isinstance(value, Mapping):
+                    raise ConfigError("reward params must be a mapping")
+                value = {**kwargs.get("params", {}), **value}
+            if name not in known:
+                raise ConfigError(f"unknown reward setting {key!r}; known: {', '.join(sorted(known))}")
+            kwargs[name] = value
+        return cls(**kwargs)
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """``"accuracy=0.9,format=0.1"`` as a mapping."""
+    out: dict[str, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            out[key.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"weights must be COMPONENT=NUMBER,...; got {part.strip()!r}") from None
+    if not out:
+        raise ConfigError("weights are empty")
+    return _finite_weights_config(out)
+
+
+def _finite_weights_config(weights: dict[str, float]) -> dict[str, float]:
+    try:
+        return _finite_weights(weights, "weights")
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+def parse_param_value(text: str) -> Any:
+    """A ``--param`` value: JSON when it parses (numbers, booleans, lists), else the string."""
+    import json
+
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_params(items: Iterable[str] | str) -> dict[str, Any]:
+    """``["iou_threshold=0.5", "integer=true"]`` as a mapping."""
+    if isinstance(items, str):
+        items = [items]
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"params are KEY=VALUE, got {item!r}")
+        out[key.strip()] = parse_param_value(value.strip())
+    return out
+
+
+@dataclass(frozen=True)
+class RewardSpec:
+    """What scores one record: the verifier's name, the weights and the merged params."""
+
+    verifier: str
+    weights: dict[str, float]
+    params: dict[str, Any]
+
+
+def resolve_spec(record: Mapping[str, Any], config: RewardConfig) -> RewardSpec:
+    """Merge a record's ``reward`` object over the run's settings (ValueError when malformed)."""
+    spec = record.get("reward") or {}
+    if not isinstance(spec, Mapping):
+        raise ValueError("reward must be an object {verifier, weights, params}")
+    name = spec.get("verifier", config.verifier)
+    if not isinstance(name, str) or not name:
+        raise ValueError("reward.verifier must be a verifier name")
+    if spec.get("weights") is not None:
+        weights = _finite_weights(spec["weights"], "reward.weights")
+    elif config.weights is not None:
+        weights = dict(config.weights)
+    else:
+        weights = verifier_default_weights(name) or dict(DEFAULT_WEIGHTS)
+    sample_params = spec.get("params") or {}
+    if not isinstance(sample_params, Mapping):
+        raise ValueError("reward.params must be an object")
+    params = {"fallback": config.fallback, "progress": float(config.progress), **config.params, **sample_params}
+    return RewardSpec(name, weights, params)
+
+
+def validate_record(record: Mapping[str, Any], config: RewardConfig) -> tuple[str, str] | None:
+    """The first reason a record cannot be scored at all, as (field, reason); None when fine.
+
+    Checked for every record before any scoring starts, so that a typo in a verifier name
+    fails the run at once rather than turning every record into an error.
+    """
+    if "response" not in record:
+        return "response", "required field is missing (reward scores rollout records)"
+    if not isinstance(record["response"], str):
+        return "response", f"must be a string, got {type(record['response']).__name__}"
+    try:
+        spec = resolve_spec(record, config)
+    except ValueError as e:
+        return "reward", str(e)
+    try:
+        VERIFIERS.get(spec.verifier)
+    except ConfigError as e:
+        return "reward.verifier", str(e)
+    return None
+
+
+def _error_text(exc: BaseException, verifier: str, timeout: float) -> str:
+    if isinstance(exc, VerifierTimeout):
+        return f"timeout: verifier {verifier!r} took more than {timeout:g}s"
+    text = f"verifier {verifier!r} failed: {type(exc).__name__}: {exc}"
+    return text[:MAX_ERROR_CHARS]
+
+
+def _shared_components(response: str, params: Mapping[str, Any], config: RewardConfig) -> dict[str, float]:
+    mode = params.get("format_mode", config.format_mode)
+    return {
+        "format": format_score(response, mode, require_box=bool(params.get("require_box", False))),
+        "style": style_score(response, params),
+    }
+
+
+def failed_updates(record: Mapping[str, Any], config: RewardConfig, error: str) -> dict[str, Any]:
+    """The fields of a record whose scoring failed: format/style when they can still be scored."""
+    rewards = {"accuracy": 0.0, "format": 0.0, "style": 0.0}
+    try:
+        response = strip_special_tokens(str(record.get("response", "")))
+        rewards.update(_shared_components(response, resolve_spec(record, config).params, config))
+    except Exception:  # noqa: BLE001 - the record already failed; keep the zeros
+        pass
+    rewards["total"] = 0.0
+    return {"extracted": None, "rewards": rewards, "error": error[:MAX_ERROR_CHARS]}
+
+
+def score_updates(record: Mapping[str, Any], config: RewardConfig) -> dict[str, Any]:
+    """The fields scoring adds to a record: ``extracted``, ``rewards`` and maybe ``error``."""
+    name = "?"
+    try:
+        spec = resolve_spec(record, config)
+        name = spec.verifier
+        response = record.get("response")
+        if not isinstance(response, str):
+            raise ValueError("the record has no response string")
+        response = strip_special_tokens(response)
+        verifier = VERIFIERS.get(name)
+        with soft_deadline(config.timeout):
+            result = check_result(name, verifier(response, record, spec.params))
+            shared = _shared_components(response, spec.params, config)
+    except Exception as e:  # noqa: BLE001 - any verifier failure (VerifierTimeout included) is data
+        return failed_updates(record, config, _error_text(e, name, config.timeout))
+    rewards = {"accuracy": float(result.accuracy), **shared, **{k: float(v) for k, v in result.components.items()}}
+    missing = [c for c in spec.weights if c not in rewards]
+    if missing:
+        known = ", ".join(sorted(rewards))
+        return failed_updates(record, config, f"weights name {', '.join(missing)}, which verifier {name!r} "
+                                              f"does not report (it reports {known})")
+    total = sum(w * rewards[c] for c, w in spec.weights.items())
+    gate = spec.params.get("format_gate", config.format_gate)
+    if gate and rewards["format"] < 1.0:
+        total = 0.0
+    rewards["total"] = total
+    return {"extracted": result.extracted, "rewards": rewards}
+
+
+def merge(record: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
+    """A new record: every input field in order, then the scoring fields (a stale ``error`` dropped)."""
+    out = dict(record)
+    if "error" not in updates:
+        out.pop("error", None)
+    out.update(updates)
+    return out
+
+
+def score_record(record: Mapping[str, Any], config: RewardConfig | None = None) -> dict[str, Any]:
+    """Score one record in this process (soft deadline only); the input is not modified."""
+    return merge(record, score_updates(record, config or RewardConfig()))
+
+
+def score_records(records: Iterable[Mapping[str, Any]], config: RewardConfig | None = None) -> Iterator[dict[str, Any]]:
+    """Score records through a worker pool (``config.workers``), yielding them in input order."""
+    from mmrl.rewards.pool import RewardScorer
+
+    with RewardScorer(config or RewardConfig()) as scorer:
+        yield from scorer.iter_score(records)
+
+
+def with_progress(config: RewardConfig, progress: float | None) -> RewardConfig:
+    return config if progress is None else replace(config, progress=progress)
