@@ -142,11 +142,22 @@ def init_process_group(info: DistInfo) -> None:
         raise ConfigError("--deepspeed needs DeepSpeed: pip install 'mmrl[deepspeed]'") from None
     import torch
 
+    if "RANK" not in os.environ:  # launched without torchrun/deepspeed: a group of one
+        os.environ.update(RANK="0", WORLD_SIZE="1", LOCAL_RANK="0", MASTER_ADDR="127.0.0.1",
+                          MASTER_PORT=str(free_port()))
     if cpu_only():
         os.environ.setdefault("DS_ACCELERATOR", "cpu")
     elif torch.cuda.is_available():
         torch.cuda.set_device(info.local_rank)
     deepspeed.init_distributed(dist_backend="gloo" if cpu_only() else "nccl")
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def load_ds_config(path: str | Path) -> dict[str, Any]:
