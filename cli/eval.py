@@ -20,8 +20,22 @@ class EvalGroup(TyperGroup):
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
-            return args[0], self.commands["run"], args
+            return args[0], self.commands["run"], args  # BENCH stays the run command's argument
         return super().resolve_command(ctx, args)
+
+    def get_command(self, ctx: click.Context, cmd_name: str):
+        """A benchmark name stands for ``run`` (so a recipe section ``eval: {mathvista: ...}`` is
+        checked against the run command's options)."""
+        command = super().get_command(ctx, cmd_name)
+        if command is None and (":" in cmd_name or cmd_name in _benchmark_names()):
+            return self.commands["run"]
+        return command
+
+
+def _benchmark_names() -> list[str]:
+    from mmrl.eval.benchmark import benchmark_names
+
+    return benchmark_names()
 
     def format_usage(self, ctx: click.Context, formatter) -> None:
         formatter.write_usage(ctx.command_path, "BENCH --model M [OPTIONS] | COMMAND [ARGS]...")

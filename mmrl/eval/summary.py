@@ -3,11 +3,11 @@
 Accuracy is the mean over scored draws (with one greedy draw per item, plain accuracy; with n
 draws, the pass@1 estimate). A breakdown key whose value is a list (MathVista ``skills``) counts
 the item under each of its values, as the official ``calculate_score.py`` does. Items whose split
-hides the answers are counted as ``unscored`` and left out of every accuracy.
+hides the answers are counted as ``unscored`` and left out of every accuracy. pass@k is the
+grading library's unbiased estimator, so ``mmrl grade`` and ``mmrl eval`` agree.
 """
 from __future__ import annotations
 
-import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -15,15 +15,7 @@ from typing import Any
 from rich.table import Table
 
 from mmrl.eval.benchmark import Benchmark
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k from n draws with c correct: 1 - C(n-c, k) / C(n, k)."""
-    if k > n:
-        raise ValueError(f"k={k} exceeds n={n}")
-    if n - c < k:
-        return 1.0
-    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+from mmrl.grading.metrics import pass_at_k
 
 
 def ks_for(n: int) -> list[int]:

@@ -115,3 +115,15 @@ def test_user_benchmark_from_a_file(tmp_path, cli):
                  "-o", str(tmp_path / "out"))
     assert result.exit_code == 0, result.output
     assert read_jsonl(tmp_path / "out" / "samples.jsonl") == [{"id": "0", "question": "1+1", "answer": "2"}]
+
+
+def test_recipe_section_named_after_the_benchmark_sets_run_defaults(tmp_path, cli, tiny_model_dir):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"eval:\n  mathvista:\n    max_new_tokens: 4\n    limit: 2\n    data: {fixture_path('mathvista')}\n")
+    result = cli("--config", str(recipe), "eval", "mathvista", "--model", tiny_model_dir, "-o", str(tmp_path / "o"))
+    assert result.exit_code == 0, result.output
+    s = summary_of(tmp_path / "o")
+    assert (s["n"], s["sampling"]["max_new_tokens"], s["limit"]) == (2, 4, 2)
+    recipe.write_text("eval:\n  mathvista:\n    max_new_tokenz: 4\n")
+    result = cli("--config", str(recipe), "eval", "mathvista", "--model", tiny_model_dir, "-o", str(tmp_path / "p"))
+    assert result.exit_code == 2 and "max_new_tokenz: not an option" in result.output

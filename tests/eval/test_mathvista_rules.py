@@ -105,3 +105,16 @@ def test_official_extraction_order_empty_then_choice_then_numbers_then_quick_rul
 def test_integer_question_with_float_text_is_not_taken_by_int_parse():
     # int("12.0") fails, so the official chain moves on (to GPT; here: the fallback rules)
     assert official_quick_rules("12.0", None, "free_form", "integer") is None
+
+
+def test_every_case_of_the_benchmark_casebook_gets_the_official_verdict():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "benchmarks" / "eval_scoring.py"
+    spec = importlib.util.spec_from_file_location("eval_scoring", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    score = module.mmrl_scorer()
+    wrong = [case for case in module.CASES if score(case) != case[7]]
+    assert wrong == []
