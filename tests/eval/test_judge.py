@@ -99,3 +99,21 @@ def test_unreachable_endpoint_is_a_clear_error():
     judge = Judge(JudgeConfig(base_url="http://127.0.0.1:9/v1", model="m", timeout_s=2, retries=0))
     with pytest.raises(JudgeError, match="failed after 1 tries"):
         judge.complete("hello")
+
+
+def test_summary_and_audit_record_the_judge(samples_of, judge_url, cli, tmp_path):
+    from mmrl.io.jsonl import read_jsonl, write_jsonl
+
+    s = samples_of("mathverse")["1"]
+    rollouts = tmp_path / "r.jsonl"
+    write_jsonl(rollouts, [{**s, "sample": 0, "response": "It is five.", "finish_reason": "stop",
+                            "num_tokens": 4, "model": "m"}])
+    result = cli("eval", "score", "mathverse", str(rollouts), "-o", str(tmp_path / "out"),
+                 "--judge-url", judge_url, "--judge-model", "judge-1")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["judge"]["model"] == "judge-1" and summary["judge"]["calls"] == 2
+    assert summary["accuracy"] == 1.0
+    row = read_jsonl(tmp_path / "out" / "predictions.jsonl")[0]
+    assert row["rule"] == "judge" and [c["prompt"] for c in row["judge"]] == ["mathverse/extract@v1",
+                                                                              "mathverse/match@v1"]
