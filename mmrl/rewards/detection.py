@@ -112,7 +112,7 @@ def _one_box(text: str) -> LabeledBox | None:
 
 @register_verifier("iou")
 def verify_iou(response: str, sample: Mapping[str, Any], params: Mapping[str, Any]) -> VerifierResult:
-    """One box: reward = IoU, 0 below iou_threshold (a number, 'dynamic', or [[upto, thr], ...]).
+    """One box: reward = IoU, 0 below iou_threshold (a number, 'dynamic', or (upto, threshold) pairs).
 
     ``binary=true`` gives 1 instead of the IoU above the threshold. The threshold schedule
     reads the run's training ``progress``; the raw IoU is reported as the ``iou`` component.

@@ -8,15 +8,18 @@ gives that record an ``error``, starts a fresh worker and re-sends the rest of i
 come back in input order, and input is read lazily with a bounded window, so a file of any size
 streams through in constant memory.
 
-Workers start with ``forkserver`` (``spawn`` where unavailable): safe to use from a trainer
-that already runs threads or CUDA, where plain ``fork`` is not. Verifiers registered in the
+Workers start with ``forkserver`` (``spawn`` where unavailable) unless ``start_method`` says
+otherwise: safe to use from a trainer that already runs threads or CUDA, where plain ``fork`` is
+not. A single-threaded program (the CLI) may choose ``fork``, which starts workers at once. Verifiers registered in the
 calling process are sent to the workers by reference; ``file.py:function`` names are loaded there.
 """
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
 import pickle
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -37,24 +40,49 @@ def _builtin_names() -> frozenset[str]:
     return frozenset(n for n in VERIFIERS.names() if VERIFIERS.get(n).__module__.startswith("mmrl.rewards"))
 
 
-def _portable_verifiers() -> dict[str, Any]:
-    """Verifiers of this process that workers would not know: functions by reference, or names."""
+def _portable_verifiers() -> dict[str, tuple[str, Any]]:
+    """How workers get the verifiers this process registered beyond the built-in ones.
+
+    ``("module", name)``: importing that module registers it (benchmark scorers, plugins);
+    ``("ref", None)``: a ``file.py:function`` name the worker loads itself; ``("fn", f)``: a
+    module-level function sent by reference. Anything else cannot cross a process boundary.
+    """
     builtin = _builtin_names()
-    out: dict[str, Any] = {}
+    out: dict[str, tuple[str, Any]] = {}
     for name in VERIFIERS.names():
         if name in builtin:
             continue
         if ":" in name:
-            out[name] = None  # a file.py:function reference: the worker loads it itself
+            out[name] = ("ref", None)
             continue
         fn = VERIFIERS.get(name)
+        module = getattr(fn, "__module__", None) or ""
+        spec = getattr(sys.modules.get(module), "__spec__", None)
+        if module and module != "__main__" and spec is not None and spec.origin and \
+                not module.startswith("mmrl_user_"):
+            out[name] = ("module", module)
+            continue
         try:
             pickle.dumps(fn)
         except Exception:  # noqa: BLE001
             raise ConfigError(f"verifier {name!r} cannot be sent to worker processes (define it at module "
                               f"level, name it as file.py:function, or use workers=0)") from None
-        out[name] = fn
+        out[name] = ("fn", fn)
     return out
+
+
+def _install_verifiers(verifiers: Mapping[str, tuple[str, Any]]) -> None:
+    """Worker side of ``_portable_verifiers`` (a failure shows later as that verifier's error)."""
+    for name, (kind, value) in verifiers.items():
+        if name in VERIFIERS:
+            continue
+        try:
+            if kind == "module":
+                importlib.import_module(value)
+            elif kind == "fn":
+                VERIFIERS.add(name, value, replace=True)
+        except Exception:  # noqa: BLE001 - reported per record as an unknown or failing verifier
+            continue
 
 
 def _limit_memory(megabytes: int | None) -> None:
@@ -89,9 +117,7 @@ def worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
         new_config, verifiers, items = message
         if new_config is not None:
             config = new_config
-            for name, fn in (verifiers or {}).items():
-                if fn is not None:
-                    VERIFIERS.add(name, fn, replace=True)
+            _install_verifiers(verifiers or {})
         for index, record in items:
             try:
                 updates = score_updates(record, config)
@@ -143,6 +169,11 @@ class RewardScorer:
         self._version = 0
 
     # --- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the workers now (else on first use); a no-op when running or with workers=0."""
+        if self.config.pool_size > 0:
+            self._start()
+
     def _start(self) -> None:
         if self._workers:
             return

@@ -1,0 +1,147 @@
+"""``mmrl reward``: score rollout records with rule-based verifiers (SPEC.md section 3)."""
+from __future__ import annotations
+
+import multiprocessing
+from typing import Optional
+
+import typer
+from click.core import ParameterSource
+
+from mmrl_cli.config import ConfigOption, section_for
+
+
+def _load_plugins() -> None:
+    """Verifiers other modules provide (eval's benchmark scorers), when this build has them."""
+    import importlib
+    import importlib.util
+
+    for module in PLUGIN_MODULES:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - a broken plugin must not take the command down
+                continue
+
+
+# Modules whose import registers more verifiers; absent ones are skipped.
+PLUGIN_MODULES = ("mmrl.eval.verifiers",)
+
+
+def _verifier_lines() -> list[tuple[str, str]]:
+    from mmrl.rewards import VERIFIERS, summary_of
+
+    _load_plugins()
+
+    return [(name, summary_of(VERIFIERS.get(name))) for name in VERIFIERS.names()]
+
+
+def _help() -> str:
+    lines = "\n".join(f"  {name}: {summary}" for name, summary in _verifier_lines())
+    return (
+        "Score rollout records: each record's reward.verifier picks the verifier (else --verifier), "
+        "reward.weights the component weights (else --weights), reward.params its settings (over --param). "
+        "Adds extracted, rewards {accuracy, format, style, ..., total} and, when a verifier fails or "
+        "times out, error (total 0); records keep every input field in order. A summary table per "
+        "source and per verifier goes to stderr.\n\n"
+        "\b\nVerifiers (a user verifier is named as path/to/file.py:function):\n" + lines
+    )
+
+
+def _flag(ctx: typer.Context, name: str) -> bool:
+    return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+
+
+def reward(
+    ctx: typer.Context,
+    input: Optional[str] = typer.Argument(None, help="Rollout JSONL ('-' for stdin)."),
+    out: Optional[str] = typer.Option(None, "-o", "--out", help="Output JSONL (stdout when absent)."),
+    verifier: str = typer.Option("math", "--verifier", help="Verifier for records without reward.verifier."),
+    weights: Optional[str] = typer.Option(
+        None, "--weights", help="Component weights, e.g. accuracy=0.9,format=0.1 (default: the verifier's own, "
+        "else accuracy 0.9 / format 0.1)."),
+    param: list[str] = typer.Option([], "--param", help="Verifier parameter KEY=VALUE (JSON values); repeatable."),
+    format_mode: str = typer.Option("strict", "--format-mode", help="Format component: strict or lenient."),
+    format_gate: bool = typer.Option(False, "--format-gate/--no-format-gate",
+                                     help="GLM-style gate: total is 0 unless the format is perfect."),
+    workers: Optional[int] = typer.Option(None, "--workers", min=0,
+                                          help="Scoring processes (default: all cores; 0: in this process)."),
+    timeout: float = typer.Option(2.0, "--timeout", min=0.001, help="Seconds per verifier call."),
+    fallback: str = typer.Option("last_line", "--fallback",
+                                 help="Answer extraction fallback: none, last_line, last_number or full."),
+    progress: float = typer.Option(0.0, "--progress", min=0.0, max=1.0,
+                                   help="Training progress in [0, 1] for schedules (dynamic IoU)."),
+    resume: bool = typer.Option(False, "--resume", help="Keep the records already in -o and score the rest."),
+    list_verifiers: bool = typer.Option(False, "--list-verifiers", help="List the verifiers and exit."),
+    config: Optional[str] = ConfigOption,
+) -> None:
+    from mmrl.console import console, make_progress
+    from mmrl.errors import ConfigError, DataError
+    from mmrl.io.jsonl import iter_located, key_id_sample, open_output
+    from mmrl.rewards import RewardConfig, RewardScorer, SummaryAccumulator, summary_table, validate_record
+    from mmrl.rewards.scoring import parse_params, parse_weights
+
+    if list_verifiers:
+        for name, summary in _verifier_lines():
+            typer.echo(f"{name:10s} {summary}")
+        return
+    if input is None:
+        raise ConfigError("reward needs an input file (or '-' for stdin)")
+
+    recipe = section_for(ctx.meta.get("mmrl.recipe_data") or {}, ctx.command_path.split()[1:])
+    settings = {k: v for k, v in recipe.items() if k not in ("config",)}
+    flags = {"verifier": verifier, "format_mode": format_mode, "format_gate": format_gate, "workers": workers,
+             "timeout": timeout, "fallback": fallback, "progress": progress}
+    for name, value in flags.items():
+        if _flag(ctx, name) or name not in settings:
+            settings[name] = value
+    if weights is not None and (_flag(ctx, "weights") or "weights" not in settings):
+        settings["weights"] = parse_weights(weights)
+    if param and _flag(ctx, "param"):
+        settings.pop("param", None)
+        settings["params"] = {**(settings.get("params") or {}), **parse_params(param)}
+    for unused in ("out", "resume", "input", "list_verifiers"):
+        settings.pop(unused, None)
+    if "start_method" not in settings and "fork" in multiprocessing.get_all_start_methods():
+        settings["start_method"] = "fork"  # this process has no threads yet: instant workers
+    cfg = RewardConfig.from_mapping(settings)
+
+    # Every record is checked before any scoring starts: a missing response or an unknown
+    # verifier is a PATH:LINE error (exit 2), not thousands of error records.
+    records = []
+    for loc in iter_located(input):
+        problem = validate_record(loc.record, cfg)
+        if problem is not None:
+            raise loc.error(problem[1], problem[0])
+        if "id" not in loc.record:
+            raise loc.error("required field is missing", "id")
+        records.append(loc.record)
+
+    writer, state = open_output(out, resume=resume, key=key_id_sample)
+    todo = [r for r in records if key_id_sample(r) not in state.done]
+    if state.kept:
+        console.print(f"resume: {state.kept} records already scored, {len(todo)} to go")
+    summary = SummaryAccumulator(cfg.verifier)
+    ok = False
+    try:
+        with RewardScorer(cfg) as scorer:
+            scorer.start()  # before the progress bar's refresh thread exists (fork safety)
+            with make_progress() as bar:
+                task = bar.add_task("scoring", total=len(todo))
+                for scored in scorer.iter_score(todo):
+                    writer.write(scored)
+                    summary.add(scored)
+                    bar.advance(task)
+        ok = True
+    finally:
+        writer.close(ok=ok)
+    if not todo and not records:
+        raise DataError(str(input), None, "no records to score")
+    console.print(summary_table(summary.rows()))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("reward", help=_help())(reward)

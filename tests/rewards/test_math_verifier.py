@@ -1,0 +1,73 @@
+"""The math verifier: mathematical equivalence, with tolerance, structure and text fallbacks."""
+from __future__ import annotations
+
+import pytest
+
+from mmrl.rewards.base import VERIFIERS
+from mmrl.rewards.mathparse import Tolerance, math_equal
+
+
+def score(answer, said, **params):
+    return VERIFIERS.get("math")(f"<think>t</think><answer>{said}</answer>", {"answer": answer}, params)
+
+
+EQUAL = [
+    ("2", "2.0"), ("2", "x=2"), ("2", "2 = x"), ("0.5", "\\frac{1}{2}"), ("0.5", "\\dfrac12"), ("3/4", "0.75"),
+    ("2.5", "2\\frac{1}{2}"), ("2.5", "2 1/2"), ("0.5", "50\\%"), ("50\\%", "0.5"), ("1.5e-3", "0.0015"),
+    ("1.5\\times 10^{-3}", "0.0015"), ("1000000", "1,000,000"), ("45", "45^\\circ"), ("5", "5 cm"),
+    ("(1, 2]", "(1,2]"), ("\\{1, 2, 3\\}", "\\{3, 1, 2\\}"), ("(1, 2)", "(1,2)"),
+    ("\\begin{pmatrix}1&2\\\\3&4\\end{pmatrix}", "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}"),
+    ("2x+1", "1+2x"), ("\\frac{x^2-1}{x-1}", "x+1"), ("\\sqrt{8}", "2\\sqrt{2}"), ("\\frac{\\sqrt{2}}{2}", "\\frac{1}{\\sqrt{2}}"),
+    ("\\pi", "3.14159265358979"), ("2\\pi", "\\pi \\cdot 2"), ("\\sin^2 x + \\cos^2 x", "1"),
+    ("y = 2x + 1", "2x - y + 1 = 0"), ("x=2 \\text{ or } x=3", "\\{3, 2\\}"), ("1 \\pm \\sqrt{2}", "1-\\sqrt2, 1+\\sqrt2"),
+    ("(-\\infty, 3)", "(-\\infty,3)"), ("x > 2", "2 < x"), ("1 < x \\le 3", "(1, 3]"), ("Yes", "yes"),
+    ("\\text{even}", "even"), ("e^{2}", "\\exp(2)"), ("\\log_2 8", "3"), ("10!", "3628800"),
+]
+DIFFERENT = [
+    ("2", "3"), ("1/3", "0.333"), ("(1, 2)", "(2, 1)"), ("(1, 2]", "[1, 2]"), ("[1, 2]", "(1, 2)"),
+    ("\\{1, 2\\}", "\\{1, 2, 3\\}"), ("2x+1", "2y+1"), ("x", "\\sqrt{x^2}"), ("\\pi", "3.14"),
+    ("1.6e-19", "3.2e-19"), ("even", "odd"), ("x > 2", "x \\ge 2"), ("x = 2", "y = 2x"),
+]
+
+
+@pytest.mark.parametrize("gold, pred", EQUAL)
+def test_equivalent_answers(gold, pred):
+    assert score(gold, pred).accuracy == 1.0
+
+
+@pytest.mark.parametrize("gold, pred", DIFFERENT)
+def test_different_answers(gold, pred):
+    assert score(gold, pred).accuracy == 0.0
+
+
+def test_relative_tolerance_is_a_param():
+    assert score("100", "100.5").accuracy == 0.0
+    assert score("100", "100.5", rel_tol=0.01).accuracy == 1.0
+
+
+def test_tolerance_is_relative_to_the_larger_value():
+    assert math_equal("1000000", "1000000.5", Tolerance(rel=1e-6))
+    assert not math_equal("1000000", "1000002", Tolerance(rel=1e-6))
+
+
+def test_numeric_reference_answers():
+    assert score(0.5, "\\frac{1}{2}").accuracy == 1.0
+    assert score(12, "12").accuracy == 1.0
+
+
+def test_a_list_answer_lists_alternatives():
+    assert score(["4", "-4"], "-4").accuracy == 1.0
+
+
+def test_no_answer_scores_zero_with_nothing_extracted():
+    result = VERIFIERS.get("math")("", {"answer": "1"}, {"fallback": "none"})
+    assert result.accuracy == 0.0 and result.extracted is None
+
+
+def test_extracted_answer_is_reported():
+    assert score("1", " \\frac{2}{2} ").extracted == "\\frac{2}{2}"
+
+
+def test_missing_reference_is_an_error():
+    with pytest.raises(ValueError, match="no answer"):
+        VERIFIERS.get("math")("<answer>1</answer>", {}, {})
