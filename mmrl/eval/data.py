@@ -16,27 +16,15 @@ import json
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mmrl.errors import ConfigError, DataError
-from mmrl.eval.benchmark import Benchmark, RowError, Row
+from mmrl.eval.benchmark import Benchmark, Row, RowError
+from mmrl.io.jsonl import Located, iter_located
 
 IMAGES_DIR = "images"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    """One benchmark row and where it came from (file or Hub split, 1-based row/line)."""
-
-    row: Row
-    where: str
-    line: int
-
-    def error(self, reason: str, field: str | None = None) -> DataError:
-        return DataError(self.where, self.line, reason, field)
 
 
 def _is_local(ref: str) -> bool:
@@ -44,8 +32,9 @@ def _is_local(ref: str) -> bool:
         (".jsonl", ".json", ".parquet", ".gz"))
 
 
-def iter_rows(bench: Benchmark, data: str | None, split: str) -> Iterator[SourceRow]:
-    """Rows of the benchmark's split, from ``data`` (local path or Hub id) or the benchmark's Hub id."""
+def iter_rows(bench: Benchmark, data: str | None, split: str) -> Iterator[Located]:
+    """Rows of the benchmark's split, from ``data`` (local path or Hub id) or the benchmark's Hub id,
+    each with where it came from (file or Hub split, 1-based line or row) for error messages."""
     ref = data or bench.hub_id
     if _is_local(ref):
         path = Path(ref).expanduser()
@@ -56,7 +45,7 @@ def iter_rows(bench: Benchmark, data: str | None, split: str) -> Iterator[Source
         yield from _hub_rows(ref, bench.hub_config if data in (None, bench.hub_id) else None, split)
 
 
-def _local_rows(path: Path, split: str) -> Iterator[SourceRow]:
+def _local_rows(path: Path, split: str) -> Iterator[Located]:
     name = str(path)
     if path.is_dir():
         if (path / "dataset_dict.json").exists() or (path / "state.json").exists():
@@ -75,15 +64,12 @@ def _local_rows(path: Path, split: str) -> Iterator[SourceRow]:
     elif name.endswith(".json"):
         yield from _json_rows(path)
     elif name.endswith((".jsonl", ".jsonl.gz")) or suffixes.endswith(".gz"):
-        from mmrl.io.jsonl import iter_located
-
-        for item in iter_located(path):
-            yield SourceRow(item.record, item.path, item.line)
+        yield from iter_located(path)
     else:
         raise DataError(name, None, "unknown data format; expected .jsonl, .json, .parquet or a dataset folder")
 
 
-def _json_rows(path: Path) -> Iterator[SourceRow]:
+def _json_rows(path: Path) -> Iterator[Located]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as e:
@@ -94,10 +80,10 @@ def _json_rows(path: Path) -> Iterator[SourceRow]:
     for i, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise DataError(str(path), i, f"row {i} is {type(row).__name__}, expected an object")
-        yield SourceRow(row, str(path), i)
+        yield Located(row, str(path), i)
 
 
-def _parquet_rows(path: Path) -> Iterator[SourceRow]:
+def _parquet_rows(path: Path) -> Iterator[Located]:
     import pyarrow.parquet as pq
 
     try:
@@ -105,10 +91,10 @@ def _parquet_rows(path: Path) -> Iterator[SourceRow]:
     except Exception as e:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
         raise DataError(str(path), None, f"cannot read Parquet: {e}") from None
     for i, row in enumerate(table.to_pylist(), start=1):
-        yield SourceRow(row, str(path), i)
+        yield Located(row, str(path), i)
 
 
-def _saved_rows(path: Path, split: str) -> Iterator[SourceRow]:
+def _saved_rows(path: Path, split: str) -> Iterator[Located]:
     import datasets
 
     ds = datasets.load_from_disk(str(path))
@@ -117,10 +103,10 @@ def _saved_rows(path: Path, split: str) -> Iterator[SourceRow]:
             raise ConfigError(f"{path}: no split {split!r}; it has {', '.join(ds)}")
         ds = ds[split]
     for i, row in enumerate(ds, start=1):
-        yield SourceRow(row, f"{path}[{split}]", i)
+        yield Located(row, f"{path}[{split}]", i)
 
 
-def _hub_rows(hub_id: str, config: str | None, split: str) -> Iterator[SourceRow]:
+def _hub_rows(hub_id: str, config: str | None, split: str) -> Iterator[Located]:
     import datasets
 
     try:
@@ -129,7 +115,7 @@ def _hub_rows(hub_id: str, config: str | None, split: str) -> Iterator[SourceRow
         raise ConfigError(f"cannot load {hub_id}{f' ({config})' if config else ''} split {split!r} from the Hub: "
                           f"{e}. Offline? Pass a local copy with --data PATH.") from None
     for i, row in enumerate(ds, start=1):
-        yield SourceRow(row, f"{hub_id}[{split}]", i)
+        yield Located(row, f"{hub_id}[{split}]", i)
 
 
 class ImageStore:
@@ -206,15 +192,15 @@ def iter_samples(bench: Benchmark, data: str | None, split: str, out_dir: Path,
         if limit is not None and count >= limit:
             return
         for name in bench.required:
-            if src.row.get(name) is None:
+            if src.record.get(name) is None:
                 raise src.error("required field is missing", name)
-        field, value = row_images(bench, src.row)
+        field, value = row_images(bench, src.record)
         try:
             images = store.refs(value, f"{split}-{index}") if field else []
         except ValueError as e:
             raise src.error(str(e), field) from None
         try:
-            sample = bench.to_sample(src.row, images, index, split)
+            sample = bench.to_sample(src.record, images, index, split)
         except RowError as e:
             raise src.error(e.reason, e.field) from None
         if sample["id"] in seen:
