@@ -46,6 +46,8 @@ def warmup_sft(
     freeze_projector: bool = typer.Option(False, "--freeze-projector", help="Freeze the vision-language projector."),
     gradient_checkpointing: bool = typer.Option(False, "--gradient-checkpointing", help="Recompute activations in backward."),
     filter: bool = typer.Option(False, "--filter", help="Drop responses that break the format, mix languages or repeat blocks."),
+    filter_max_repeat: float = typer.Option(0.1, "--filter-max-repeat",
+                                            help="--filter: most share of repeated 8-word n-grams kept."),
     save_steps: Optional[int] = typer.Option(None, "--save-steps", help="Write a resumable checkpoint every N steps."),
     save_total_limit: int = typer.Option(2, "--save-total-limit", help="Checkpoints to keep."),
     resume: bool = typer.Option(False, "--resume", help="Continue from the last checkpoint in --out."),
@@ -74,6 +76,7 @@ def warmup_sft(
         max_pixels=max_pixels, lora=lora, lora_r=lora_r, lora_alpha=lora_alpha, lora_dropout=lora_dropout,
         lora_targets=lora_targets, merge_lora=merge_lora, freeze_vision=freeze_vision,
         freeze_projector=freeze_projector, gradient_checkpointing=gradient_checkpointing, filter=filter,
+        filter_max_repeat=filter_max_repeat,
         save_steps=save_steps, save_total_limit=save_total_limit, resume=resume, overwrite=overwrite,
         log_steps=log_steps, tensorboard=tensorboard, deepspeed=deepspeed,
     )

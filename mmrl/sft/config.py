@@ -61,6 +61,7 @@ class SFTConfig:
     gradient_checkpointing: bool = False
     # curation
     filter: bool = False
+    filter_max_repeat: float = 0.1
     # outputs and scale
     save_steps: int | None = None
     save_total_limit: int | None = 2
@@ -92,6 +93,7 @@ class SFTConfig:
             (self.log_steps >= 1, "--log-steps must be at least 1"),
             (not self.merge_lora or self.lora, "--merge-lora needs --lora"),
             (self.lora_r >= 1, "--lora-r must be at least 1"),
+            (0.0 <= self.filter_max_repeat <= 1.0, "--filter-max-repeat must be in [0, 1]"),
         ]
         for ok, message in checks:
             if not ok:

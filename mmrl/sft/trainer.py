@@ -165,7 +165,9 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
     device = resolve_device(cfg.device)
     compute_dtype = _dtype_name(resolve_dtype(cfg.dtype, device))
     if curate is None and cfg.filter:
-        from mmrl.sft.curation import curate_record as curate
+        from mmrl.sft.curation import make_curator
+
+        curate = make_curator(cfg.filter_max_repeat)
     data = load_sft_data(cfg, processor, curate, show_progress=info.is_main)
     plan = BatchPlan(len(data), cfg.batch_size, cfg.grad_accum, info.world_size, cfg.seed)
     total = cfg.max_steps or plan.steps_for(cfg.epochs)
