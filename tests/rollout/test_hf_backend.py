@@ -1,0 +1,108 @@
+"""The hf backend through rollout_records: draws, seeds, forcing, weights."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mmrl.errors import ConfigError
+from mmrl.io.schema import check_rollout
+from mmrl.rollout import PromptConfig, SamplingParams, rollout_records
+
+
+def run(backend, samples, **kw):
+    batch_prompts = kw.pop("batch_prompts", 16)
+    params = SamplingParams(**{"n": 3, "max_new_tokens": 8, "seed": 0, **kw})
+    return list(rollout_records(samples, backend, params, PromptConfig(), "tiny", batch_prompts=batch_prompts))
+
+
+def responses(records):
+    return [(r["id"], r["sample"], r["response"]) for r in records]
+
+
+def test_n_draws_per_sample_with_indices_in_order(hf_backend, samples):
+    records = run(hf_backend, samples[:4], n=3)
+    assert [(r["id"], r["sample"]) for r in records] == [(s.record["id"], j) for s in samples[:4] for j in range(3)]
+    for r in records:
+        assert check_rollout(r) == []
+        assert r["model"] == "tiny" and 1 <= r["num_tokens"] <= 8
+
+
+def test_sample_fields_pass_through_unchanged(hf_backend, samples):
+    (record, *_) = run(hf_backend, samples[:1], n=1)
+    original = samples[0].record
+    for key, value in original.items():
+        if key != "response":
+            assert record[key] == value
+    assert list(record)[: len(original)] == list(original)
+
+
+def test_seeded_runs_are_reproducible(hf_backend, samples):
+    assert responses(run(hf_backend, samples[:4])) == responses(run(hf_backend, samples[:4]))
+
+
+def test_different_seeds_give_different_draws(hf_backend, samples):
+    assert responses(run(hf_backend, samples[:4], seed=0)) != responses(run(hf_backend, samples[:4], seed=1))
+
+
+def test_draws_do_not_depend_on_batching(hf_backend, samples):
+    together = run(hf_backend, samples[:4])
+    one_by_one = run(hf_backend, samples[:4], batch_prompts=1)
+    assert responses(together) == responses(one_by_one)
+
+
+def test_draws_of_one_prompt_differ_when_sampling(hf_backend, samples):
+    records = run(hf_backend, samples[:1], n=4, max_new_tokens=12)
+    assert len({r["response"] for r in records}) > 1
+
+
+def test_greedy_draws_are_identical(hf_backend, samples):
+    records = run(hf_backend, samples[:2], n=3, temperature=0)
+    by_id = {}
+    for r in records:
+        by_id.setdefault(r["id"], set()).add(r["response"])
+    assert all(len(v) == 1 for v in by_id.values())
+
+
+def test_forced_answering_writes_forced_records_with_an_answer_part(hf_backend, samples):
+    records = run(hf_backend, samples[:3], n=2, max_new_tokens=40, think_budget=6, answer_budget=4)
+    forced = [r for r in records if r["finish_reason"] == "forced"]
+    assert forced, "a random model never closes its thinking: every draw should be forced"
+    for r in forced:
+        assert "</think><answer>" in r["response"]
+        assert r["num_tokens"] <= 6 + 2 + 4
+
+
+def test_update_weights_changes_the_draws_and_can_be_undone(hf_backend, samples):
+    model = hf_backend.model
+    name = "lm_head.weight" if "lm_head.weight" in model.state_dict() else next(iter(model.state_dict()))
+    before = responses(run(hf_backend, samples[:2], temperature=0))
+    saved = model.state_dict()[name].clone()
+    try:
+        hf_backend.update_weights({name: torch.randn_like(saved)})
+        assert responses(run(hf_backend, samples[:2], temperature=0)) != before
+    finally:
+        hf_backend.update_weights({name: saved})
+    assert responses(run(hf_backend, samples[:2], temperature=0)) == before
+
+
+def test_update_weights_refuses_unknown_names(hf_backend):
+    with pytest.raises(ConfigError, match="not in the model"):
+        hf_backend.update_weights({"no.such.weight": torch.zeros(1)})
+
+
+def test_duplicate_ids_are_an_error_naming_both_lines(hf_backend, samples):
+    from mmrl.errors import DataError
+    from mmrl.io.jsonl import Located
+
+    dup = Located(dict(samples[0].record), samples[0].path, 99)
+    with pytest.raises(DataError, match=r":99: id: duplicate id .* \(first on line 1\)"):
+        run(hf_backend, [samples[0], dup], n=1)
+
+
+def test_resume_keys_skip_done_draws(hf_backend, samples):
+    full = run(hf_backend, samples[:2], n=3)
+    done = {(samples[0].record["id"], j) for j in range(3)} | {(samples[1].record["id"], 0)}
+    params = SamplingParams(n=3, max_new_tokens=8, seed=0)
+    rest = list(rollout_records(samples[:2], hf_backend, params, PromptConfig(), "tiny", done=done))
+    assert [(r["id"], r["sample"]) for r in rest] == [(samples[1].record["id"], 1), (samples[1].record["id"], 2)]
+    assert responses(rest) == responses(full[4:])

@@ -1,0 +1,120 @@
+"""Shared-prefix decoding and log-probs equal the plain full-sequence computations."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from mmrl.model.prefix import decode_shared, pad_responses, shared_prefix_logprobs
+
+N = 3
+STEPS = 10
+
+
+def greedy_collect(model, inputs, n, steps, finish_after=None):
+    """Greedy tokens per row through decode_shared; rows may finish after finish_after[row] tokens."""
+    out: dict[int, list[int]] = {}
+    seen_batch: list[int] = []
+
+    def step(logits, rows):
+        seen_batch.append(len(rows))
+        tok = logits.argmax(-1)
+        for r, t in zip(rows.tolist(), tok.tolist()):
+            out.setdefault(r, []).append(t)
+        limit = [finish_after.get(r, steps) if finish_after else steps for r in rows.tolist()]
+        return tok, torch.tensor([len(out[r]) >= lim for r, lim in zip(rows.tolist(), limit)])
+
+    decode_shared(model, inputs, n, step, steps)
+    return [out[i] for i in range(len(out))], seen_batch
+
+
+@pytest.fixture(scope="module")
+def group(prompts, hf_backend):
+    """Three prompts of different lengths (left padding matters) and their repeated batch."""
+    chosen = [prompts[0], prompts[3], prompts[5]]
+    shared = hf_backend.encode(chosen)
+    repeated = hf_backend.encode([p for p in chosen for _ in range(N)])
+    return chosen, shared, repeated
+
+
+def test_greedy_tokens_identical_to_generate_on_repeated_prompts(loaded, group):
+    _, shared, repeated = group
+    assert len(set(shared["attention_mask"].sum(-1).tolist())) > 1, "prompts should differ in length"
+    ours, _ = greedy_collect(loaded.model, shared, N, STEPS)
+    with torch.no_grad():
+        full = loaded.model.generate(**repeated, max_new_tokens=STEPS, do_sample=False, eos_token_id=None,
+                                     min_new_tokens=STEPS)
+    theirs = full[:, repeated["input_ids"].shape[1]:].tolist()
+    assert ours == theirs
+    assert len({tuple(t) for t in ours}) > 1, "different prompts should give different tokens"
+
+
+def test_finished_rows_leave_the_batch_without_changing_the_others(loaded, group):
+    _, shared, _ = group
+    full, _ = greedy_collect(loaded.model, shared, N, STEPS)
+    early = {0: 2, 4: 5}
+    cut, batch_sizes = greedy_collect(loaded.model, shared, N, STEPS, finish_after=early)
+    assert batch_sizes[0] == 3 * N and batch_sizes[-1] == 3 * N - 2
+    for row, tokens in enumerate(cut):
+        assert tokens == full[row][: early.get(row, STEPS)]
+
+
+def test_uneven_group_sizes(loaded, group):
+    _, shared, _ = group
+    rows = []
+    decode_shared(loaded.model, shared, [1, 2, 0], lambda lg, r: (rows.append(r.tolist()) or lg.argmax(-1),
+                                                                 torch.ones(len(r), dtype=torch.bool)), 1)
+    assert rows == [[0, 1, 2]]
+
+
+def full_logprobs(model, repeated, responses):
+    """Reference: one forward over prompt + response for every row."""
+    ids, mask = pad_responses(responses, 0)
+    am = torch.cat([repeated["attention_mask"], mask], 1)
+    kwargs = {k: v for k, v in repeated.items() if k not in ("input_ids", "attention_mask", "mm_token_type_ids")}
+    mm = torch.cat([repeated["mm_token_type_ids"], torch.zeros_like(ids)], 1)
+    out = model(input_ids=torch.cat([repeated["input_ids"], ids], 1), attention_mask=am, mm_token_type_ids=mm, **kwargs)
+    start = repeated["input_ids"].shape[1]
+    logits = out.logits[:, start - 1:-1].float()
+    return (torch.log_softmax(logits, -1).gather(-1, ids.unsqueeze(-1)).squeeze(-1)) * mask
+
+
+@pytest.fixture(scope="module")
+def responses(loaded, group):
+    _, shared, _ = group
+    greedy, _ = greedy_collect(loaded.model, shared, N, STEPS)
+    # Uneven lengths: right padding inside the continuation batch must not leak.
+    return [t[: STEPS - (i % 4)] for i, t in enumerate(greedy)]
+
+
+def test_logprobs_equal_full_sequence_forward(loaded, group, responses):
+    _, shared, repeated = group
+    with torch.no_grad():
+        ours, mask = shared_prefix_logprobs(loaded.model, shared, responses, N)
+        ref = full_logprobs(loaded.model, repeated, responses)
+    assert mask.sum().item() == sum(len(r) for r in responses)
+    torch.testing.assert_close(ours, ref, atol=1e-5, rtol=1e-5)
+
+
+def test_logprob_gradients_flow_through_the_shared_prefix(loaded, group, responses):
+    _, shared, repeated = group
+    model = loaded.model
+    params = {k: p for k, p in model.named_parameters() if p.requires_grad}
+
+    def grads(fn):
+        model.zero_grad(set_to_none=True)
+        fn().sum().backward()
+        return {k: p.grad.detach().clone() for k, p in params.items() if p.grad is not None}
+
+    ours = grads(lambda: shared_prefix_logprobs(model, shared, responses, N)[0])
+    ref = grads(lambda: full_logprobs(model, repeated, responses))
+    model.zero_grad(set_to_none=True)
+    assert ours.keys() == ref.keys()
+    assert any(k.startswith("model.visual") for k in ours), "the vision tower must receive gradients"
+    for k in ref:
+        torch.testing.assert_close(ours[k], ref[k], atol=1e-4, rtol=1e-4, msg=k)
+
+
+def test_response_count_must_match_rows(loaded, group):
+    _, shared, _ = group
+    with pytest.raises(ValueError, match="responses"):
+        shared_prefix_logprobs(loaded.model, shared, [[1, 2]], N)
