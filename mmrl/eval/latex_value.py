@@ -18,6 +18,7 @@ _MACROS = (
 )
 _FUNCS = {"sin", "cos", "tan", "log", "ln", "exp", "sqrt"}
 _SAFE = re.compile(r"^[0-9a-z_+\-*/().,\s]*$")
+MAX_EXPONENT = 1000  # 9^{9^{9^9}} in a response must not hang the scorer
 
 
 def _group(text: str, i: int) -> tuple[str, int]:
@@ -90,7 +91,8 @@ def latex_value(latex: str) -> float | None:
     names = set(re.findall(r"[a-z_]+", expr_text))
     if names - _FUNCS - {"pi", "e", "oo"}:
         return None
-    from sympy import E, oo, pi
+    from sympy import E, Pow, oo, pi, postorder_traversal
+    from sympy import log as ln
     from sympy.parsing.sympy_parser import (
         convert_xor,
         implicit_multiplication_application,
@@ -99,11 +101,15 @@ def latex_value(latex: str) -> float | None:
     )
 
     try:
-        expr = parse_expr(expr_text, local_dict={"pi": pi, "e": E, "oo": oo, "ln": __import__("sympy").log},
+        # unevaluated, so that a power tower is refused below before anything computes it
+        expr = parse_expr(expr_text, local_dict={"pi": pi, "e": E, "oo": oo, "ln": ln},
                           transformations=standard_transformations + (implicit_multiplication_application, convert_xor),
-                          evaluate=True)
+                          evaluate=False)
         if not getattr(expr, "is_number", False):
             return None
+        for node in postorder_traversal(expr):
+            if isinstance(node, Pow) and abs(complex(node.exp.evalf(15))) > MAX_EXPONENT:
+                return None
         value = complex(expr.evalf(30))
     except Exception:  # noqa: BLE001 - SymPy raises many kinds on odd input; all mean "not a number"
         return None

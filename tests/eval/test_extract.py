@@ -39,3 +39,9 @@ def test_latex_value_reads_plain_numeric_latex_only():
     assert abs(latex_value("\\pi/2") - 1.5707963) < 1e-6
     assert latex_value("\\sqrt[3]{8}") == 2.0
     assert latex_value("x+1") is None and latex_value("\\infty") is None and latex_value("(1,2)") is None
+
+
+def test_latex_value_refuses_power_towers_instead_of_computing_them():
+    assert latex_value("9^{9^{9^{9}}}") is None
+    assert latex_value("10^{10^{10}}") is None
+    assert latex_value("2^{10}") == 1024.0
