@@ -5,7 +5,6 @@ import multiprocessing
 from typing import Optional
 
 import typer
-from click.core import ParameterSource
 
 from mmrl_cli.config import ConfigOption, section_for
 
@@ -52,7 +51,9 @@ def _help() -> str:
 
 
 def _flag(ctx: typer.Context, name: str) -> bool:
-    return ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE
+    """Whether a flag was typed on the command line (it then beats the recipe)."""
+    source = ctx.get_parameter_source(name)  # typer vendors click: compare by name, not by class
+    return getattr(source, "name", None) == "COMMANDLINE"
 
 
 def reward(
@@ -100,9 +101,11 @@ def reward(
             settings[name] = value
     if weights is not None and (_flag(ctx, "weights") or "weights" not in settings):
         settings["weights"] = parse_weights(weights)
+    # params merge key by key: the recipe's (a mapping or KEY=VALUE list), then each --param
+    params = parse_params(settings.pop("param", None) or [])
     if param and _flag(ctx, "param"):
-        settings.pop("param", None)
-        settings["params"] = {**(settings.get("params") or {}), **parse_params(param)}
+        params.update(parse_params(param))
+    settings["params"] = params
     for unused in ("out", "resume", "input", "list_verifiers"):
         settings.pop(unused, None)
     if "start_method" not in settings and "fork" in multiprocessing.get_all_start_methods():

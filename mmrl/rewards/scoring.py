@@ -148,8 +148,10 @@ def parse_param_value(text: str) -> Any:
         return text
 
 
-def parse_params(items: Iterable[str] | str) -> dict[str, Any]:
-    """``["iou_threshold=0.5", "integer=true"]`` as a mapping."""
+def parse_params(items: Iterable[str] | str | Mapping[str, Any]) -> dict[str, Any]:
+    """``["iou_threshold=0.5", "integer=true"]`` as a mapping (a mapping is taken as it is)."""
+    if isinstance(items, Mapping):
+        return {str(k): v for k, v in items.items()}
     if isinstance(items, str):
         items = [items]
     out: dict[str, Any] = {}

@@ -1,0 +1,74 @@
+"""The worker pool: order, reuse, deadlines, crashes, user verifiers in workers."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mmrl.rewards import RewardConfig, RewardScorer, score_records
+
+PLUGINS = Path(__file__).parent / "plugins.py"
+
+
+def rec(i, verifier=None, **params):
+    r = {"id": f"q{i}", "sample": 0, "answer": str(i), "response": f"<think>t</think><answer>{i}</answer>"}
+    if verifier:
+        r["reward"] = {"verifier": verifier, "weights": {"accuracy": 1.0}, "params": params}
+    return r
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    with RewardScorer(RewardConfig(workers=2, timeout=0.3, start_method="fork")) as s:
+        yield s
+
+
+def test_results_come_back_in_input_order(scorer):
+    records = [rec(i) for i in range(100)]
+    out = scorer.score(records)
+    assert [r["id"] for r in out] == [r["id"] for r in records]
+    assert all(r["rewards"]["accuracy"] == 1.0 for r in out)
+
+
+def test_the_pool_is_reused_across_calls(scorer):
+    first = {r["rewards"]["pid"] for r in scorer.score([rec(i, f"{PLUGINS}:pid") for i in range(20)])}
+    second = {r["rewards"]["pid"] for r in scorer.score([rec(i, f"{PLUGINS}:pid") for i in range(20)])}
+    assert first == second and len(first) <= 2
+
+
+def test_progress_reaches_the_verifier(scorer):
+    record = {"id": "b", "sample": 0, "answer": [0, 0, 10, 10], "response": "<answer>[0, 0, 10, 9]</answer>",
+              "reward": {"verifier": "iou", "params": {"iou_threshold": "dynamic"}, "weights": {"accuracy": 1}}}
+    assert scorer.score([record], progress=0.05)[0]["rewards"]["total"] == pytest.approx(0.9)
+    assert scorer.score([record], progress=0.5)[0]["rewards"]["total"] == 0.0
+
+
+def test_soft_timeout_keeps_the_run_going(scorer):
+    records = [rec(1), rec(2, f"{PLUGINS}:slow"), rec(3)]
+    out = scorer.score(records)
+    assert out[1]["error"].startswith("timeout") and out[1]["rewards"]["total"] == 0.0
+    assert out[0]["rewards"]["accuracy"] == out[2]["rewards"]["accuracy"] == 1.0
+
+
+def test_hard_timeout_stops_a_stuck_worker(scorer):
+    records = [rec(1), rec(2, f"{PLUGINS}:stuck"), rec(3), rec(4)]
+    out = scorer.score(records)
+    assert "worker was stopped" in out[1]["error"]
+    assert [r["rewards"]["accuracy"] for r in (out[0], out[2], out[3])] == [1.0, 1.0, 1.0]
+
+
+def test_a_crashed_worker_is_replaced(scorer):
+    out = scorer.score([rec(1, f"{PLUGINS}:crash"), rec(2)])
+    assert "worker crashed" in out[0]["error"] and out[1]["rewards"]["accuracy"] == 1.0
+    assert scorer.score([rec(5)])[0]["rewards"]["accuracy"] == 1.0
+
+
+def test_in_process_mode_with_zero_workers():
+    out = list(score_records([rec(i) for i in range(5)], RewardConfig(workers=0)))
+    assert [r["rewards"]["accuracy"] for r in out] == [1.0] * 5
+
+
+def test_forkserver_workers_load_file_verifiers():
+    cfg = RewardConfig(workers=1)  # the library default start method
+    out = list(score_records([rec(1, f"{PLUGINS}:always_half")], cfg))
+    assert out[0]["rewards"]["accuracy"] == 0.5
