@@ -122,11 +122,27 @@ def finish(bench: Benchmark, out_dir: Path, run: dict[str, Any], judge: Judge | 
     """Summarise ``predictions.jsonl`` into ``summary.json`` and print the table."""
     rows = read_jsonl(out_dir / PREDICTIONS_FILE)
     info = {k: v for k, v in run.items() if k not in ("benchmark", "judge")}
-    summary = summarize(bench, rows, **info, judge=judge.describe() if judge else None,
+    summary = summarize(bench, rows, **info, judge=judge_summary(judge, rows),
                         seconds=round(time.perf_counter() - started, 3))
     _write_json(out_dir / SUMMARY_FILE, summary)
     console.print(summary_table(summary))
     return summary
+
+
+def judge_summary(judge: Judge | None, rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The judge as the audit shows it was used (over resumed runs too), or None."""
+    if judge is None:
+        return None
+    calls = [c for r in rows for c in r.get("judge") or []]
+    return {**judge.describe(), "calls": len(calls), "prompts": sorted({c["prompt"] for c in calls})}
+
+
+def usable_judge(bench: Benchmark, judge: JudgeConfig | None) -> JudgeConfig | None:
+    """A judge only for benchmarks whose official scorer calls one; else a warning and None."""
+    if judge is not None and not bench.judge_roles:
+        log.warning("%s: the official scorer uses no GPT step; --judge-url is ignored (rules only)", bench.name)
+        return None
+    return judge
 
 
 def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeConfig | None = None,
@@ -134,6 +150,7 @@ def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeCon
     """Score existing rollout records (from ``mmrl rollout`` on prepared samples, or any tool)."""
     started = time.perf_counter()
     bench = get_benchmark(bench_name)
+    judge = usable_judge(bench, judge)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = list(iter_located(rollouts))
     models = sorted({str(r.record.get("model")) for r in records if r.record.get("model")})
@@ -165,6 +182,7 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
         raise ConfigError("--model is required to run a benchmark (or use 'mmrl eval score' on rollouts)")
     started = time.perf_counter()
     bench = get_benchmark(cfg.benchmark)
+    cfg.judge = usable_judge(bench, cfg.judge)
     split = cfg.resolved_split(bench)
     run = cfg.record(bench)
     out_dir = Path(cfg.out_dir)

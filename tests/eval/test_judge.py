@@ -117,3 +117,17 @@ def test_summary_and_audit_record_the_judge(samples_of, judge_url, cli, tmp_path
     row = read_jsonl(tmp_path / "out" / "predictions.jsonl")[0]
     assert row["rule"] == "judge" and [c["prompt"] for c in row["judge"]] == ["mathverse/extract@v1",
                                                                               "mathverse/match@v1"]
+
+
+def test_a_judge_is_ignored_where_the_official_scorer_has_no_gpt_step(samples_of, judge_url, cli, tmp_path):
+    from mmrl.io.jsonl import write_jsonl
+
+    s = samples_of("chartqa")["chartqa-test-0"]
+    rollouts = tmp_path / "r.jsonl"
+    write_jsonl(rollouts, [{**s, "sample": 0, "response": "26", "finish_reason": "stop", "num_tokens": 1,
+                            "model": "m"}])
+    result = cli("eval", "score", "chartqa", str(rollouts), "-o", str(tmp_path / "out"),
+                 "--judge-url", judge_url, "--judge-model", "judge-1")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["judge"] is None
+    assert FakeJudge.requests == []
