@@ -72,3 +72,23 @@ def test_two_process_zero_matches_one_process(stage, single, tiny_model_dir, syn
     # Adam normalises each update, so rounding noise in a near-zero gradient can move a weight by
     # up to ~lr; compare against how far training moved the weights, not against exact zero.
     assert moved > 1e-3 and worst < 1e-5, (moved, worst)
+
+
+def test_two_process_resume_repeats_the_steps_exactly(tiny_model_dir, synth_file, tmp_path):
+    """Resuming from the step-2 checkpoint (as an interrupted run would) ends with the same weights.
+
+    LoRA with dropout, so the random state of each process must come back too.
+    """
+    out = tmp_path / "zero2-resume"
+    args = ["--model", tiny_model_dir, "--data", synth_file, "--out", str(out), "--max-steps", "4",
+            "--save-steps", "2", "--batch-size", "2", "--lr", "3e-3", "--lora", "--lora-r", "4",
+            "--lora-dropout", "0.3", "--merge-lora", "--deepspeed", str(RECIPES / "zero2.json")]
+    r = _torchrun(args, tmp_path)
+    assert r.returncode == 0, r.stderr[-5000:]
+    whole = _weights(out)
+    r = _torchrun([*args, "--resume"], tmp_path)
+    assert r.returncode == 0, r.stderr[-5000:]
+    assert "resuming at step 2" in r.stderr.replace("\n", " ")
+    resumed = _weights(out)
+    assert all(torch.equal(whole[k], resumed[k]) for k in whole)
+    assert [json.loads(x)["step"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2, 3, 4]
