@@ -36,6 +36,8 @@ def iter_rows(bench: Benchmark, data: str | None, split: str) -> Iterator[Locate
     """Rows of the benchmark's split, from ``data`` (local path or Hub id) or the benchmark's Hub id,
     each with where it came from (file or Hub split, 1-based line or row) for error messages."""
     ref = data or bench.hub_id
+    if not ref:
+        raise ConfigError(f"benchmark {bench.name!r} has no Hub copy: give the data with --data PATH")
     if _is_local(ref):
         path = Path(ref).expanduser()
         if not path.exists():

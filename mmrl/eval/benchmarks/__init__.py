@@ -1,2 +1,2 @@
 """Built-in benchmark adapters; importing this package registers each of them."""
-from mmrl.eval.benchmarks import chartqa, geometry3k, k12, mathverse, mathvision, mathvista  # noqa: F401
+from mmrl.eval.benchmarks import chartqa, geometry3k, k12, mathverse, mathvision, mathvista, spec  # noqa: F401
