@@ -47,7 +47,13 @@ def test_relative_tolerance_is_a_param():
 
 def test_tolerance_is_relative_to_the_larger_value():
     assert math_equal("1000000", "1000000.5", Tolerance(rel=1e-6))
-    assert not math_equal("1000000", "1000002", Tolerance(rel=1e-6))
+    assert not math_equal("1000000", "1000002.5", Tolerance(rel=1e-6))
+
+
+def test_exact_answers_get_no_tolerance():
+    assert not math_equal("9511891", "9,511,900", Tolerance(rel=1e-6))
+    assert not math_equal("\\frac{1000000}{3}", "\\frac{1000001}{3}", Tolerance(rel=1e-5))
+    assert math_equal("\\frac{1}{3}", "0.3333333", Tolerance(rel=1e-6))
 
 
 def test_numeric_reference_answers():

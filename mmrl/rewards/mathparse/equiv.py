@@ -1,6 +1,7 @@
 """Deciding whether two answers are the same mathematical object.
 
-Expressions are compared exactly when both are rational, numerically (30 digits, relative
+Expressions are compared exactly when both are rational (with the relative tolerance only when
+one of them is written as a decimal approximation), numerically (30 digits, relative
 tolerance) when both are constants, and otherwise by probabilistic identity testing: both are
 evaluated at the same fixed, generic points for their symbols, and must agree at every point
 where they are defined (``2x+1`` = ``1+2x``, ``\\frac{x^2-1}{x-1}`` = ``x+1``,
@@ -11,6 +12,7 @@ value, two equations by whether one is a non-zero multiple of the other.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
@@ -77,13 +79,28 @@ def _evaluate(node: Node, env: dict[str, Any] | None) -> Any:
         return None
 
 
-def nodes_equal(a: Node, b: Node, tol: Tolerance) -> bool:
-    """Whether two expression ASTs denote the same value (or the same function of their symbols)."""
+def is_approximate(text: str) -> bool:
+    """Whether an answer is written as an approximation: a decimal point or an e-exponent.
+
+    Tolerance is for approximations: ``0.333`` may stand for ``1/3``, but two exact answers
+    (``9511891`` and ``9511900``, ``\\frac{1}{3}`` and ``\\frac{2}{6}``) are equal only when equal.
+    """
+    return _APPROXIMATE.search(text) is not None
+
+
+_APPROXIMATE = re.compile(r"\d\.\d|\.\d|\d\.(?!\d)|\d[eE][-+]?\d")
+
+
+def nodes_equal(a: Node, b: Node, tol: Tolerance, *, approximate: bool = True) -> bool:
+    """Whether two expression ASTs denote the same value (or the same function of their symbols).
+
+    With ``approximate`` false, two rational values must be exactly equal (no tolerance).
+    """
     if a == b:
         return True
     ea, eb = exact(a), exact(b)
     if ea is not None and eb is not None:
-        return close_rational(ea, eb, tol)
+        return close_rational(ea, eb, tol) if approximate else ea == eb
     symbols = sorted(free_symbols(a) | free_symbols(b))
     if not symbols:
         va, vb = _evaluate(a, None), _evaluate(b, None)
@@ -133,7 +150,9 @@ def _percent_variants(v: Scalar) -> tuple[Node, ...]:
 def scalars_equal(g: Scalar, p: Scalar, tol: Tolerance) -> bool:
     if g.text == p.text:
         return True
-    return any(nodes_equal(a, b, tol) for a in _percent_variants(g) for b in _percent_variants(p))
+    approximate = is_approximate(g.text) or is_approximate(p.text)
+    return any(nodes_equal(a, b, tol, approximate=approximate)
+               for a in _percent_variants(g) for b in _percent_variants(p))
 
 
 def _bare_symbol(v: Value) -> bool:
@@ -246,6 +265,8 @@ def math_equal(gold: str, pred: str, tol: Tolerance = Tolerance()) -> bool:
     if qg is not None and qp is not None:
         gs = (qg, qg / 100) if ng.percent else (qg,)
         ps = (qp, qp / 100) if np_.percent else (qp,)
+        if not (is_approximate(ng.text) or is_approximate(np_.text)):
+            return any(a == b for a in gs for b in ps)
         return any(close_rational(a, b, tol) for a in gs for b in ps)
     vg, vp = parse_answer(gold), parse_answer(pred)
     if isinstance(vg, Text) or isinstance(vp, Text):

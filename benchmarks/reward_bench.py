@@ -1,0 +1,314 @@
+"""Throughput and agreement of mmrl's math verifier against math-verify, on one set of cases.
+
+Generates a few thousand realistic (response, reference) pairs across the answer forms the math
+verifier must handle (integers, decimals, fractions, mixed numbers, percentages, scientific
+notation, thousands separators, units and degrees, ``x = 2``, intervals, sets, tuples, matrices,
+expressions, roots, pi, text), each with the label it was built to have (an equivalent rewrite
+or a perturbed wrong answer). Each case is scored in this one process by mmrl's ``math``
+verifier and by math-verify (``parse`` of the reference and of the response, then ``verify``),
+and the script prints: cases/s per process for both, agreement between them, accuracy of each
+against the built labels, and the cases where they disagree.
+
+math-verify is a benchmark-only dependency (``pip install math-verify``), never one of mmrl's.
+
+    python benchmarks/reward_bench.py --n 3000 --seed 0
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+
+FILLER = [
+    "First I read the figure carefully and note the given quantities.",
+    "Let me set up the relation between the quantities shown in the image.",
+    "Substituting the values and simplifying step by step gives the result.",
+    "I double-check the arithmetic to make sure nothing was dropped.",
+    "The diagram shows a triangle with the marked side lengths.",
+]
+
+
+@dataclass(frozen=True)
+class Case:
+    category: str
+    gold: str
+    pred: str
+    label: bool  # whether pred is a correct answer for gold, by construction
+
+
+def _frac(q: Fraction) -> str:
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    return f"{sign}\\frac{{{q.numerator}}}{{{q.denominator}}}" if q.denominator != 1 else f"{sign}{q.numerator}"
+
+
+def _terminating(q: Fraction) -> bool:
+    d = q.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+def _decimal(q: Fraction) -> str:
+    return f"{float(q):.10f}".rstrip("0").rstrip(".")
+
+
+def make_cases(n: int, seed: int) -> list[Case]:
+    rng = random.Random(seed)
+    makers = []
+
+    def maker(fn):
+        makers.append(fn)
+        return fn
+
+    @maker
+    def integer():
+        v = rng.randint(-500, 5000)
+        right = rng.choice([str(v), f"{v}.0", f"x = {v}", f"{v}"])
+        return Case("integer", str(v), right, True) if rng.random() < 0.6 else \
+            Case("integer", str(v), str(v + rng.choice([-2, -1, 1, 3])), False)
+
+    @maker
+    def decimal():
+        v = Fraction(rng.randint(1, 99999), 100)
+        if rng.random() < 0.6:
+            return Case("decimal", _decimal(v), rng.choice([_decimal(v), f"{float(v):.2f}", f"{float(v):.3f}"]), True)
+        return Case("decimal", _decimal(v), _decimal(v + Fraction(rng.choice([1, 3, 7]), 10)), False)
+
+    @maker
+    def fraction():
+        while True:
+            q = Fraction(rng.randint(1, 40), rng.randint(2, 40))
+            if q.denominator != 1:
+                break
+        gold = _frac(q)
+        if rng.random() < 0.6:
+            forms = [gold.replace("\\frac", "\\dfrac"), f"{q.numerator}/{q.denominator}",
+                     f"\\frac{{{2 * q.numerator}}}{{{2 * q.denominator}}}"]
+            if _terminating(q):
+                forms.append(_decimal(q))
+            return Case("fraction", gold, rng.choice(forms), True)
+        wrong = Fraction(q.numerator + 1, q.denominator)
+        return Case("fraction", gold, _frac(wrong), False)
+
+    @maker
+    def mixed():
+        a, c = rng.randint(1, 9), rng.randint(2, 9)
+        b = rng.randint(1, c - 1)
+        value = a + Fraction(b, c)
+        gold = f"{a}\\frac{{{b}}}{{{c}}}"
+        if rng.random() < 0.6:
+            forms = [_frac(value)] + ([_decimal(value)] if _terminating(value) else [])
+            return Case("mixed number", gold, rng.choice(forms), True)
+        return Case("mixed number", gold, _frac(value + 1), False)
+
+    @maker
+    def percent():
+        p = rng.randint(1, 99)
+        if rng.random() < 0.6:
+            return rng.choice([Case("percent", f"{p}\\%", f"{p}\\%", True), Case("percent", f"{p}\\%", f"{p}%", True),
+                               Case("percent", _decimal(Fraction(p, 100)), f"{p}\\%", True)])
+        return Case("percent", f"{p}\\%", f"{p + 5}\\%", False)
+
+    @maker
+    def scientific():
+        m, e = rng.randint(11, 99), rng.randint(3, 8)
+        gold = f"{m / 10}\\times 10^{{{e}}}"
+        value = Fraction(m, 10) * 10 ** e
+        if rng.random() < 0.6:
+            return Case("scientific", gold, rng.choice([str(int(value)), f"{m / 10}e{e}", f"{m / 10} \\times 10^{e}"]),
+                        True)
+        return Case("scientific", gold, f"{m / 10}\\times 10^{{{e - 1}}}", False)
+
+    @maker
+    def thousands():
+        v = rng.randint(1000, 9_999_999)
+        if rng.random() < 0.6:
+            return Case("thousands", str(v), f"{v:,}", True)
+        return Case("thousands", str(v), f"{v + rng.choice([9, 90, 900]):,}", False)
+
+    @maker
+    def units():
+        v = rng.randint(1, 180)
+        if rng.random() < 0.6:
+            return Case("units/degrees", str(v), rng.choice([f"{v}^\\circ", f"{v}^{{\\circ}}", f"{v}\\text{{ cm}}",
+                                                             f"{v} \\text{{ meters}}"]), True)
+        return Case("units/degrees", str(v), f"{v + 10}^\\circ", False)
+
+    @maker
+    def equation():
+        v = rng.randint(-20, 20)
+        var = rng.choice("xyk")
+        if rng.random() < 0.6:
+            return Case("x = value", str(v), f"{var} = {v}", True)
+        return Case("x = value", str(v), f"{var} = {v + 1}", False)
+
+    @maker
+    def interval():
+        a, b = sorted(rng.sample(range(-10, 10), 2))
+        lo, hi = rng.choice("(["), rng.choice(")]")
+        gold = f"{lo}{a}, {b}{hi}"
+        if rng.random() < 0.6:
+            return Case("interval", gold, f"\\left{lo}{a},{b}\\right{hi}", True)
+        flip = {"(": "[", "[": "("}[lo]
+        return Case("interval", gold, f"{flip}{a}, {b}{hi}", False)
+
+    @maker
+    def sets():
+        items = rng.sample(range(-9, 20), rng.randint(2, 4))
+        gold = "\\{" + ", ".join(map(str, items)) + "\\}"
+        shuffled = items[:]
+        rng.shuffle(shuffled)
+        if rng.random() < 0.6:
+            return Case("set", gold, "\\{" + ",".join(map(str, shuffled)) + "\\}", True)
+        return Case("set", gold, "\\{" + ", ".join(map(str, shuffled[:-1])) + "\\}", False)
+
+    @maker
+    def tuples():
+        a, b = rng.sample(range(-9, 10), 2)
+        gold = f"({a}, {b})"
+        if rng.random() < 0.6:
+            return Case("tuple", gold, f"({a},{b})", True)
+        return Case("tuple", gold, f"({b}, {a})", False)
+
+    @maker
+    def matrix():
+        vals = [rng.randint(-5, 9) for _ in range(4)]
+        body = f"{vals[0]} & {vals[1]} \\\\ {vals[2]} & {vals[3]}"
+        gold = f"\\begin{{pmatrix}}{body}\\end{{pmatrix}}"
+        if rng.random() < 0.6:
+            return Case("matrix", gold, f"\\begin{{bmatrix}}{body}\\end{{bmatrix}}", True)
+        wrong = f"{vals[0]} & {vals[1]} \\\\ {vals[2]} & {vals[3] + 1}"
+        return Case("matrix", gold, f"\\begin{{pmatrix}}{wrong}\\end{{pmatrix}}", False)
+
+    @maker
+    def expression():
+        a, b = rng.randint(2, 9), rng.randint(1, 9)
+        forms = [
+            (f"{a}x + {b}", f"{b} + {a}x", f"{a}x - {b}"),
+            (f"x^2 - {b * b}", f"(x - {b})(x + {b})", f"(x - {b})^2"),
+            (f"\\frac{{x+{b}}}{{{a}}}", f"\\frac{{x}}{{{a}}} + \\frac{{{b}}}{{{a}}}", f"\\frac{{x+{b}}}{{{a + 1}}}"),
+        ]
+        gold, right, wrong = rng.choice(forms)
+        return Case("expression", gold, right, True) if rng.random() < 0.6 else Case("expression", gold, wrong, False)
+
+    @maker
+    def root():
+        k, m = rng.randint(2, 6), rng.choice([2, 3, 5, 6, 7])
+        gold = f"{k}\\sqrt{{{m}}}"
+        if rng.random() < 0.6:
+            return Case("sqrt", gold, rng.choice([f"\\sqrt{{{k * k * m}}}", f"\\sqrt{{{m}}} \\cdot {k}"]), True)
+        return Case("sqrt", gold, f"{k + 1}\\sqrt{{{m}}}", False)
+
+    @maker
+    def pi():
+        d = rng.choice([2, 3, 4, 6, 12])
+        gold = f"\\frac{{\\pi}}{{{d}}}"
+        if rng.random() < 0.6:
+            return Case("pi", gold, rng.choice([f"\\pi/{d}", f"\\frac{{1}}{{{d}}}\\pi"]), True)
+        return Case("pi", gold, f"\\frac{{\\pi}}{{{d * 2}}}", False)
+
+    cases = [rng.choice(makers)() for _ in range(n)]
+    return cases
+
+
+def response_for(case: Case, rng: random.Random) -> str:
+    thinking = " ".join(rng.sample(FILLER, 3))
+    style = rng.random()
+    if style < 0.6:
+        return f"<think>{thinking}</think>\n<answer>\\boxed{{{case.pred}}}</answer>"
+    if style < 0.85:
+        return f"{thinking}\nTherefore, the final answer is $\\boxed{{{case.pred}}}$."
+    return f"{thinking}\nSo the answer is ${case.pred}$."
+
+
+def run_mmrl(cases, responses):
+    from mmrl.rewards import VERIFIERS
+
+    verify = VERIFIERS.get("math")
+    out = []
+    start = time.perf_counter()
+    for case, response in zip(cases, responses):
+        out.append(verify(response, {"answer": case.gold}, {}).accuracy == 1.0)
+    return out, time.perf_counter() - start
+
+
+def run_math_verify(cases, responses):
+    from math_verify import parse, verify
+
+    out = []
+    start = time.perf_counter()
+    for case, response in zip(cases, responses):
+        try:
+            out.append(bool(verify(parse(f"${case.gold}$"), parse(response))))
+        except Exception:  # noqa: BLE001 - a crash is a "not verified"
+            out.append(False)
+    return out, time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=3000, help="number of cases")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--examples", type=int, default=3, help="disagreements shown per category")
+    args = ap.parse_args(argv)
+    try:
+        import math_verify  # noqa: F401
+    except ImportError:
+        print("math-verify is not installed: pip install math-verify", file=sys.stderr)
+        return 2
+
+    cases = make_cases(args.n, args.seed)
+    rng = random.Random(args.seed + 1)
+    responses = [response_for(c, rng) for c in cases]
+    # Warm both (imports, first-call set-up), then time a cold-cache pass over every case.
+    run_mmrl(cases[:20], responses[:20])
+    run_math_verify(cases[:20], responses[:20])
+    from mmrl.rewards.mathparse.equiv import _normalized
+    from mmrl.rewards.mathparse.values import parse_answer
+
+    _normalized.cache_clear()
+    parse_answer.cache_clear()
+    ours, t_ours = run_mmrl(cases, responses)
+    theirs, t_theirs = run_math_verify(cases, responses)
+
+    n = len(cases)
+    by_cat = defaultdict(lambda: Counter())
+    examples = defaultdict(list)
+    for c, r, a, b in zip(cases, responses, ours, theirs):
+        k = by_cat[c.category]
+        k["n"] += 1
+        k["agree"] += a == b
+        k["mmrl_right"] += a == c.label
+        k["mv_right"] += b == c.label
+        if a != b and len(examples[c.category]) < args.examples:
+            examples[c.category].append((c, a, b))
+
+    print(f"# reward_bench: {n} cases, seed {args.seed}, one process each\n")
+    print("| verifier | cases/s | agreement with labels |")
+    print("|---|---:|---:|")
+    print(f"| mmrl math | {n / t_ours:,.0f} | {sum(a == c.label for a, c in zip(ours, cases)) / n:.2%} |")
+    print(f"| math-verify | {n / t_theirs:,.0f} | {sum(b == c.label for b, c in zip(theirs, cases)) / n:.2%} |")
+    print(f"\nspeed-up: {t_theirs / t_ours:.1f}x; mmrl and math-verify agree on "
+          f"{sum(a == b for a, b in zip(ours, theirs)) / n:.2%} of cases\n")
+    print("| category | cases | agree | mmrl right | math-verify right |")
+    print("|---|---:|---:|---:|---:|")
+    for cat in sorted(by_cat):
+        k = by_cat[cat]
+        print(f"| {cat} | {k['n']} | {k['agree'] / k['n']:.0%} | {k['mmrl_right'] / k['n']:.0%} | "
+              f"{k['mv_right'] / k['n']:.0%} |")
+    if examples:
+        print("\nDisagreements (reference | answer | label | mmrl | math-verify):\n")
+        for cat in sorted(examples):
+            for c, a, b in examples[cat]:
+                print(f"- {cat}: `{c.gold}` | `{c.pred}` | {c.label} | {a} | {b}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
