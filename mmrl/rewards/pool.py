@@ -86,17 +86,22 @@ def _install_verifiers(verifiers: Mapping[str, tuple[str, Any]]) -> None:
 
 
 def _limit_memory(megabytes: int | None) -> None:
+    """Cap the worker's address space at its size at start plus ``megabytes``, so a runaway
+    verifier gets MemoryError (an error record) instead of exhausting the machine. The cap is
+    headroom above the start size because a forked worker starts as large as its parent."""
     if not megabytes:
         return
     try:
         import resource
 
-        limit = megabytes * 1024 * 1024
+        with open("/proc/self/statm", encoding="ascii") as f:
+            current = int(f.read().split()[0]) * resource.getpagesize()
+        limit = current + megabytes * 1024 * 1024
         soft, hard = resource.getrlimit(resource.RLIMIT_AS)
         if hard != resource.RLIM_INFINITY:
             limit = min(limit, hard)
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-    except (ImportError, ValueError, OSError):  # pragma: no cover - not Linux, or not allowed
+    except (ImportError, ValueError, OSError, IndexError):  # pragma: no cover - not Linux, or not allowed
         pass
 
 

@@ -46,6 +46,8 @@ class RewardConfig:
     with only the soft deadline). ``timeout``: seconds per verifier call. ``progress``: training
     progress in [0, 1] that schedules such as dynamic IoU read (``params["progress"]``).
     ``fallback``: the extraction fallback when no tag, box or "the answer is" is found.
+    ``memory_limit_mb``: address space a worker may add beyond its size at start (None: no cap).
+    ``start_method``: how workers start (None: forkserver, safe beside threads and CUDA).
     """
 
     verifier: str = "math"

@@ -44,3 +44,11 @@ def nan_accuracy(response, sample, params):
 def pid(response, sample, params):
     """Reports the process it ran in (as a component), to prove the pool is reused."""
     return VerifierResult(1.0, None, {"pid": float(os.getpid())})
+
+
+def hog(response, sample, params):
+    """Allocates far more memory than a worker may use."""
+    blocks = []
+    for _ in range(64):
+        blocks.append(bytearray(256 * 1024 * 1024))
+    return VerifierResult(1.0, str(len(blocks)))

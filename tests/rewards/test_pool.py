@@ -72,3 +72,9 @@ def test_forkserver_workers_load_file_verifiers():
     cfg = RewardConfig(workers=1)  # the library default start method
     out = list(score_records([rec(1, f"{PLUGINS}:always_half")], cfg))
     assert out[0]["rewards"]["accuracy"] == 0.5
+
+
+def test_a_memory_hog_gets_an_error_not_the_machine():
+    cfg = RewardConfig(workers=1, timeout=5, start_method="fork", memory_limit_mb=256)
+    out = list(score_records([rec(1, f"{PLUGINS}:hog"), rec(2)], cfg))
+    assert "MemoryError" in out[0]["error"] and out[1]["rewards"]["accuracy"] == 1.0
