@@ -69,6 +69,7 @@ class Benchmark:
     breakdowns: ClassVar[tuple[str, ...]] = ()
     judge_roles: ClassVar[tuple[str, ...]] = ()  # what a judge may do here: "extract", "match"
     scorer: ClassVar[str]  # the official rules reproduced, cited in the summary
+    is_verifier: ClassVar[bool] = True  # also offered as a reward verifier under its name
 
     def to_sample(self, row: Row, images: list[str], index: int, split: str) -> Sample:
         """One row of the benchmark's schema (images already resolved to refs) as a SPEC sample."""

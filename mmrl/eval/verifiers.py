@@ -34,6 +34,8 @@ def register_all() -> list[str]:
     load_builtin()
     names = []
     for name in BENCHMARKS.names():
+        if not BENCHMARKS.get(name).is_verifier:
+            continue
         if name not in VERIFIERS:
             register_verifier(name)(as_verifier(BENCHMARKS.get(name)()))
         names.append(name)

@@ -3,7 +3,7 @@ turned into SPEC samples once per session."""
 from __future__ import annotations
 
 import pytest
-from eval_helpers import fixture_path
+from tests.eval.eval_helpers import fixture_path
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """ChartQA relaxed accuracy (pix2struct), on the shipped records."""
 from __future__ import annotations
 
-from eval_helpers import score
+from tests.eval.eval_helpers import score
 
 from mmrl.eval.benchmarks.chartqa import relaxed_correctness
 

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from eval_helpers import fixture_path
+from tests.eval.eval_helpers import fixture_path
 
 from mmrl.io.jsonl import read_jsonl
 

@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-from eval_helpers import FIXTURES, fixture_path
+from tests.eval.eval_helpers import FIXTURES, fixture_path
 
 from mmrl.errors import ConfigError, DataError
 from mmrl.eval.benchmark import get_benchmark

@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from eval_helpers import score
+from tests.eval.eval_helpers import score
 
 from mmrl.eval.judge import Judge, JudgeConfig, JudgeError
 

@@ -1,7 +1,7 @@
 """K12 and Geometry3K: free-form answers judged by the same ``math`` verifier as training rewards."""
 from __future__ import annotations
 
-from eval_helpers import score
+from tests.eval.eval_helpers import score
 
 
 def test_k12_equivalent_forms_are_correct(samples_of):

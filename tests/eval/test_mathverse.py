@@ -1,7 +1,7 @@
 """MathVerse on the shipped records: rule extraction and the official quick match (==)."""
 from __future__ import annotations
 
-from eval_helpers import score
+from tests.eval.eval_helpers import score
 
 
 def test_prompt_is_the_official_cot_query(samples_of):

@@ -1,7 +1,7 @@
 """MATH-Vision on the shipped records and its official rule scorer, case by case."""
 from __future__ import annotations
 
-from eval_helpers import score
+from tests.eval.eval_helpers import score
 
 from mmrl.eval.benchmarks.mathvision import cut_answer, eval_tuple, find_math_answer, is_equal, strip_string
 

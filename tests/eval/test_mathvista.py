@@ -1,7 +1,7 @@
 """MathVista end to end on the shipped records: the prompt, each answer type, the audit fields."""
 from __future__ import annotations
 
-from eval_helpers import score
+from tests.eval.eval_helpers import score
 
 
 def test_prompt_is_the_official_query_hint_question_then_choices(samples_of):

@@ -24,7 +24,7 @@ def test_mathvista_verifier_reads_choices_and_params_like_the_benchmark():
 
 
 def test_verifier_and_eval_agree_on_every_fixture_item(samples_of):
-    from eval_helpers import score
+    from tests.eval.eval_helpers import score
 
     for bench in ("mathvista", "mathverse", "mathvision", "chartqa"):
         for sample in samples_of(bench).values():

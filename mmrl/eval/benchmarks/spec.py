@@ -31,6 +31,7 @@ class SpecSamples(Benchmark):
     image_fields = ("images",)
     breakdowns = ("source", "verifier")
     judge_roles = ()
+    is_verifier = False  # it only delegates to the sample's own verifier
     scorer = "each sample's own reward.verifier from mmrl's reward registry (accuracy 1 = correct)"
 
     def to_sample(self, row, images, index, split):
