@@ -28,14 +28,8 @@ def pad_batch(examples: list[Example], pad_token_id: int) -> dict[str, Any]:
     longest = max(int(e["input_ids"].numel()) for e in examples)
     fill = {"input_ids": pad_token_id, "labels": IGNORE_INDEX}
     batch: dict[str, Any] = {}
-    for key in SEQUENCE_KEYS:
-        if key not in examples[0]:
-            continue
-        rows = []
-        for e in examples:
-            t = e[key]
-            rows.append(torch.cat([t, t.new_full((longest - t.numel(),), fill.get(key, 0))]))
-        batch[key] = torch.stack(rows)
+    for key, parts in _sequences(examples):
+        batch[key] = torch.stack([torch.cat([t, t.new_full((longest - t.numel(),), fill.get(key, 0))]) for t in parts])
     lengths = torch.tensor([int(e["input_ids"].numel()) for e in examples])
     batch["attention_mask"] = (torch.arange(longest)[None, :] < lengths[:, None]).long()
     batch.update(_images(examples))
@@ -51,16 +45,9 @@ def pack_batch(examples: list[Example], rope_index: RopeIndex | None = None) -> 
     import torch
 
     batch: dict[str, Any] = {}
-    for key in SEQUENCE_KEYS:
-        if key not in examples[0]:
-            continue
-        parts = []
-        for e in examples:
-            t = e[key]
-            if key == "labels":
-                t = t.clone()
-                t[0] = IGNORE_INDEX
-            parts.append(t)
+    for key, parts in _sequences(examples):
+        if key == "labels":
+            parts = [torch.cat([t.new_full((1,), IGNORE_INDEX), t[1:]]) for t in parts]
         batch[key] = torch.cat(parts)[None, :]
     text = torch.cat([torch.arange(int(e["input_ids"].numel())) for e in examples])[None, :]
     if rope_index is None:
@@ -70,6 +57,13 @@ def pack_batch(examples: list[Example], rope_index: RopeIndex | None = None) -> 
         batch["position_ids"] = torch.cat([text[None], mrope], dim=0)  # (4, 1, L): text first
     batch.update(_images(examples))
     return batch
+
+
+def _sequences(examples: list[Example]):
+    """(key, per-example 1-D tensors) for each sequence field the examples carry."""
+    for key in SEQUENCE_KEYS:
+        if key in examples[0]:
+            yield key, [e[key] for e in examples]
 
 
 def _images(examples: list[Example]) -> dict[str, Any]:

@@ -156,6 +156,10 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
     if cfg.deepspeed:
         init_process_group(info)
     out = prepare_out_dir(cfg, info)
+    if cfg.deepspeed:
+        import torch.distributed as dist
+
+        dist.barrier()  # every process has checked OUT before the main one starts writing there
     seed_everything(cfg.seed)
 
     loaded = load(model_spec(cfg))

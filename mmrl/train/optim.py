@@ -18,37 +18,24 @@ from mmrl.registry import Registry
 Schedule = Callable[[int, int, int, float], float]
 SCHEDULES: Registry[Schedule] = Registry("learning-rate schedule")
 
-def _warmup(step: int, warmup_steps: int) -> float | None:
-    if step < warmup_steps:
-        return (step + 1) / warmup_steps
-    return None
+def with_warmup(decay: Callable[[float], float]) -> Schedule:
+    """A schedule: linear warm-up, then ``min_ratio + (1 - min_ratio) * decay(progress)``.
+
+    ``progress`` runs from 0 at the first update after warm-up towards 1 one update past the last.
+    """
+
+    def schedule(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+        return min_ratio + (1.0 - min_ratio) * decay(progress)
+
+    return schedule
 
 
-@SCHEDULES.register("constant")
-def constant(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0) -> float:
-    """Warm-up, then the peak learning rate."""
-    w = _warmup(step, warmup_steps)
-    return 1.0 if w is None else w
-
-
-@SCHEDULES.register("cosine")
-def cosine(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0) -> float:
-    """Warm-up, then half a cosine from the peak towards ``min_ratio`` of it."""
-    w = _warmup(step, warmup_steps)
-    if w is not None:
-        return w
-    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
-    return min_ratio + (1.0 - min_ratio) * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
-@SCHEDULES.register("linear")
-def linear(step: int, total_steps: int, warmup_steps: int, min_ratio: float = 0.0) -> float:
-    """Warm-up, then a straight line from the peak towards ``min_ratio`` of it."""
-    w = _warmup(step, warmup_steps)
-    if w is not None:
-        return w
-    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
-    return 1.0 - (1.0 - min_ratio) * progress
+constant = SCHEDULES.register("constant")(with_warmup(lambda p: 1.0))
+cosine = SCHEDULES.register("cosine")(with_warmup(lambda p: 0.5 * (1.0 + math.cos(math.pi * p))))
+linear = SCHEDULES.register("linear")(with_warmup(lambda p: 1.0 - p))
 
 
 def warmup_steps_for(total_steps: int, warmup_ratio: float) -> int:
