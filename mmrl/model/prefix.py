@@ -80,6 +80,72 @@ def step_positions(next_position: torch.Tensor, length: int, mrope: bool) -> tor
     return pos.unsqueeze(0).expand(3, -1, -1) if mrope else pos
 
 
+def preallocate(cache: Any, extra: int) -> bool:
+    """Give each plain dynamic cache layer room for ``extra`` more tokens, written in place.
+
+    transformers' DynamicLayer concatenates every step (each decode step copies the whole cache);
+    a preallocated buffer makes a step write one position. For decoding under no_grad only
+    (in-place writes would break autograd). Returns False, changing nothing, for other caches.
+    """
+    from transformers.cache_utils import DynamicLayer
+
+    layers = getattr(cache, "layers", None)
+    if not layers or any(type(layer) is not DynamicLayer or not layer.is_initialized for layer in layers):
+        return False
+    for layer in layers:
+        layer.__class__ = PreallocatedLayer
+        layer.reserve(extra)
+    return True
+
+
+def _dynamic_layer_class():
+    from transformers.cache_utils import DynamicLayer
+
+    return DynamicLayer
+
+
+class PreallocatedLayer(_dynamic_layer_class()):  # type: ignore[misc]
+    """A DynamicLayer whose keys/values are views into a buffer with spare capacity."""
+
+    def reserve(self, extra: int) -> None:
+        length = self.keys.shape[-2]
+        self._len = length
+        self._kbuf = self._grow(self.keys, length + extra)
+        self._vbuf = self._grow(self.values, length + extra)
+        self._view()
+
+    @staticmethod
+    def _grow(t: torch.Tensor, capacity: int) -> torch.Tensor:
+        buf = t.new_empty(*t.shape[:-2], capacity, t.shape[-1])
+        buf[..., : t.shape[-2], :] = t
+        return buf
+
+    def _view(self) -> None:
+        self.keys = self._kbuf[..., : self._len, :]
+        self.values = self._vbuf[..., : self._len, :]
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        end = self._len + key_states.shape[-2]
+        if end > self._kbuf.shape[-2]:
+            self._kbuf = self._grow(self.keys, max(end, 2 * self._kbuf.shape[-2]))
+            self._vbuf = self._grow(self.values, max(end, 2 * self._vbuf.shape[-2]))
+        self._kbuf[..., self._len:end, :] = key_states
+        self._vbuf[..., self._len:end, :] = value_states
+        self._len = end
+        self._view()
+        return self.keys, self.values
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        self._kbuf = self._kbuf[indices, ...]
+        self._vbuf = self._vbuf[indices, ...]
+        self._view()
+
+    def batch_repeat_interleave(self, repeats: int) -> None:
+        self._kbuf = self._kbuf.repeat_interleave(repeats, dim=0)
+        self._vbuf = self._vbuf.repeat_interleave(repeats, dim=0)
+        self._view()
+
+
 @dataclass
 class PrefixState:
     """Rows decoding from shared, already encoded prompts.
@@ -157,6 +223,7 @@ def decode_shared(model, inputs: Mapping[str, Any], n: int | Sequence[int], step
     is finished (the token is still the row's last). Finished rows leave the batch.
     """
     state = encode_prefix(model, inputs)
+    preallocate(state.cache, max_steps)  # before expanding: the gather copies into the larger buffers
     state.expand(n)
     for _ in range(max_steps):
         tokens, finished = step(state.logits, state.rows)

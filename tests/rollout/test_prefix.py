@@ -118,3 +118,24 @@ def test_response_count_must_match_rows(loaded, group):
     _, shared, _ = group
     with pytest.raises(ValueError, match="responses"):
         shared_prefix_logprobs(loaded.model, shared, [[1, 2]], N)
+
+
+def test_preallocated_cache_writes_in_place_grows_and_selects():
+    from transformers.cache_utils import DynamicCache
+
+    from mmrl.model.prefix import PreallocatedLayer, preallocate
+
+    cache = DynamicCache()
+    k = torch.arange(2 * 1 * 3 * 2, dtype=torch.float32).view(2, 1, 3, 2)
+    cache.update(k, -k, 0)
+    assert preallocate(cache, extra=1)
+    layer = cache.layers[0]
+    assert isinstance(layer, PreallocatedLayer) and layer._kbuf.shape[-2] == 4
+    step = torch.full((2, 1, 1, 2), 100.0)
+    keys, values = cache.update(step, -step, 0)
+    assert keys.shape[-2] == 4 and cache.get_seq_length() == 4
+    keys, _ = cache.update(step + 1, -step, 0)  # past the reserved room: the buffer grows
+    assert keys.shape[-2] == 5 and keys[:, :, :3].equal(k) and keys[0, 0, 4].tolist() == [101.0, 101.0]
+    cache.batch_select_indices(torch.tensor([1, 1, 0]))
+    assert cache.layers[0].keys.shape[0] == 3 and cache.layers[0].keys[2].equal(keys[0])
+    assert not preallocate(DynamicCache(), extra=1)  # nothing cached yet: left as it is
