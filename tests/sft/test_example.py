@@ -105,3 +105,21 @@ def test_truncation_never_cuts_through_an_image(synth_records, processor, synth_
 
     with pytest.raises(TooLong, match="image"):
         build_example(synth_records[0], processor, _cfg(max_length=8, truncation="truncate"), Path(synth_file).parent)
+
+
+def test_multi_turn_images_are_masked_and_every_assistant_turn_trained(processor, synth_records, synth_file):
+    from pathlib import Path
+
+    sample = {"id": "chat-img", "images": synth_records[0]["images"], "messages": [
+        {"role": "user", "content": "Look: <image> What is the value?"},
+        {"role": "assistant", "content": "<answer>12</answer>"},
+        {"role": "user", "content": "Are you sure?"},
+        {"role": "assistant", "content": "<think>9 - 6 + 9 = 12</think><answer>12</answer>"},
+    ]}
+    ex = build_example(sample, processor, _cfg(), Path(synth_file).parent)
+    ids = ex["input_ids"].tolist()
+    look = processor.tokenizer("Look:", add_special_tokens=False)["input_ids"]
+    first_image = ids.index(processor.image_token_id)
+    assert any(ids[i:i + len(look)] == look for i in range(first_image))  # the image sits at its mark
+    assert (ex["labels"][ex["input_ids"] == processor.image_token_id] == IGNORE_INDEX).all()
+    assert _trained(ex, processor) == "<answer>12</answer><|im_end|><think>9 - 6 + 9 = 12</think><answer>12</answer><|im_end|>"
