@@ -203,43 +203,25 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
     result = TrainResult(str(out), start, total, data=data.summary(), resumed_from=resumed_from)
     engine.train()
     t0 = time.perf_counter()
-    window = {"nll": 0.0, "targets": 0, "tokens": 0, "t": time.perf_counter()}
+    window = Window()
     progress = make_progress(TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[speed]:,.0f} tok/s"))
     progress.disable = progress.disable or not info.is_main
     try:
         with progress:
             task = progress.add_task("warmup-sft", total=total, completed=start, loss=float("nan"), speed=0.0)
             for step in range(start, total):
-                targets = sum(data.targets[i] for i in plan.global_indices(step))
-                tokens = sum(data.lengths[i] for i in plan.global_indices(step))
-                nll_local = 0.0
-                for micro in plan.micro_batches(step, info.rank):
-                    batch = _to(collate([data.example(i) for i in micro]), engine.device)
-                    with autocast:
-                        logits = engine.forward(batch)
-                    nll, _ = nll_sum(logits, batch["labels"])
-                    engine.backward(nll / max(targets, 1))
-                    nll_local += float(nll.detach())
-                lr = engine.lr()
-                grad_norm = engine.step()
-                loss = engine.all_reduce_sum(nll_local) / max(targets, 1)
-                result.losses.append(loss)
+                done = train_step(engine, data, plan, collate, autocast, step)
+                result.losses.append(done.loss)
                 result.steps = step + 1
-                window["nll"] += loss * targets
-                window["targets"] += targets
-                window["tokens"] += tokens
+                window.add(done)
                 if metrics is not None and ((step + 1) % cfg.log_steps == 0 or step + 1 == total):
-                    now = time.perf_counter()
-                    speed = window["tokens"] / max(now - window["t"], 1e-9)
-                    metrics.log(step + 1, elapsed_before + now - t0,
-                                loss=window["nll"] / max(window["targets"], 1), lr=lr, grad_norm=grad_norm,
-                                tokens_per_s=speed, tokens=window["tokens"], target_tokens=window["targets"],
-                                epoch=round(plan.epoch_at(step + 1), 4))
-                    progress.update(task, loss=window["nll"] / max(window["targets"], 1), speed=speed)
-                    window = {"nll": 0.0, "targets": 0, "tokens": 0, "t": now}
+                    row = window.flush()
+                    metrics.log(step + 1, elapsed_before + time.perf_counter() - t0, **row, lr=done.lr,
+                                grad_norm=done.grad_norm, epoch=round(plan.epoch_at(step + 1), 4))
+                    progress.update(task, loss=row["loss"], speed=row["tokens_per_s"])
                 progress.update(task, completed=step + 1)
                 if on_step is not None:
-                    on_step(StepInfo(step + 1, total, loss, lr, grad_norm))
+                    on_step(StepInfo(step + 1, total, done.loss, done.lr, done.grad_norm))
                 if cfg.save_steps and (step + 1) % cfg.save_steps == 0 and step + 1 < total:
                     save_checkpoint(engine, out, step + 1, {
                         "step": step + 1, "total_steps": total, "time": elapsed_before + time.perf_counter() - t0,
@@ -256,6 +238,59 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
                       f"checkpoint in {out}" if result.losses else f"warmup-sft: nothing to do; checkpoint in {out}")
     engine.close()
     return result
+
+
+@dataclass
+class StepDone:
+    loss: float
+    lr: float
+    grad_norm: float
+    targets: int
+    tokens: int
+
+
+def train_step(engine, data: SFTData, plan: BatchPlan, collate: Collator, autocast, step: int) -> StepDone:
+    """One optimizer step over this process's micro-batches of the global batch ``step``.
+
+    Each micro-batch's summed token loss is divided by the global batch's number of trained tokens,
+    so the gradients add up to those of the mean loss over the whole global batch.
+    """
+    indices = plan.global_indices(step)
+    targets = max(1, sum(data.targets[i] for i in indices))
+    nll_local = 0.0
+    for micro in plan.micro_batches(step, engine.info.rank):
+        batch = _to(collate([data.example(i) for i in micro]), engine.device)
+        with autocast:
+            logits = engine.forward(batch)
+        nll, _ = nll_sum(logits, batch["labels"])
+        engine.backward(nll / targets)
+        nll_local += float(nll.detach())
+    lr = engine.lr()
+    grad_norm = engine.step()
+    loss = engine.all_reduce_sum(nll_local) / targets
+    return StepDone(loss, lr, grad_norm, targets, sum(data.lengths[i] for i in indices))
+
+
+class Window:
+    """Steps since the last metrics line: token-weighted mean loss and throughput."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.nll, self.targets, self.tokens, self.since = 0.0, 0, 0, time.perf_counter()
+
+    def add(self, done: StepDone) -> None:
+        self.nll += done.loss * done.targets
+        self.targets += done.targets
+        self.tokens += done.tokens
+
+    def flush(self) -> dict[str, Any]:
+        now = time.perf_counter()
+        row = {"loss": self.nll / max(self.targets, 1), "tokens_per_s": self.tokens / max(now - self.since, 1e-9),
+               "tokens": self.tokens, "target_tokens": self.targets}
+        self.reset()
+        return row
 
 
 def _autocast(cfg: SFTConfig, device: str, compute_dtype: str):
