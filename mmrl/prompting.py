@@ -64,12 +64,15 @@ def sample_messages(
         out.append({"role": "system", "content": system})
     if "messages" in sample:
         used = 0
+        marked = any(IMAGE_PLACEHOLDER in t.get("content", "") for t in sample["messages"] if t["role"] == "user")
+        first_user = True
         for turn in sample["messages"]:
             content = turn["content"]
             if turn["role"] == "user":
                 n = content.count(IMAGE_PLACEHOLDER)
-                if used == 0 and n == 0 and images and not any(m["role"] == "user" for m in out):
-                    n = len(images)  # no marks at all: images go with the first user turn
+                if not marked and first_user:
+                    n = len(images)  # no marks in any turn: the images go with the first user turn
+                first_user = False
                 out.append({"role": "user", "content": user_content(content, n)})
                 used += n
             else:

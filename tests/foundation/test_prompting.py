@@ -46,3 +46,19 @@ def test_messages_samples_keep_their_turns_and_place_images():
     assert msgs[0]["content"] == [{"type": "image"}, {"type": "text", "text": "What is it?"}]
     assert msgs[2]["content"] == [{"type": "text", "text": "Colour?"}]
     assert [m["role"] for m in msgs] == ["user", "assistant", "user", "assistant"]
+
+
+def test_an_image_marked_in_a_later_turn_stays_there():
+    sample = {"id": "a", "images": ["x"], "messages": [
+        {"role": "user", "content": "Hello."}, {"role": "assistant", "content": "Hi."},
+        {"role": "user", "content": "<image>What is it?"}]}
+    msgs = sample_messages(sample)
+    assert msgs[0]["content"] == [{"type": "text", "text": "Hello."}]
+    assert msgs[2]["content"] == [{"type": "image"}, {"type": "text", "text": "What is it?"}]
+
+
+def test_without_any_mark_the_images_go_with_the_first_user_turn():
+    sample = {"id": "a", "images": ["x", "y"], "messages": [
+        {"role": "user", "content": "Compare."}, {"role": "assistant", "content": "Same."}]}
+    assert sample_messages(sample)[0]["content"] == [{"type": "image"}, {"type": "image"},
+                                                     {"type": "text", "text": "Compare."}]
