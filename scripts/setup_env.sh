@@ -10,8 +10,15 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.mmrl-installed
 want="$(cat setup.cfg setup.py | sha256sum | cut -c1-16) $TORCH_SPEC ${MMRL_EXTRAS:-test}"
+# Some machines' pip configuration names index folders that do not exist; pip then warns once
+# per package. Those lines say nothing about the install, so they are filtered out.
+pip_install() {
+  .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 \
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+}
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check "$TORCH_SPEC"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[${MMRL_EXTRAS:-test}]"
+  echo "setting up .venv (torch: $TORCH_SPEC) ..." >&2
+  pip_install "$TORCH_SPEC"
+  pip_install -e ".[${MMRL_EXTRAS:-test}]"
   echo "$want" > "$stamp"
 fi

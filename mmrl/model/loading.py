@@ -84,6 +84,17 @@ class LoadedModel:
         return next(self.model.parameters()).device
 
 
+def quiet_accelerator_probe() -> None:
+    """On a machine without CUDA, tell DeepSpeed (imported by transformers/accelerate when
+    installed) that the accelerator is the CPU, instead of letting it warn on every command."""
+    import os
+
+    import torch
+
+    if not torch.cuda.is_available():
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")
+
+
 def resolve_device(device: str = "auto") -> str:
     import torch
 
@@ -119,6 +130,7 @@ def load_model(spec: ModelSpec):
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # mmrl shows its own progress; keep stderr readable
+    quiet_accelerator_probe()
     _check_exists(spec.name_or_path)
     device = resolve_device(spec.device)
     dtype = resolve_dtype(spec.dtype, device)

@@ -144,9 +144,11 @@ def init_tiny(out_dir: str | Path, size: str = "xs", seed: int = 0) -> dict:
 
     from transformers.utils import logging as hf_logging
 
+    from mmrl.model.loading import quiet_accelerator_probe
     from mmrl.model.processor import image_only
 
     hf_logging.disable_progress_bar()
+    quiet_accelerator_probe()
     if size not in SIZES:
         raise ConfigError(f"unknown tiny size {size!r}; choose one of {', '.join(SIZES)}")
     spec = SIZES[size]
