@@ -14,7 +14,7 @@ want="$(cat setup.cfg setup.py | sha256sum | cut -c1-16) $TORCH_SPEC ${MMRL_EXTR
 # per package. Those lines say nothing about the install, so they are filtered out.
 pip_install() {
   .venv/bin/python -m pip install -q --disable-pip-version-check "$@" 2>&1 \
-    | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+    | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
 }
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setting up .venv (torch: $TORCH_SPEC) ..." >&2
