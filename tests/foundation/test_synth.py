@@ -83,3 +83,13 @@ def test_help_lists_the_tasks(cli):
     result = cli("data", "synth", "--help")
     for name in TASKS.names():
         assert name in result.output
+
+
+def test_arith_reference_response_earns_both_step_rewards():
+    from mmrl.rewards import RewardConfig, score_record
+
+    for _, sample in generate("arith", 4, seed=0, image_size=56):
+        record = {**sample, "reward": {"verifier": "steprar", "weights": {"step_rar": 1.0, "step_rvr": 1.0}},
+                  "sample": 0, "finish_reason": "stop", "num_tokens": 1, "model": "ref"}
+        rewards = score_record(record, RewardConfig(workers=0))["rewards"]
+        assert rewards["step_rar"] == pytest.approx(1.1) and rewards["step_rvr"] == 1.0, sample["response"]

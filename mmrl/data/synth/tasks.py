@@ -121,8 +121,9 @@ def arith_task(rng: random.Random, size: int) -> Rendered:
         "answer": str(value),
         "key_steps": steps,
         "reward": _reward("math"),
-        "response": _response(f"The expression is {expr}. " + " ".join(f"Step {i + 1}: {s}." for i, s in
-                                                                          enumerate(steps)), str(value)),
+        # R1-VL's structure: a description, then steps numbered 1..n on their own lines, then the answer.
+        "response": _response(f"The expression is {expr}.\n" + "\n".join(f"Step {i + 1}: {s}." for i, s in
+                                                                           enumerate(steps)), str(value)),
     }
     return img, record
 
