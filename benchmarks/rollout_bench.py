@@ -63,25 +63,25 @@ def run_baseline(loaded, prompts, n: int, new_tokens: int):
 
     processor = loaded.processor
     repeated = [p for p in prompts for _ in range(n)]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     with _left_padding(loaded.tokenizer):
         inputs = processor(text=[p.text for p in repeated], images=[im for p in repeated for im in p.images],
                            return_tensors="pt", padding=True).to(loaded.device)
     with torch.inference_mode():
         out = loaded.model.generate(**inputs, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
                                     eos_token_id=None, pad_token_id=loaded.tokenizer.pad_token_id)
-    seconds = time.perf_counter() - start
-    return seconds, out[:, inputs["input_ids"].shape[1]:].tolist()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return seconds, cpu, out[:, inputs["input_ids"].shape[1]:].tolist()
 
 
 def run_mmrl(backend, prompts, n: int, new_tokens: int):
     from mmrl.rollout import SamplingParams
 
     params = SamplingParams(n=n, temperature=0, max_new_tokens=new_tokens)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     groups = backend.generate(prompts, params)
-    seconds = time.perf_counter() - start
-    return seconds, [c.token_ids for comps in groups for c in comps]
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return seconds, cpu, [c.token_ids for comps in groups for c in comps]
 
 
 def tiny_checkpoint(size: str, root: Path) -> str:
@@ -109,12 +109,14 @@ def bench(model_dir: str, label: str, args) -> list[dict]:
         for new_tokens in args.new_tokens:
             run_baseline(loaded, prompts[:2], args.n, 4)  # warm-up of both paths
             run_mmrl(backend, prompts[:2], args.n, 4)
-            base_t, mm_t = [], []
-            for _ in range(args.repeats):
-                t, base_tokens = run_baseline(loaded, prompts, args.n, new_tokens)
+            base_t, mm_t, base_cpu, mm_cpu = [], [], [], []
+            for _ in range(args.repeats):  # interleaved, so a change of machine load hits both sides
+                t, c, base_tokens = run_baseline(loaded, prompts, args.n, new_tokens)
                 base_t.append(t)
-                t, mm_tokens = run_mmrl(backend, prompts, args.n, new_tokens)
+                base_cpu.append(c)
+                t, c, mm_tokens = run_mmrl(backend, prompts, args.n, new_tokens)
                 mm_t.append(t)
+                mm_cpu.append(c)
             b, m = statistics.median(base_t), statistics.median(mm_t)
             tokens = args.prompts * args.n * new_tokens
             rows.append({
@@ -122,7 +124,8 @@ def bench(model_dir: str, label: str, args) -> list[dict]:
                 "prompts": args.prompts, "generate_s": b, "mmrl_s": m,
                 "generate_prompts_per_s": args.prompts / b, "mmrl_prompts_per_s": args.prompts / m,
                 "generate_tokens_per_s": tokens / b, "mmrl_tokens_per_s": tokens / m,
-                "speedup": b / m, "identical": base_tokens == mm_tokens,
+                "speedup": b / m, "cpu_speedup": statistics.median(base_cpu) / statistics.median(mm_cpu),
+                "identical": base_tokens == mm_tokens,
             })
             print_row(rows[-1])
     del backend, loaded
@@ -133,8 +136,8 @@ def bench(model_dir: str, label: str, args) -> list[dict]:
 def print_row(r: dict) -> None:
     print(f"{r['model']:>8} {r['image_tokens']:>6} {r['new_tokens']:>5} {r['n']:>3} | "
           f"{r['generate_prompts_per_s']:>8.2f} {r['generate_tokens_per_s']:>9.0f} | "
-          f"{r['mmrl_prompts_per_s']:>8.2f} {r['mmrl_tokens_per_s']:>9.0f} | {r['speedup']:>6.2f}x  "
-          f"{'yes' if r['identical'] else 'NO'}", flush=True)
+          f"{r['mmrl_prompts_per_s']:>8.2f} {r['mmrl_tokens_per_s']:>9.0f} | {r['speedup']:>6.2f}x "
+          f"{r['cpu_speedup']:>6.2f}x  {'yes' if r['identical'] else 'NO'}", flush=True)
 
 
 def main() -> None:
@@ -157,8 +160,10 @@ def main() -> None:
 
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.2f}, "
           f"{args.prompts} prompts x n={args.n}, greedy, median of {args.repeats}")
-    print(f"{'model':>8} {'img':>6} {'new':>5} {'n':>3} | {'generate (TRL-style)':^18} | {'mmrl hf':^18} | speedup same")
-    print(f"{'':>8} {'tok':>6} {'tok':>5} {'':>3} | {'prompt/s':>8} {'tok/s':>9} | {'prompt/s':>8} {'tok/s':>9} |")
+    print(f"{'model':>8} {'img':>6} {'new':>5} {'n':>3} | {'generate (TRL-style)':^18} | {'mmrl hf':^18} | "
+          f"speedup        same")
+    print(f"{'':>8} {'tok':>6} {'tok':>5} {'':>3} | {'prompt/s':>8} {'tok/s':>9} | {'prompt/s':>8} {'tok/s':>9} | "
+          f"{'wall':>7} {'cpu':>6}  tokens")
     rows = []
     if args.model:
         rows += bench(args.model, Path(args.model).name[:8], args)

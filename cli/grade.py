@@ -1,7 +1,6 @@
 """``mmrl grade``: pass@k and difficulty per sample from n scored draws."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -50,6 +49,7 @@ def grade(
     from mmrl.grading import GradeConfig, parse_band, parse_buckets
     from mmrl.grading.metrics import DIFFICULTY
     from mmrl.grading.run import draw_and_score, run_grade
+    from mmrl.rollout.run import metrics_path_for
 
     DIFFICULTY.get(difficulty)  # fail early on an unknown measure
     cfg = GradeConfig(ks=_ks(k), correct_threshold=correct_threshold, difficulty=difficulty,
@@ -63,7 +63,7 @@ def grade(
         target = model if backend == "openai" else ModelSpec(model)
         options = {"base_url": base_url} if backend == "openai" else {}
         src = draw_and_score(src, rollouts, backend, target, params, PromptConfig(), options, resume=resume)
-    metrics_path = metrics or (str(Path(out).with_suffix("")) + ".metrics.json" if out and out != "-" else None)
+    metrics_path = metrics_path_for(out, metrics)
     run_grade(src, out, cfg, plot=plot, dropped=dropped, metrics_path=metrics_path)
 
 

@@ -1,7 +1,6 @@
 """``mmrl rollout``: draw n responses per sample (one JSONL record per draw)."""
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -52,7 +51,7 @@ def rollout(
     from mmrl.model.loading import ModelSpec
     from mmrl.rollout import PromptConfig, SamplingParams
     from mmrl.rollout.prompts import FORMAT_INSTRUCTION
-    from mmrl.rollout.run import run_rollout
+    from mmrl.rollout.run import metrics_path_for, run_rollout
 
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             stop=list(stop or []), seed=seed, think_budget=think_budget, answer_budget=answer_budget)
@@ -68,7 +67,7 @@ def rollout(
                    "max_retries": max_retries},
     }.get(backend, {})
     target = model if backend == "openai" else spec
-    metrics_path = metrics or (str(Path(out).with_suffix("")) + ".metrics.json" if out and out != "-" else None)
+    metrics_path = metrics_path_for(out, metrics)
     run_rollout(data, out, backend, target, params, prompt_cfg, options, resume=resume, metrics_path=metrics_path)
 
 

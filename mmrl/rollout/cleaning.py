@@ -14,11 +14,12 @@ from typing import Any
 SPURIOUS_TOKENS: tuple[str, ...] = (
     "<|image_pad|>", "<|video_pad|>", "<|vision_pad|>", "<|vision_start|>", "<|vision_end|>",
     "<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>",
-    "<|quad_start|>", "<|quad_end|>", "<image>", "<|image|>", "<|begin_of_image|>", "<|end_of_image|>",
+    "<|box_start|>", "<|box_end|>", "<|quad_start|>", "<|quad_end|>",
+    "<image>", "<|image|>", "<|begin_of_image|>", "<|end_of_image|>",
     "<|endofprompt|>", "<|eot_id|>", "<|end_of_text|>", "</s>", "<eos>", "<pad>", "<unk>",
 )
 KEEP_TOKENS: frozenset[str] = frozenset({
-    "<think>", "</think>", "<answer>", "</answer>", "<|begin_of_box|>", "<|end_of_box|>", "<|box_start|>", "<|box_end|>",
+    "<think>", "</think>", "<answer>", "</answer>", "<|begin_of_box|>", "<|end_of_box|>",
 })
 
 

@@ -108,7 +108,10 @@ class PromptBuilder:
         return self._base_dirs[item.path]
 
     def build(self, item: Located | dict[str, Any], base_dir: str | os.PathLike | None = None) -> Prompt:
-        located = item if isinstance(item, Located) else Located(dict(item), f"sample {item.get('id', '?')}", None)  # type: ignore[arg-type]
+        if isinstance(item, Located):
+            located = item
+        else:  # a plain record: errors name the sample id instead of a file and line
+            located = Located(dict(item), f"sample {item.get('id', '?')}", None)  # type: ignore[arg-type]
         where = Path(base_dir) if base_dir is not None else self._base_dir(located)
         record = require_valid(located, "sample", where)
         images = []
@@ -123,9 +126,16 @@ class PromptBuilder:
         prompt = Prompt(id=record["id"], messages=messages, images=images, sample=record,
                         located=located if isinstance(item, Located) else None, image_tokens=n_image_tokens)
         if self.processor is not None:
-            prompt.text = self.processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+            templated_text(prompt, self.processor)
             check_prompt_fits(prompt, self.processor, self.limit)
         return prompt
+
+
+def templated_text(prompt: Prompt, processor: Any) -> str:
+    """The prompt as the model reads it (chat template with the generation prompt), computed once."""
+    if prompt.text is None:
+        prompt.text = processor.apply_chat_template(prompt.messages, add_generation_prompt=True, tokenize=False)
+    return prompt.text
 
 
 def build_prompt(item: Located | dict[str, Any], base_dir: str | os.PathLike | None = None,

@@ -36,6 +36,15 @@ class RolloutStats:
         return {**asdict(self), "prompts_per_s": round(self.prompts_per_s, 3), "tokens_per_s": round(self.tokens_per_s, 1)}
 
 
+def metrics_path_for(out: str | None, given: str | None = None) -> str | None:
+    """Where a run's metrics go: the given path, else ``OUT.metrics.json`` beside a file output."""
+    if given:
+        return given
+    if not out or out == STDIO:
+        return None
+    return str(Path(out).with_suffix("")) + ".metrics.json"
+
+
 def count_records(src: str) -> int | None:
     """Lines with content in a file (for the progress total); None for stdin."""
     if src == STDIO:
@@ -59,14 +68,20 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
 
     total = count_records(data)
     src_dir, dst_dir = base_dir_of(data), base_dir_of(out or STDIO)
-    writer, state = open_output(out, resume=resume, key=key_id_sample)
+    start = time.perf_counter()
+    # The model first: a model that fails to load must not cost the output file it would replace.
+    backend = make_backend(backend_kind, model, **options)
+    try:
+        writer, state = open_output(out, resume=resume, key=key_id_sample)
+    except BaseException:
+        backend.close()
+        raise
     if state.kept:
-        log.info("resuming: %d draws already in %s%s", state.kept, out, " (repaired a cut last line)" if state.repaired else "")
+        log.info("resuming: %d draws already in %s%s", state.kept, out,
+                 " (repaired a cut last line)" if state.repaired else "")
     model_name = getattr(model, "name_or_path", None) or str(model)
     stats = RolloutStats()
     reasons: Counter[str] = Counter()
-    start = time.perf_counter()
-    backend = make_backend(backend_kind, model, **options)
     ok = False
     try:
         with make_progress(TextColumn("{task.fields[rate]}")) as progress:

@@ -17,6 +17,11 @@ def row_seed(seed: int, key: str, draw: int) -> int:
     return int.from_bytes(digest, "little") & ((1 << 63) - 1)
 
 
+def request_seed(seed: int | None, key: str, draw: int) -> int | None:
+    """A 31-bit per-draw seed for engines and servers that take one seed per request."""
+    return None if seed is None else row_seed(seed, key, draw) & 0x7FFFFFFF
+
+
 class RowStreams:
     """One random stream per row; ``uniforms(rows)`` draws the next number of each given row."""
 

@@ -85,3 +85,11 @@ def test_forced_answering_from_the_command_line(cli, tiny_model_dir, synth_file,
     records = read_jsonl(out)
     forced = [r for r in records if r["finish_reason"] == "forced"]
     assert forced and all("</think><answer>" in r["response"] for r in forced)
+
+
+def test_a_model_that_fails_to_load_leaves_the_output_alone(cli, synth_file, tmp_path):
+    out = tmp_path / "r.jsonl"
+    out.write_text('{"id": "kept"}\n')
+    result = cli("rollout", "-m", str(tmp_path / "no-such-model"), "-d", synth_file, "-o", str(out), *ARGS)
+    assert result.exit_code == 2 and "model folder not found" in result.output
+    assert out.read_text() == '{"id": "kept"}\n'

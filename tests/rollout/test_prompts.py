@@ -98,3 +98,5 @@ def test_cleaning_removes_spurious_tokens_and_keeps_the_format():
 def test_cleaner_knows_the_tokenizers_special_tokens(loaded):
     cleaner = make_cleaner(loaded.tokenizer)
     assert cleaner("x<|quad_start|>y<|vision_pad|>") == "xy"
+    # Qwen-VL's grounding markers are control tokens: hf decoding drops them, so every backend does
+    assert cleaner("(1,2),(3,4)<|box_start|><|box_end|>") == "(1,2),(3,4)"

@@ -15,6 +15,7 @@ from mmrl.errors import ConfigError
 from mmrl.model.loading import LoadedModel, ModelSpec
 from mmrl.rollout.cleaning import make_cleaner
 from mmrl.rollout.draws import DrawTracker
+from mmrl.rollout.prompts import templated_text
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
 
@@ -81,9 +82,7 @@ class HFBackend:
         return len(self._text(prompt)) + 4 * prompt.image_tokens
 
     def _text(self, prompt: Prompt) -> str:
-        if prompt.text is None:
-            prompt.text = self.processor.apply_chat_template(prompt.messages, add_generation_prompt=True, tokenize=False)
-        return prompt.text
+        return templated_text(prompt, self.processor)
 
     def encode(self, prompts: list[Prompt]) -> Mapping[str, Any]:
         """Processor inputs of a prompt batch: left-padded ids, mask, pixel values, grids."""

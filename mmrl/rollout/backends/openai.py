@@ -33,7 +33,7 @@ from mmrl.images import to_data_uri
 from mmrl.rollout.cleaning import clean_response
 from mmrl.rollout.draws import cut_at_stop
 from mmrl.rollout.forced import Continuation, generate_with_forcing
-from mmrl.rollout.sampling import row_seed
+from mmrl.rollout.sampling import request_seed
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
@@ -199,23 +199,20 @@ class OpenAIBackend:
             lambda ps, plan, pp: self._continue(ps, messages, plan, pp),
         )
 
-    def _seed(self, params: SamplingParams, prompt: Prompt, draw: int) -> int | None:
-        if params.seed is None:
-            return None
-        return row_seed(params.seed, prompt.id, draw) & 0x7FFFFFFF
-
     def _draw(self, prompts: list[Prompt], messages: list[list[dict[str, Any]]],
               params: SamplingParams) -> list[list[Completion]]:
         futures = [[self.pool.submit(self._complete, request_body(
-            self.model, messages[b], params, self._seed(params, p, j), self.quirks, params.max_new_tokens), params)
+            self.model, messages[b], params, request_seed(params.seed, p.id, j), self.quirks, params.max_new_tokens), params)
             for j in range(params.n)] for b, p in enumerate(prompts)]
         return [[f.result() for f in row] for row in futures]
 
     def _continue(self, prompts: list[Prompt], messages: list[list[dict[str, Any]]], plan: list[Continuation],
                   params: SamplingParams) -> list[Completion]:
+        # A continuation gets its own seed (draw index past n), not its first phase's again.
+        seeds = [request_seed(params.seed, prompts[c.prompt_index].id, c.draw + params.n) for c in plan]
         futures = [self.pool.submit(self._complete, request_body(
-            self.model, messages[c.prompt_index], params, self._seed(params, prompts[c.prompt_index], c.draw),
-            self.quirks, c.budget, prefix=c.prefix), params) for c in plan]
+            self.model, messages[c.prompt_index], params, seed, self.quirks, c.budget, prefix=c.prefix), params)
+            for c, seed in zip(plan, seeds)]
         return [f.result() for f in futures]
 
     def _complete(self, body: dict[str, Any], params: SamplingParams) -> Completion:

@@ -18,7 +18,8 @@ from mmrl.model.loading import LoadedModel, ModelSpec
 from mmrl.rollout.cleaning import ResponseCleaner, make_cleaner
 from mmrl.rollout.draws import cut_at_stop
 from mmrl.rollout.forced import Continuation, generate_with_forcing
-from mmrl.rollout.sampling import row_seed
+from mmrl.rollout.prompts import templated_text
+from mmrl.rollout.sampling import request_seed
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
 # transformers >= 4.52 nests the language model and the vision tower under ``model.``; vLLM's
@@ -134,16 +135,11 @@ class VLLMBackend:
         self.context_length = self.llm.llm_engine.model_config.max_model_len
 
     def _text(self, prompt: Prompt) -> str:
-        if prompt.text is None:
-            prompt.text = self.processor.apply_chat_template(prompt.messages, add_generation_prompt=True, tokenize=False)
-        return prompt.text
+        return templated_text(prompt, self.processor)
 
     def generate(self, prompts: list[Prompt], params: SamplingParams) -> list[list[Completion]]:
         forced_ids = self.tokenizer.encode(params.forced_text, add_special_tokens=False) if params.forcing else ()
         return generate_with_forcing(prompts, params, self._draw, self._continue, forced_ids)
-
-    def _seed(self, params: SamplingParams, prompt: Prompt, draw: int = 0) -> int | None:
-        return None if params.seed is None else row_seed(params.seed, prompt.id, draw) & 0x7FFFFFFF
 
     def _run(self, requests: list[dict[str, Any]], kwargs: list[dict[str, Any]]) -> list[Any]:
         sps = [self._vllm.SamplingParams(**kw) for kw in kwargs]
@@ -151,13 +147,14 @@ class VLLMBackend:
 
     def _draw(self, prompts: list[Prompt], params: SamplingParams) -> list[list[Completion]]:
         outs = self._run([engine_request(p, self._text(p)) for p in prompts],
-                         [sampling_kwargs(params, params.max_new_tokens, self._seed(params, p)) for p in prompts])
+                         [sampling_kwargs(params, params.max_new_tokens, request_seed(params.seed, p.id, 0)) for p in prompts])
         return [[completion_from_output(o, self.cleaner, params.stop) for o in ro.outputs] for ro in outs]
 
     def _continue(self, prompts: list[Prompt], plan: list[Continuation], params: SamplingParams) -> list[Completion]:
         one = replace(params, n=1, think_budget=None)
         requests = [engine_request(prompts[c.prompt_index], self._text(prompts[c.prompt_index]) + c.prefix) for c in plan]
-        kwargs = [sampling_kwargs(one, c.budget, self._seed(params, prompts[c.prompt_index], c.draw + 1)) for c in plan]
+        seeds = [request_seed(params.seed, prompts[c.prompt_index].id, c.draw + params.n) for c in plan]
+        kwargs = [sampling_kwargs(one, c.budget, seed) for c, seed in zip(plan, seeds)]
         return [completion_from_output(ro.outputs[0], self.cleaner, params.stop) for ro in self._run(requests, kwargs)]
 
     def update_weights(self, weights: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
