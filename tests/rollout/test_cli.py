@@ -93,3 +93,18 @@ def test_a_model_that_fails_to_load_leaves_the_output_alone(cli, synth_file, tmp
     result = cli("rollout", "-m", str(tmp_path / "no-such-model"), "-d", synth_file, "-o", str(out), *ARGS)
     assert result.exit_code == 2 and "model folder not found" in result.output
     assert out.read_text() == '{"id": "kept"}\n'
+
+
+def test_recipe_section_sets_defaults_and_flags_override(cli, tiny_model_dir, synth_file, tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"rollout:\n  model: {tiny_model_dir}\n  n: 2\n  max-new-tokens: 3\n  seed: 1\n")
+    out = tmp_path / "o.jsonl"
+    result = cli("rollout", "--config", str(recipe), "--data", synth_file, "-n", "3", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    records = read_jsonl(out)
+    assert len(records) == 3 * len(read_jsonl(synth_file)) and max(r["num_tokens"] for r in records) <= 3
+
+
+def test_unknown_backend_exits_2(cli, tiny_model_dir, synth_file):
+    result = cli("rollout", "-m", tiny_model_dir, "-d", synth_file, "--backend", "nope")
+    assert result.exit_code == 2 and "unknown rollout backend 'nope'" in result.output

@@ -106,3 +106,17 @@ def test_resume_keys_skip_done_draws(hf_backend, samples):
     rest = list(rollout_records(samples[:2], hf_backend, params, PromptConfig(), "tiny", done=done))
     assert [(r["id"], r["sample"]) for r in rest] == [(samples[1].record["id"], 1), (samples[1].record["id"], 2)]
     assert responses(rest) == responses(full[4:])
+
+
+def test_sampling_logprobs_equal_recomputed_logprobs(hf_backend, prompts):
+    """The log-probs a draw reports are what the trainer recomputes through the shared prefix."""
+    from mmrl.model.prefix import shared_prefix_logprobs
+
+    chosen = prompts[:2]
+    groups = hf_backend.generate(chosen, SamplingParams(n=2, max_new_tokens=6, seed=0, logprobs=True))
+    flat = [c for comps in groups for c in comps]
+    with torch.no_grad():
+        lp, mask = shared_prefix_logprobs(hf_backend.model, hf_backend.encode(chosen), [c.token_ids for c in flat], 2)
+    for i, c in enumerate(flat):
+        assert len(c.logprobs) == c.num_tokens
+        torch.testing.assert_close(lp[i, : c.num_tokens], torch.tensor(c.logprobs), atol=1e-4, rtol=1e-4)
