@@ -120,3 +120,13 @@ def test_sampling_logprobs_equal_recomputed_logprobs(hf_backend, prompts):
     for i, c in enumerate(flat):
         assert len(c.logprobs) == c.num_tokens
         torch.testing.assert_close(lp[i, : c.num_tokens], torch.tensor(c.logprobs), atol=1e-4, rtol=1e-4)
+
+
+def test_text_only_and_image_samples_share_a_batch(hf_backend, samples):
+    from mmrl.io.jsonl import Located
+
+    text_only = Located({"id": "plain", "question": "What is 2 + 3?", "answer": "5"}, samples[0].path, 50)
+    mixed = run(hf_backend, [samples[0], text_only, samples[1]], n=2, temperature=0)
+    alone = run(hf_backend, [text_only], n=2, temperature=0)
+    assert [r["id"] for r in mixed] == [samples[0].record["id"]] * 2 + ["plain"] * 2 + [samples[1].record["id"]] * 2
+    assert [r["response"] for r in mixed[2:4]] == [r["response"] for r in alone]
