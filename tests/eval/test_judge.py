@@ -1,24 +1,21 @@
 """The optional judge against a real HTTP server on 127.0.0.1 (OpenAI chat-completions shape)."""
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from tests.eval.eval_helpers import score
+from tests.http_server import JsonHandler, serve
 
 from mmrl.eval.judge import Judge, JudgeConfig, JudgeError
 
 
-class FakeJudge(BaseHTTPRequestHandler):
+class FakeJudge(JsonHandler):
     """Answers by the prompt's kind; records requests; ``fail`` first N requests with HTTP 500."""
 
     requests: list[dict] = []
     fail = 0
 
     def do_POST(self):  # noqa: N802 - http.server API
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         FakeJudge.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
         if FakeJudge.fail > 0:
             FakeJudge.fail -= 1
@@ -32,26 +29,14 @@ class FakeJudge(BaseHTTPRequestHandler):
             reply = "5" if "hypotenuse" in prompt or "five" in prompt else "B"
         else:
             reply = "?"
-        data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        self.send_json(200, {"choices": [{"message": {"role": "assistant", "content": reply}}]})
 
 
 @pytest.fixture
 def judge_url():
     FakeJudge.requests, FakeJudge.fail = [], 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeJudge)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serve(FakeJudge) as url:
+        yield url
 
 
 def make(url, **kw):

@@ -6,12 +6,11 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from tests.http_server import JsonHandler, serve
 
 from mmrl.errors import ConfigError
 from mmrl.rollout import Prompt, SamplingParams
@@ -78,44 +77,29 @@ def test_unexpected_answer_is_a_server_error():
         parse_choice({"error": "boom"}, SamplingParams())
 
 
-class Flaky(BaseHTTPRequestHandler):
+class Flaky(JsonHandler):
     """Answers 503 to the first `fail` requests, then a fixed completion; 400 when asked."""
 
     fail = 2
     seen: list[dict] = []
 
     def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        body = self.read_json()
         Flaky.seen.append(body)
         if body.get("model") == "bad":
-            return self._send(400, {"error": "no such model"})
+            return self.send_json(400, {"error": "no such model"})
         if Flaky.fail > 0:
             Flaky.fail -= 1
-            return self._send(503, {"error": "busy"})
-        self._send(200, {"choices": [{"message": {"content": f"seed {body.get('seed')}"}, "finish_reason": "stop"}],
+            return self.send_json(503, {"error": "busy"})
+        self.send_json(200, {"choices": [{"message": {"content": f"seed {body.get('seed')}"}, "finish_reason": "stop"}],
                          "usage": {"completion_tokens": 2}})
-
-    def _send(self, code, payload):
-        data = json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
 def flaky_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     Flaky.fail, Flaky.seen = 2, []
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
-    server.server_close()
+    with serve(Flaky) as url:
+        yield url
 
 
 def test_retries_with_backoff_then_succeeds(flaky_server):
