@@ -1,6 +1,8 @@
 """The optional judge against a real HTTP server on 127.0.0.1 (OpenAI chat-completions shape)."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from tests.eval.eval_helpers import score
 from tests.http_server import JsonHandler, serve
