@@ -19,7 +19,7 @@ from mmrl.console import console, log, make_progress
 from mmrl.errors import ConfigError
 from mmrl.eval.benchmark import Benchmark, get_benchmark
 from mmrl.eval.judge import Judge, JudgeConfig
-from mmrl.eval.scoring import audit_row, score_located
+from mmrl.eval.scoring import audit_row, score_batches, score_located, scoring_pool
 from mmrl.eval.summary import summarize, summary_table
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
 
@@ -165,9 +165,9 @@ def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeCon
     pending = [r for r in records if key_id_sample(r.record) not in state.done]
     ok = False
     try:
-        with make_progress() as progress:
+        with make_progress() as progress, scoring_pool(bench_name) as scorer:
             task = progress.add_task(f"{bench.name}: scoring", total=len(pending))
-            for row in score_located(bench, pending, client):
+            for row in score_located(bench, pending, client, scorer):
                 writer.write(row)
                 progress.advance(task)
         ok = True
@@ -226,13 +226,19 @@ def _draw_and_score(cfg: EvalConfig, bench: Benchmark, samples_path: Path, todo:
     prompt_cfg = PromptConfig(system=cfg.system) if cfg.instruction == "default" else \
         PromptConfig(system=cfg.system, instruction=cfg.instruction or None)
     target, options = _backend_target(cfg)
+    scorer = scoring_pool(cfg.benchmark)
+    scorer.start()  # before the model loads: workers fork from a small process
     backend = make_backend(cfg.backend, target, **options)
     try:
         with make_progress() as progress:
             task = progress.add_task(f"{bench.name}: {cfg.model}", total=todo)
-            for record in rollout_records(iter_located(samples_path), backend, params, prompt_cfg, cfg.model,
-                                          done=done, batch_prompts=cfg.batch_size):
-                writer.write(audit_row(bench, record, judge))
+            drawn = rollout_records(iter_located(samples_path), backend, params, prompt_cfg, cfg.model,
+                                    done=done, batch_prompts=cfg.batch_size)
+            rows = (audit_row(bench, r, judge) for r in drawn) if judge is not None else \
+                score_batches(drawn, scorer, batch=max(1, cfg.batch_size * cfg.n))
+            for row in rows:
+                writer.write(row)
                 progress.advance(task)
     finally:
         backend.close()
+        scorer.close()

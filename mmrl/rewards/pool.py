@@ -23,12 +23,37 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Protocol
 
 from mmrl.errors import ConfigError
 from mmrl.rewards.base import VERIFIERS
 from mmrl.rewards.scoring import RewardConfig, failed_updates, merge, score_updates, with_progress
+
+class ScoringJob(Protocol):
+    """What the pool runs on each record: the fields to add, and the fields when that failed.
+
+    The default job scores rewards; ``mmrl eval`` runs its benchmark scorers through the same
+    pool (same deadlines, memory cap and crash recovery) with a job of its own. A job crosses to
+    the workers by pickling, so it must be a module-level class instance.
+    """
+
+    def updates(self, record: Mapping[str, Any], config: RewardConfig) -> dict[str, Any]: ...
+
+    def failed(self, record: Mapping[str, Any], config: RewardConfig, reason: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class RewardJob:
+    """The reward library's own job: ``extracted``, ``rewards`` and maybe ``error``."""
+
+    def updates(self, record: Mapping[str, Any], config: RewardConfig) -> dict[str, Any]:
+        return score_updates(record, config)
+
+    def failed(self, record: Mapping[str, Any], config: RewardConfig, reason: str) -> dict[str, Any]:
+        return failed_updates(record, config, reason)
+
 
 CHUNK = 16  # records sent to a worker at once
 WINDOW_PER_WORKER = 8 * CHUNK  # records read ahead of the output, per worker
@@ -112,6 +137,7 @@ def worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
     import mmrl.rewards  # noqa: F401 - registers the built-in verifiers
 
     config = RewardConfig(workers=0)
+    job: ScoringJob = RewardJob()
     while True:
         try:
             message = conn.recv()
@@ -119,15 +145,15 @@ def worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
             return
         if message is None:
             return
-        new_config, verifiers, items = message
+        new_config, verifiers, new_job, items = message
         if new_config is not None:
-            config = new_config
+            config, job = new_config, new_job
             _install_verifiers(verifiers or {})
         for index, record in items:
             try:
-                updates = score_updates(record, config)
+                updates = job.updates(record, config)
             except BaseException as e:  # noqa: BLE001 - MemoryError, a late alarm: still an answer
-                updates = failed_updates(record, config, f"scoring failed: {type(e).__name__}: {e}")
+                updates = job.failed(record, config, f"scoring failed: {type(e).__name__}: {e}")
             conn.send((index, updates))
 
 
@@ -142,8 +168,9 @@ class _Worker:
         self.version = -1
         self.since = time.monotonic()
 
-    def send(self, config: RewardConfig | None, verifiers: dict[str, Any] | None, items: list) -> None:
-        self.conn.send((config, verifiers, items))
+    def send(self, config: RewardConfig | None, verifiers: dict[str, Any] | None, job: ScoringJob | None,
+             items: list) -> None:
+        self.conn.send((config, verifiers, job, items))
         self.since = time.monotonic()
 
     def stop(self, kill: bool = False) -> None:
@@ -164,11 +191,13 @@ class RewardScorer:
 
     ``with RewardScorer(config) as s: scored = s.score(records, progress=0.3)``: the pool starts on
     first use and stays up until ``close()``, so an RL trainer pays start-up once, not every step.
-    With ``config.workers == 0`` records are scored in this process instead.
+    With ``config.workers == 0`` records are scored in this process instead. ``job`` replaces
+    reward scoring with another per-record job run under the same bounds (see ``ScoringJob``).
     """
 
-    def __init__(self, config: RewardConfig | None = None):
+    def __init__(self, config: RewardConfig | None = None, job: ScoringJob | None = None):
         self.config = config or RewardConfig()
+        self.job: ScoringJob = job or RewardJob()
         self._workers: list[_Worker] = []
         self._ctx: Any = None
         self._version = 0
@@ -216,7 +245,7 @@ class RewardScorer:
         config = with_progress(self.config, progress)
         if config.pool_size == 0:
             for record in records:
-                yield merge(record, score_updates(record, config))
+                yield merge(record, self.job.updates(record, config))
             return
         self._start()
         self._version += 1
@@ -250,7 +279,7 @@ class RewardScorer:
                 if not w.queue and pending:
                     batch = [pending.popleft() for _ in range(min(CHUNK, len(pending)))]
                     fresh = w.version != version
-                    w.send(config if fresh else None, verifiers if fresh else None,
+                    w.send(config if fresh else None, verifiers if fresh else None, self.job if fresh else None,
                            [(i, originals[i]) for i in batch])
                     w.version = version
                     w.queue.extend(batch)
@@ -288,7 +317,7 @@ class RewardScorer:
         """The worker's current record failed: record the error, re-queue the rest, restart it."""
         if w.queue:
             head = w.queue.popleft()
-            done[head] = failed_updates(originals[head], config, reason)
+            done[head] = self.job.failed(originals[head], config, reason)
             pending.extendleft(reversed(w.queue))
             w.queue.clear()
         self._replace(w)
