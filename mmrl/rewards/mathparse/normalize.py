@@ -41,7 +41,8 @@ _NOT_UNITS = {"sqrt", "infinity", "infty", "times", "plus", "minus", "over", "pi
 _TRAILING_WORD = re.compile(
     r"(?<=[\d})\s])\s*((?:sq\.?|square|cubic)\s+)?([A-Za-z]+)\.?(\^\{?[23]\}?|[²³])?(\s*/\s*[A-Za-z]+)?\s*$"
 )
-_SINGLE_LETTER_UNIT = re.compile(r"(?<=\d)\s+([mgslLhKNJWVA])\.?(\^\{?[23]\}?)?\s*$")
+# "20 m", "9.8 m/s^2", "5 N/m": a single-letter SI unit, optionally per a short unit.
+_SINGLE_LETTER_UNIT = re.compile(r"(?<=\d)\s+([mgslLhKNJWVA])\.?(\^\{?[23]\}?)?(\s*/\s*[A-Za-z]{1,3}(\^\{?[23]\}?)?)?\s*$")
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _LATEX_COMMA = re.compile(r"\{,\}")
 _MIXED_LATEX = re.compile(r"(?<![\w}^_.)\\])(\d+)\s*\\frac\s*\{(\d+)\}\s*\{(\d+)\}")
