@@ -49,7 +49,7 @@ def grade(
     from mmrl.grading import GradeConfig, parse_band, parse_buckets
     from mmrl.grading.metrics import DIFFICULTY
     from mmrl.grading.run import draw_and_score, run_grade
-    from mmrl.rollout.run import metrics_path_for
+    from mmrl.io.metrics import metrics_path_for
 
     DIFFICULTY.get(difficulty)  # fail early on an unknown measure
     cfg = GradeConfig(ks=_ks(k), correct_threshold=correct_threshold, difficulty=difficulty,

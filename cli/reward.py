@@ -76,13 +76,14 @@ def reward(
     progress: float = typer.Option(0.0, "--progress", min=0.0, max=1.0,
                                    help="Training progress in [0, 1] for schedules (dynamic IoU)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the records already in -o and score the rest."),
+    metrics: Optional[str] = typer.Option(None, "--metrics", help="Run metrics JSON (default: OUT.metrics.json)."),
     list_verifiers: bool = typer.Option(False, "--list-verifiers", help="List the verifiers and exit."),
     config: Optional[str] = ConfigOption,
 ) -> None:
-    from mmrl.console import console, make_progress
-    from mmrl.errors import ConfigError, DataError
-    from mmrl.io.jsonl import iter_located, key_id_sample, open_output
-    from mmrl.rewards import RewardConfig, RewardScorer, SummaryAccumulator, summary_table, validate_record
+    from mmrl.errors import ConfigError
+    from mmrl.io.metrics import metrics_path_for
+    from mmrl.rewards import RewardConfig
+    from mmrl.rewards.run import run_reward
     from mmrl.rewards.scoring import parse_params, parse_weights
 
     if list_verifiers:
@@ -106,44 +107,13 @@ def reward(
     if param and _flag(ctx, "param"):
         params.update(parse_params(param))
     settings["params"] = params
-    for unused in ("out", "resume", "input", "list_verifiers"):
+    for unused in ("out", "resume", "input", "list_verifiers", "metrics"):
         settings.pop(unused, None)
     if "start_method" not in settings and "fork" in multiprocessing.get_all_start_methods():
         settings["start_method"] = "fork"  # this process has no threads yet: instant workers
     cfg = RewardConfig.from_mapping(settings)
 
-    # Every record is checked before any scoring starts: a missing response or an unknown
-    # verifier is a PATH:LINE error (exit 2), not thousands of error records.
-    records = []
-    for loc in iter_located(input):
-        problem = validate_record(loc.record, cfg)
-        if problem is not None:
-            raise loc.error(problem[1], problem[0])
-        if "id" not in loc.record:
-            raise loc.error("required field is missing", "id")
-        records.append(loc.record)
-
-    writer, state = open_output(out, resume=resume, key=key_id_sample)
-    todo = [r for r in records if key_id_sample(r) not in state.done]
-    if state.kept:
-        console.print(f"resume: {state.kept} records already scored, {len(todo)} to go")
-    summary = SummaryAccumulator(cfg.verifier)
-    ok = False
-    try:
-        with RewardScorer(cfg) as scorer:
-            scorer.start()  # before the progress bar's refresh thread exists (fork safety)
-            with make_progress() as bar:
-                task = bar.add_task("scoring", total=len(todo))
-                for scored in scorer.iter_score(todo):
-                    writer.write(scored)
-                    summary.add(scored)
-                    bar.advance(task)
-        ok = True
-    finally:
-        writer.close(ok=ok)
-    if not todo and not records:
-        raise DataError(str(input), None, "no records to score")
-    console.print(summary_table(summary.rows()))
+    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path_for(out, metrics))
 
 
 def register(app: typer.Typer) -> None:

@@ -51,7 +51,8 @@ def rollout(
     from mmrl.model.loading import ModelSpec
     from mmrl.rollout import PromptConfig, SamplingParams
     from mmrl.rollout.prompts import FORMAT_INSTRUCTION
-    from mmrl.rollout.run import metrics_path_for, run_rollout
+    from mmrl.io.metrics import metrics_path_for
+    from mmrl.rollout.run import run_rollout
 
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             stop=list(stop or []), seed=seed, think_budget=think_budget, answer_budget=answer_budget)

@@ -1,7 +1,6 @@
 """One ``mmrl grade`` run: read (or draw and score) rollouts, grade, filter, report."""
 from __future__ import annotations
 
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from mmrl.errors import ConfigError
 from mmrl.grading.grade import GradeConfig, grade_groups, group_draws
 from mmrl.grading.summary import print_summary, summarize
 from mmrl.io.jsonl import iter_located, write_jsonl
+from mmrl.io.metrics import write_metrics
 
 
 def run_grade(src: str, out: str | None, cfg: GradeConfig, plot: str | None = None, dropped: str | None = None,
@@ -36,11 +36,8 @@ def run_grade(src: str, out: str | None, cfg: GradeConfig, plot: str | None = No
 
         plot_difficulty(result.kept + result.dropped, plot)
         console.print(f"histogram: {plot}", highlight=False)
-    if metrics_path:
-        Path(metrics_path).parent.mkdir(parents=True, exist_ok=True)
-        payload = {"samples": len(groups), "kept": len(result.kept), "dropped": len(result.dropped),
-                   "verifier_errors": result.errors, "by_source": summary}
-        Path(metrics_path).write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    write_metrics(metrics_path, {"samples": len(groups), "kept": len(result.kept), "dropped": len(result.dropped),
+                                 "verifier_errors": result.errors, "by_source": summary})
     return summary
 
 

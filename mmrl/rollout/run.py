@@ -1,14 +1,13 @@
 """One ``mmrl rollout`` run: read samples, draw, write records with resume, progress and metrics."""
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mmrl.io.jsonl import STDIO, iter_located, key_id_sample, open_output
+from mmrl.io.metrics import write_metrics
 from mmrl.rollout.prompts import PromptConfig
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
@@ -34,15 +33,6 @@ class RolloutStats:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "prompts_per_s": round(self.prompts_per_s, 3), "tokens_per_s": round(self.tokens_per_s, 1)}
-
-
-def metrics_path_for(out: str | None, given: str | None = None) -> str | None:
-    """Where a run's metrics go: the given path, else ``OUT.metrics.json`` beside a file output."""
-    if given:
-        return given
-    if not out or out == STDIO:
-        return None
-    return str(Path(out).with_suffix("")) + ".metrics.json"
 
 
 def count_records(src: str) -> int | None:
@@ -113,9 +103,7 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
         + (f"; {stats.skipped_done} samples already done" if stats.skipped_done else ""),
         highlight=False,
     )
-    if metrics_path:
-        Path(metrics_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(metrics_path).write_text(json.dumps(stats.to_dict(), indent=2) + "\n", encoding="utf-8")
+    write_metrics(metrics_path, stats.to_dict())
     return stats
 
 

@@ -133,3 +133,25 @@ def test_reward_command_imports_neither_torch_nor_transformers(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "[]", out.stderr
     assert len(read_jsonl(tmp_path / "o.jsonl")) == 2
+
+
+def test_every_run_writes_its_metrics_beside_the_output(cli, tmp_path):
+    result = cli("reward", write(tmp_path, rollouts()), "-o", str(tmp_path / "o.jsonl"), "--workers", "0")
+    assert result.exit_code == 0, result.output
+    metrics = json.loads((tmp_path / "o.metrics.json").read_text())
+    assert metrics["records"] == 4
+    overall = next(r for r in metrics["summary"] if r["by"] == "all")
+    assert overall["n"] == 4 and overall["accuracy"] == 0.5
+
+
+def test_metrics_path_can_be_given(cli, tmp_path):
+    text = "".join(json.dumps(r) + "\n" for r in rollouts(2))
+    result = cli("reward", "-", "--workers", "0", "--metrics", str(tmp_path / "m.json"), input=text)
+    assert result.exit_code == 0 and json.loads((tmp_path / "m.json").read_text())["records"] == 2
+
+
+def test_an_empty_input_is_an_error(cli, tmp_path):
+    src = tmp_path / "empty.jsonl"
+    src.write_text("")
+    result = cli("reward", str(src), "--workers", "0")
+    assert result.exit_code == 2 and "no records to score" in result.stderr

@@ -1,0 +1,36 @@
+"""Run metrics of the commands that are not training loops (rollout, reward, grade).
+
+Each run writes one JSON object: to ``--metrics PATH`` when given, else ``OUT.metrics.json``
+beside a file output (a run writing to stdout has no natural place, so it writes none unless
+asked). Training loops write SPEC section 5 step lines instead (``mmrl.train.metrics``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mmrl.io.jsonl import STDIO
+
+
+def metrics_path_for(out: str | None, given: str | None = None) -> str | None:
+    """Where a run's metrics go: the given path, else ``OUT.metrics.json`` beside a file output."""
+    if given:
+        return given
+    if not out or out == STDIO:
+        return None
+    return str(Path(out).with_suffix("")) + ".metrics.json"
+
+
+def write_metrics(path: str | os.PathLike | None, payload: dict[str, Any]) -> None:
+    """Write a run's metrics as indented JSON, atomically (no-op without a path)."""
+    if not path:
+        return
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(payload, indent=2) + "\n")
+    os.replace(tmp, target)
