@@ -117,4 +117,5 @@ def reward(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("reward", help=_help())(reward)
+    app.command("reward", help=_help(),
+                short_help="Score rollouts with per-sample verifiers, format and style; bounded in time.")(reward)
