@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
 from mmrl.errors import ConfigError, MmrlError
 from mmrl.eval.prompts import PromptTemplate
+from mmrl.io.http import HTTPFailure, post_json
 
 DEFAULT_KEY_ENV = "MMRL_JUDGE_API_KEY"
+# Rate limits and server errors may pass; any other client error will not go away on retry.
+JUDGE_RETRY_STATUS = frozenset({429, *range(500, 600)})
 
 
 class JudgeError(MmrlError):
@@ -61,42 +61,27 @@ class Judge:
         return {"prompt": prompt.ref, "reply": reply}
 
     def complete(self, text: str) -> str:
-        body = json.dumps({
+        body = {
             "model": self.config.model,
             "messages": [{"role": "user", "content": text}],
             "temperature": 0,
             "max_tokens": self.config.max_tokens,
             "n": 1,
-        }).encode("utf-8")
-        headers = {"Content-Type": "application/json"}
+        }
         key = os.environ.get(self.config.api_key_env) or os.environ.get("OPENAI_API_KEY")
-        if key:
-            headers["Authorization"] = f"Bearer {key}"
         url = self.config.base_url.rstrip("/") + "/chat/completions"
-        last: str = ""
-        for attempt in range(self.config.retries + 1):
-            if attempt:
-                time.sleep(self.config.backoff_s * 2 ** (attempt - 1))
-            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.config.timeout_s) as resp:  # noqa: S310
-                    payload = json.loads(resp.read().decode("utf-8"))
-            except urllib.error.HTTPError as e:
-                last = f"HTTP {e.code}: {e.read()[:200].decode('utf-8', 'replace')}"
-                if e.code < 500 and e.code != 429:
-                    break  # a client error will not go away on retry
-                continue
-            except (urllib.error.URLError, TimeoutError, OSError, json.JSONDecodeError) as e:
-                last = str(getattr(e, "reason", e))
-                continue
-            self.calls += 1
-            try:
-                content = payload["choices"][0]["message"]["content"]
-            except (KeyError, IndexError, TypeError):
-                raise JudgeError(f"judge at {url} answered without choices[0].message.content: "
-                                 f"{json.dumps(payload)[:200]}") from None
-            return (content or "").strip()
-        raise JudgeError(f"judge at {url} failed after {self.config.retries + 1} tries: {last}")
+        try:
+            payload = post_json(url, body, api_key=key, timeout=self.config.timeout_s, retries=self.config.retries,
+                                backoff=self.config.backoff_s, retry_status=JUDGE_RETRY_STATUS)
+        except HTTPFailure as e:
+            raise JudgeError(f"judge at {url} failed after {e.attempts} tries: {e.last}") from None
+        self.calls += 1
+        try:
+            content = payload["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise JudgeError(f"judge at {url} answered without choices[0].message.content: "
+                             f"{json.dumps(payload)[:200]}") from None
+        return (content or "").strip()
 
     def describe(self) -> dict[str, Any]:
         """What the summary records about the judge."""

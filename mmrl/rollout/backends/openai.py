@@ -21,15 +21,13 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from mmrl.errors import ConfigError, MmrlError
 from mmrl.images import to_data_uri
+from mmrl.io.http import HTTPFailure, get_json, post_json
 from mmrl.rollout.cleaning import clean_response
 from mmrl.rollout.draws import cut_at_stop
 from mmrl.rollout.forced import Continuation, generate_with_forcing
@@ -131,38 +129,22 @@ def parse_choice(payload: dict[str, Any], params: SamplingParams) -> Completion:
 def detect_server(base_url: str, api_key: str | None, timeout: float = 10.0) -> str:
     """Which kind of server answers at ``base_url``: vllm, sglang, transformers or generic."""
     try:
-        data = _get_json(base_url.rstrip("/") + "/models", api_key, timeout)
+        data = get_json(base_url.rstrip("/") + "/models", api_key, timeout)
         owners = {str(m.get("owned_by", "")).lower() for m in data.get("data", [])}
         for kind in ("vllm", "sglang"):
             if kind in owners:
                 return kind
         if "huggingface" in owners or "transformers" in owners:
             return "transformers"
-    except (OSError, ValueError, ServerError):
+    except (OSError, ValueError, HTTPFailure):
         pass
     root = base_url.rstrip("/").removesuffix("/v1")
     try:
-        if _get_json(root + "/health", api_key, timeout).get("status") == "ok":
+        if get_json(root + "/health", api_key, timeout).get("status") == "ok":
             return "transformers"
-    except (OSError, ValueError, ServerError):
+    except (OSError, ValueError, HTTPFailure):
         pass
     return "generic"
-
-
-def _headers(api_key: str | None) -> dict[str, str]:
-    h = {"Content-Type": "application/json"}
-    if api_key:
-        h["Authorization"] = f"Bearer {api_key}"
-    return h
-
-
-def _get_json(url: str, api_key: str | None, timeout: float) -> dict[str, Any]:
-    req = urllib.request.Request(url, headers=_headers(api_key))
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 (user-given endpoint)
-            return json.loads(resp.read().decode("utf-8"))
-    except urllib.error.HTTPError as e:
-        raise ServerError(f"{url}: HTTP {e.code}") from None
 
 
 class OpenAIBackend:
@@ -219,27 +201,17 @@ class OpenAIBackend:
         return parse_choice(self._post(self.base_url + "/chat/completions", body), params)
 
     def _post(self, url: str, body: dict[str, Any]) -> dict[str, Any]:
-        data = json.dumps(body).encode("utf-8")
-        last = ""
-        for attempt in range(self.max_retries + 1):
-            req = urllib.request.Request(url, data=data, headers=_headers(self.api_key), method="POST")
-            try:
-                with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
-                    return json.loads(resp.read().decode("utf-8"))
-            except urllib.error.HTTPError as e:
-                detail = e.read().decode("utf-8", errors="replace")[:500]
-                if e.code not in RETRY_STATUS:
-                    raise ServerError(f"{url}: HTTP {e.code}: {detail}") from None
-                last = f"HTTP {e.code}: {detail}"
-            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as e:
-                last = str(getattr(e, "reason", e))
-            except json.JSONDecodeError as e:
-                last = f"answer is not JSON: {e}"
-            if attempt < self.max_retries:
-                with self._lock:
-                    jitter = self._rng.uniform(0, 0.25)
-                time.sleep(min(30.0, self.backoff * (2 ** attempt)) * (1 + jitter))
-        raise ServerError(f"{url}: no answer after {self.max_retries + 1} attempts: {last}")
+        try:
+            return post_json(url, body, api_key=self.api_key, timeout=self.timeout, retries=self.max_retries,
+                             backoff=self.backoff, retry_status=RETRY_STATUS, jitter=self._jitter)
+        except HTTPFailure as e:
+            if e.status is not None:
+                raise ServerError(f"{url}: {e.last}") from None
+            raise ServerError(f"{url}: no answer after {e.attempts} attempts: {e.last}") from None
+
+    def _jitter(self) -> float:
+        with self._lock:  # one generator shared by the request threads
+            return self._rng.uniform(0, 0.25)
 
     def update_weights(self, weights) -> None:
         raise ConfigError("the openai backend cannot take new weights (the server owns them); use hf or vllm")
