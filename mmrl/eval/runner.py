@@ -22,6 +22,7 @@ from mmrl.eval.judge import Judge, JudgeConfig
 from mmrl.eval.scoring import audit_row, score_batches, score_located, scoring_pool
 from mmrl.eval.summary import summarize, summary_table
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
+from mmrl.io.metrics import write_json
 
 SAMPLES_FILE = "samples.jsonl"
 PREDICTIONS_FILE = "predictions.jsonl"
@@ -88,12 +89,6 @@ def _check_resume(out_dir: Path, record: dict[str, Any]) -> None:
                           f"({', '.join(f'{k}={before.get(k)!r}' for k in changed)}); use a new -o folder")
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-
-
 def prepare(bench: Benchmark, out_dir: Path, data: str | None, split: str, limit: int | None,
             reuse: bool = False) -> Path:
     """Write the split as SPEC samples to ``out_dir/samples.jsonl`` (kept as is when ``reuse``)."""
@@ -124,7 +119,7 @@ def finish(bench: Benchmark, out_dir: Path, run: dict[str, Any], judge: Judge | 
     info = {k: v for k, v in run.items() if k not in ("benchmark", "judge")}
     summary = summarize(bench, rows, **info, judge=judge_summary(judge, rows),
                         seconds=round(time.perf_counter() - started, 3))
-    _write_json(out_dir / SUMMARY_FILE, summary)
+    write_json(out_dir / SUMMARY_FILE, summary)
     console.print(summary_table(summary))
     return summary
 
@@ -159,7 +154,7 @@ def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeCon
            "judge": None if judge is None else {"model": judge.model, "base_url": judge.base_url}}
     if resume:
         _check_resume(out_dir, run)
-    _write_json(out_dir / RUN_FILE, run)
+    write_json(out_dir / RUN_FILE, run)
     client = Judge(judge) if judge else None
     writer, state = open_output(out_dir / PREDICTIONS_FILE, resume=resume, key=key_id_sample)
     pending = [r for r in records if key_id_sample(r.record) not in state.done]
@@ -189,7 +184,7 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     if cfg.resume:
         _check_resume(out_dir, run)
     samples_path = prepare(bench, out_dir, cfg.data, split, cfg.limit, reuse=cfg.resume)
-    _write_json(out_dir / RUN_FILE, run)
+    write_json(out_dir / RUN_FILE, run)
     client = Judge(cfg.judge) if cfg.judge else None
     writer, state = open_output(out_dir / PREDICTIONS_FILE, resume=cfg.resume, key=key_id_sample)
     todo = sum(1 for it in iter_located(samples_path) for k in range(cfg.n) if (it.record["id"], k) not in state.done)

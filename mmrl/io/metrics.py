@@ -1,4 +1,4 @@
-"""Run metrics of the commands that are not training loops (rollout, reward, grade).
+"""JSON documents that runs write: run metrics of the commands that are not training loops (rollout, reward, grade).
 
 Each run writes one JSON object: to ``--metrics PATH`` when given, else ``OUT.metrics.json``
 beside a file output (a run writing to stdout has no natural place, so it writes none unless
@@ -24,13 +24,17 @@ def metrics_path_for(out: str | None, given: str | None = None) -> str | None:
     return str(Path(out).with_suffix("")) + ".metrics.json"
 
 
-def write_metrics(path: str | os.PathLike | None, payload: dict[str, Any]) -> None:
-    """Write a run's metrics as indented JSON, atomically (no-op without a path)."""
-    if not path:
-        return
+def write_json(path: str | os.PathLike, payload: Any) -> None:
+    """Write one JSON document (indented, UTF-8) atomically: a temporary file renamed over it."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(payload, indent=2) + "\n")
+        f.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     os.replace(tmp, target)
+
+
+def write_metrics(path: str | os.PathLike | None, payload: dict[str, Any]) -> None:
+    """Write a run's metrics (no-op without a path)."""
+    if path:
+        write_json(path, payload)

@@ -21,6 +21,7 @@ from typing import Any
 
 from mmrl.console import console, log, make_progress
 from mmrl.errors import ConfigError
+from mmrl.io.metrics import write_json
 from mmrl.model.loading import LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
 from mmrl.sft.collate import Collator, rope_index_of
 from mmrl.sft.config import SFTConfig
@@ -343,4 +344,4 @@ def save_final(engine, cfg: SFTConfig, processor, out: Path, result: TrainResult
     processor.save_pretrained(out)
     run = {"config": cfg.to_dict(), "steps": result.steps, "total_steps": result.total_steps,
            "final_loss": result.losses[-1] if result.losses else None, "data": result.data}
-    (out / RUN_FILE).write_text(json.dumps(run, indent=1), encoding="utf-8")
+    write_json(out / RUN_FILE, run)
