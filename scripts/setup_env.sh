@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Create .venv and install mmrl into it (idempotent; offline-safe: no model hub is contacted).
 # torch comes first and pinned, so that nothing later pulls a different (CUDA) build on a CPU box.
+# Every package is held to constraints.txt, the exact versions the test suite is green on (what CI
+# installs); MMRL_CONSTRAINTS=none installs the newest versions setup.cfg allows instead, and
+# MMRL_CONSTRAINTS=FILE another lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -8,8 +11,16 @@ TORCH_SPEC=${MMRL_TORCH_SPEC:-torch==2.13.0}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
+CONSTRAINTS=${MMRL_CONSTRAINTS:-constraints.txt}
+constrain=()
+if [ "$CONSTRAINTS" != none ]; then
+  constrain=(-c "$CONSTRAINTS")
+fi
 stamp=.venv/.mmrl-installed
-want="$(cat setup.cfg setup.py | sha256sum | cut -c1-16) $TORCH_SPEC ${MMRL_EXTRAS:-test}"
+want="$(cat setup.cfg setup.py | sha256sum | cut -c1-16) $TORCH_SPEC ${MMRL_EXTRAS:-test} $CONSTRAINTS"
+if [ "$CONSTRAINTS" != none ]; then
+  want="$want $(sha256sum < "$CONSTRAINTS" | cut -c1-16)"
+fi
 # Some machines' pip configuration names index folders that do not exist; pip then warns once
 # per package. Those lines say nothing about the install, so they are filtered out.
 pip_install() {
@@ -17,8 +28,12 @@ pip_install() {
     | { grep -v "is ignored: it is neither a file nor a directory" || true; } >&2
 }
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setting up .venv (torch: $TORCH_SPEC) ..." >&2
+  echo "setting up .venv (torch: $TORCH_SPEC, constraints: $CONSTRAINTS) ..." >&2
   pip_install "$TORCH_SPEC"
-  pip_install -e ".[${MMRL_EXTRAS:-test}]"
+  if [ "$CONSTRAINTS" = none ]; then
+    pip_install --upgrade --upgrade-strategy eager "$TORCH_SPEC" -e ".[${MMRL_EXTRAS:-test}]"  # torch held
+  else
+    pip_install "${constrain[@]}" -e ".[${MMRL_EXTRAS:-test}]"
+  fi
   echo "$want" > "$stamp"
 fi

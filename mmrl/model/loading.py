@@ -125,10 +125,12 @@ def _check_exists(name_or_path: str) -> None:
 
 def load_model(spec: ModelSpec):
     """Load the model of a spec on its device and dtype, with LoRA and freezing applied."""
-    import torch
     from transformers import AutoModelForImageTextToText
     from transformers.utils import logging as hf_logging
 
+    from mmrl.versions import check_versions
+
+    check_versions()  # a clear message, not a traceback inside transformers, on an unsupported install
     hf_logging.disable_progress_bar()  # mmrl shows its own progress; keep stderr readable
     quiet_accelerator_probe()
     _check_exists(spec.name_or_path)
@@ -148,7 +150,6 @@ def load_model(spec: ModelSpec):
         from peft import get_peft_model
 
         model = get_peft_model(model, spec.lora.peft_config())
-    torch.set_grad_enabled(True)
     return model
 
 

@@ -81,20 +81,22 @@ def step_positions(next_position: torch.Tensor, length: int, mrope: bool) -> tor
 
 
 def preallocate(cache: Any, extra: int) -> bool:
-    """Give each plain dynamic cache layer room for ``extra`` more tokens, written in place.
+    """Replace each plain dynamic cache layer by one with room for ``extra`` more tokens.
 
     transformers' DynamicLayer concatenates every step (each decode step copies the whole cache);
-    a preallocated buffer makes a step write one position. For decoding under no_grad only
-    (in-place writes would break autograd). Returns False, changing nothing, for other caches.
+    a preallocated buffer makes a step write one position. The cache's ``layers`` list gets new
+    layer objects (built through the public constructor, holding the same keys and values); no
+    existing object changes class. For decoding under no_grad only (in-place writes would break
+    autograd). Returns False, changing nothing, for other caches.
     """
     from transformers.cache_utils import DynamicLayer
 
     layers = getattr(cache, "layers", None)
-    if not layers or any(type(layer) is not DynamicLayer or not layer.is_initialized for layer in layers):
+    if not isinstance(layers, list) or not layers or any(
+        type(layer) is not DynamicLayer or not layer.is_initialized for layer in layers
+    ):
         return False
-    for layer in layers:
-        layer.__class__ = PreallocatedLayer
-        layer.reserve(extra)
+    cache.layers[:] = [PreallocatedLayer.from_layer(layer, extra) for layer in layers]
     return True
 
 
@@ -107,12 +109,16 @@ def _dynamic_layer_class():
 class PreallocatedLayer(_dynamic_layer_class()):  # type: ignore[misc]
     """A DynamicLayer whose keys/values are views into a buffer with spare capacity."""
 
-    def reserve(self, extra: int) -> None:
-        length = self.keys.shape[-2]
-        self._len = length
-        self._kbuf = self._grow(self.keys, length + extra)
-        self._vbuf = self._grow(self.values, length + extra)
-        self._view()
+    @classmethod
+    def from_layer(cls, layer: Any, extra: int) -> PreallocatedLayer:
+        """A new layer holding ``layer``'s keys and values, with room for ``extra`` more tokens."""
+        new = cls()
+        new.lazy_initialization(layer.keys, layer.values)
+        new._len = layer.keys.shape[-2]
+        new._kbuf = new._grow(layer.keys, new._len + extra)
+        new._vbuf = new._grow(layer.values, new._len + extra)
+        new._view()
+        return new
 
     @staticmethod
     def _grow(t: torch.Tensor, capacity: int) -> torch.Tensor:
@@ -144,6 +150,39 @@ class PreallocatedLayer(_dynamic_layer_class()):  # type: ignore[misc]
         self._kbuf = self._kbuf.repeat_interleave(repeats, dim=0)
         self._vbuf = self._vbuf.repeat_interleave(repeats, dim=0)
         self._view()
+
+
+def cache_kwarg(model) -> str:
+    """The name under which ``model.forward`` takes a KV cache: ``cache`` (transformers >= 5.24)
+    or ``past_key_values`` (earlier releases; deprecated, to be removed in 5.40)."""
+    cached = getattr(model, "_mmrl_cache_kwarg", None)
+    if cached is not None:
+        return cached
+    inner = model
+    for _ in range(4):  # PEFT and DeepSpeed wrappers take **kwargs: look at the model they wrap
+        if hasattr(inner, "get_base_model"):
+            inner = inner.get_base_model()
+        elif hasattr(inner, "module") and isinstance(getattr(inner, "module"), torch.nn.Module):
+            inner = inner.module
+        else:
+            break
+    forward = getattr(inner, "forward", inner)
+    try:
+        params = inspect.signature(forward).parameters
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        params = {}
+    name = "cache" if "cache" in params else "past_key_values"
+    try:
+        model._mmrl_cache_kwarg = name
+    except AttributeError:  # pragma: no cover - frozen wrappers
+        pass
+    return name
+
+
+def output_cache(out: Any) -> Any:
+    """The KV cache a forward returned (``out.cache`` in new releases, ``out.past_key_values`` before)."""
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else getattr(out, "past_key_values", None)
 
 
 @dataclass
@@ -190,7 +229,7 @@ def encode_prefix(model, inputs: Mapping[str, Any]) -> PrefixState:
     mask = kwargs.setdefault("attention_mask", torch.ones_like(inputs["input_ids"]))
     out = model(**kwargs, position_ids=positions, use_cache=True, logits_to_keep=1)
     return PrefixState(
-        cache=out.past_key_values,
+        cache=output_cache(out),
         attention_mask=mask,
         next_position=next_position,
         logits=out.logits[:, -1, :],
@@ -207,7 +246,7 @@ def decode_step(model, state: PrefixState, tokens: torch.Tensor) -> None:
         input_ids=tokens.view(-1, 1),
         attention_mask=state.attention_mask,
         position_ids=step_positions(state.next_position, 1, state.mrope),
-        past_key_values=state.cache,
+        **{cache_kwarg(model): state.cache},
         use_cache=True,
     )
     state.next_position = state.next_position + 1
@@ -281,7 +320,7 @@ def shared_prefix_logprobs(
         input_ids=ids,
         attention_mask=torch.cat([state.attention_mask, resp_mask.to(state.attention_mask.dtype)], dim=1),
         position_ids=step_positions(state.next_position, ids.shape[1], state.mrope),
-        past_key_values=state.cache,
+        **{cache_kwarg(model): state.cache},
         use_cache=True,
     )
     logits = torch.cat([state.logits.unsqueeze(1), out.logits[:, :-1, :]], dim=1)

@@ -78,6 +78,21 @@ def processor_class_name(name_or_path: str, **hub_kwargs: Any) -> str | None:
     return PROCESSOR_MAPPING_NAMES.get(config.model_type)
 
 
+def image_only_class(name_or_path: str, **hub_kwargs: Any) -> type | None:
+    """The checkpoint's processor class without its video part, or None where none is needed or known.
+
+    None when torchvision imports (the stock class works) or the checkpoint names no processor
+    class that transformers has; then ``AutoProcessor`` is the right loader.
+    """
+    import transformers
+
+    if torchvision_available():
+        return None
+    cls_name = processor_class_name(name_or_path, **hub_kwargs)
+    cls = getattr(transformers, cls_name, None) if cls_name else None
+    return image_only(cls) if cls is not None else None
+
+
 def load_processor(name_or_path: str, min_pixels: int | None = None, max_pixels: int | None = None,
                    **hub_kwargs: Any):
     """Load the checkpoint's processor (image-only when torchvision is unavailable).
@@ -86,21 +101,17 @@ def load_processor(name_or_path: str, min_pixels: int | None = None, max_pixels:
     """
     import transformers
 
-    if torchvision_available():
+    cls = image_only_class(name_or_path, **hub_kwargs)
+    if cls is None:
         processor = transformers.AutoProcessor.from_pretrained(name_or_path, **hub_kwargs)
     else:
-        cls_name = processor_class_name(name_or_path, **hub_kwargs)
-        cls = getattr(transformers, cls_name, None) if cls_name else None
-        if cls is None:
-            processor = transformers.AutoProcessor.from_pretrained(name_or_path, **hub_kwargs)
-        else:
-            prev = logging.getLogger("transformers").level
-            # The image processor falls back to its PIL backend without torchvision, and says so.
-            transformers.utils.logging.set_verbosity_error()
-            try:
-                processor = image_only(cls).from_pretrained(name_or_path, **hub_kwargs)
-            finally:
-                transformers.utils.logging.set_verbosity(prev or logging.WARNING)
+        prev = logging.getLogger("transformers").level
+        # The image processor falls back to its PIL backend without torchvision, and says so.
+        transformers.utils.logging.set_verbosity_error()
+        try:
+            processor = cls.from_pretrained(name_or_path, **hub_kwargs)
+        finally:
+            transformers.utils.logging.set_verbosity(prev or logging.WARNING)
     set_pixel_bounds(processor, min_pixels, max_pixels)
     return processor
 

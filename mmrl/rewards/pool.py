@@ -131,7 +131,10 @@ def _limit_memory(megabytes: int | None) -> None:
 
 
 def worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
-    """Worker loop: receive ``(config, verifiers, [(index, record), ...])``, answer ``(index, updates)``."""
+    """Worker loop: receive ``(config, verifiers, job, [(key, record), ...])``, answer ``(key, updates)``.
+
+    ``key`` is the parent's ``(call, index)`` tag, returned unchanged so that every answer is tied
+    to the request it answers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _limit_memory(memory_limit_mb)
     import mmrl.rewards  # noqa: F401 - registers the built-in verifiers
@@ -149,12 +152,12 @@ def worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
         if new_config is not None:
             config, job = new_config, new_job
             _install_verifiers(verifiers or {})
-        for index, record in items:
+        for key, record in items:
             try:
                 updates = job.updates(record, config)
             except BaseException as e:  # noqa: BLE001 - MemoryError, a late alarm: still an answer
                 updates = job.failed(record, config, f"scoring failed: {type(e).__name__}: {e}")
-            conn.send((index, updates))
+            conn.send((key, updates))
 
 
 class _Worker:
@@ -164,7 +167,7 @@ class _Worker:
                                 name="mmrl-reward-worker")
         self.proc.start()
         child.close()
-        self.queue: deque[int] = deque()
+        self.queue: deque[tuple[int, int]] = deque()  # (call, index) of each record sent, in order
         self.version = -1
         self.since = time.monotonic()
 
@@ -241,7 +244,11 @@ class RewardScorer:
         return list(self.iter_score(records, progress))
 
     def iter_score(self, records: Iterable[Mapping[str, Any]], progress: float | None = None) -> Iterator[dict[str, Any]]:
-        """Score records lazily, yielding each scored record in input order."""
+        """Score records lazily, yielding each scored record in input order.
+
+        Each call is numbered and every record sent to a worker carries ``(call, index)``; answers
+        that belong to an earlier call (one whose iterator was abandoned) are dropped on arrival,
+        so no call ever receives another call's results."""
         config = with_progress(self.config, progress)
         if config.pool_size == 0:
             for record in records:
@@ -277,15 +284,17 @@ class RewardScorer:
                 pending.append(index)
             for w in self._workers:
                 if not w.queue and pending:
-                    batch = [pending.popleft() for _ in range(min(CHUNK, len(pending)))]
+                    batch = [(version, pending.popleft()) for _ in range(min(CHUNK, len(pending)))]
                     fresh = w.version != version
                     w.send(config if fresh else None, verifiers if fresh else None, self.job if fresh else None,
-                           [(i, originals[i]) for i in batch])
+                           [(key, originals[key[1]]) for key in batch])
                     w.version = version
                     w.queue.extend(batch)
             while next_out in done:
                 yield merge(originals.pop(next_out), done.pop(next_out))
                 next_out += 1
+                if version != self._version:
+                    raise RuntimeError("this scoring iterator was superseded by a later call on the same RewardScorer")
             if exhausted and not originals:
                 return
             busy = [w for w in self._workers if w.queue]
@@ -299,10 +308,12 @@ class RewardScorer:
                     continue
                 try:
                     while w.queue and w.conn.poll():
-                        index, updates = w.conn.recv()
-                        w.queue.popleft()
-                        done[index] = updates
+                        key, updates = w.conn.recv()
+                        if w.queue.popleft() != key:  # pragma: no cover - a worker answers in order
+                            raise RuntimeError(f"reward worker answered {key} out of order")
                         w.since = time.monotonic()
+                        if key[0] == version:  # else an abandoned call's answer: dropped
+                            done[key[1]] = updates
                 except (EOFError, OSError):
                     self._fail_head(w, config, originals, pending, done,
                                     f"worker crashed (exit code {w.proc.exitcode}) while scoring this record")
@@ -314,10 +325,13 @@ class RewardScorer:
 
     def _fail_head(self, w: _Worker, config: RewardConfig, originals: dict, pending: deque, done: dict,
                    reason: str) -> None:
-        """The worker's current record failed: record the error, re-queue the rest, restart it."""
+        """The worker's current record failed: record the error, re-queue the rest, restart it.
+
+        Records of an abandoned call in the worker's queue are forgotten, not re-sent."""
         if w.queue:
-            head = w.queue.popleft()
-            done[head] = self.job.failed(originals[head], config, reason)
-            pending.extendleft(reversed(w.queue))
+            (call, head) = w.queue.popleft()
+            if call == self._version:
+                done[head] = self.job.failed(originals[head], config, reason)
+            pending.extendleft(reversed([i for c, i in w.queue if c == self._version]))
             w.queue.clear()
         self._replace(w)

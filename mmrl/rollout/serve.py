@@ -1,8 +1,10 @@
 """Serve a local model over an OpenAI-compatible API with ``transformers serve``, image-only.
 
-``transformers serve`` loads the checkpoint's processor with ``AutoProcessor``, which needs
-torchvision for Qwen-VL models; this launcher swaps in mmrl's image-only processor loader inside
-the server process first, then runs the transformers CLI unchanged. Usage (needs
+``transformers serve`` loads the checkpoint's processor with the public
+``AutoProcessor.from_pretrained``, which needs torchvision for Qwen-VL models. Where torchvision
+is missing, this launcher wraps that public entry point (in the server process only) so that it
+builds the same processor class without its video part (``mmrl.model.processor``), then runs the
+transformers CLI unchanged. No private transformers method is touched. Usage (needs
 ``pip install transformers[serving]``)::
 
     python -m mmrl.rollout.serve MODEL_DIR --host 127.0.0.1 --port 8000
@@ -11,35 +13,50 @@ from __future__ import annotations
 
 import sys
 
+from mmrl.errors import ConfigError
+
 
 def patch_processor_loading() -> None:
-    """Make ``transformers serve`` load processors through ``mmrl.model.processor.load_processor``."""
-    from transformers.cli.serving.model_manager import ModelManager
+    """Make ``AutoProcessor.from_pretrained`` load image-only processors when torchvision is missing."""
+    from transformers import AutoProcessor
 
-    from mmrl.model.processor import load_processor
+    from mmrl.model.processor import image_only_class
 
-    if getattr(ModelManager._load_processor, "_mmrl_patched", False):
+    current = AutoProcessor.__dict__["from_pretrained"]
+    if getattr(current, "_mmrl_image_only", False):
         return
-    original = ModelManager._load_processor
+    original = current.__func__
 
-    def _load_processor(self, model_id_and_revision: str, gguf_file: str | None = None):
-        if gguf_file is not None:
-            return original(self, model_id_and_revision, gguf_file)
-        model_id, revision = model_id_and_revision.split("@", 1)
-        kwargs = {"trust_remote_code": self.trust_remote_code}
-        if revision and revision != "main":
-            kwargs["revision"] = revision
-        return load_processor(model_id, **kwargs)
+    def from_pretrained(cls, pretrained_model_name_or_path, *args, **kwargs):
+        hub = {k: kwargs[k] for k in ("revision", "trust_remote_code", "token", "cache_dir") if kwargs.get(k) is not None}
+        image_only = None if args else image_only_class(str(pretrained_model_name_or_path), **hub)
+        if image_only is None:
+            return original(cls, pretrained_model_name_or_path, *args, **kwargs)
+        return image_only.from_pretrained(pretrained_model_name_or_path, **kwargs)
 
-    _load_processor._mmrl_patched = True  # type: ignore[attr-defined]
-    ModelManager._load_processor = _load_processor
+    wrapped = classmethod(from_pretrained)
+    wrapped._mmrl_image_only = True  # type: ignore[attr-defined]
+    AutoProcessor.from_pretrained = wrapped
+
+
+def transformers_cli():
+    """The ``transformers`` CLI app (5.x), or a clear error naming what is needed."""
+    try:
+        from transformers.cli.transformers import app  # the app itself: no update check over the network
+    except ImportError as e:
+        import transformers
+
+        raise ConfigError(
+            f"python -m mmrl.rollout.serve needs transformers>=5 with the serving extra "
+            f"(pip install 'transformers[serving]'); found transformers {transformers.__version__}: {e}"
+        ) from None
+    return app
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run ``transformers serve ARGS`` with the image-only processor patch applied."""
+    """Run ``transformers serve ARGS`` with image-only processor loading."""
+    app = transformers_cli()
     patch_processor_loading()
-    from transformers.cli.transformers import app  # the CLI app itself: no update check over the network
-
     args = sys.argv[1:] if argv is None else argv
     app(["serve", *args], prog_name="transformers")
 

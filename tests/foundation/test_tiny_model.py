@@ -14,13 +14,13 @@ from mmrl.model.tiny import SIZES, build_tokenizer
 from mmrl.prompting import sample_messages
 
 
-def test_tokenizer_trains_in_well_under_a_second():
-    import time
+def test_tokenizer_has_the_requested_vocabulary_size():
+    assert len(build_tokenizer(512)) == 512
 
-    t0 = time.perf_counter()
-    tok = build_tokenizer(512)
-    assert time.perf_counter() - t0 < 1.0
-    assert len(tok) == 512
+
+def test_tokenizer_training_is_deterministic():
+    text = "<think>count the red squares</think><answer>3</answer>"
+    assert build_tokenizer(512)(text).input_ids == build_tokenizer(512)(text).input_ids
 
 
 def test_format_tags_are_single_tokens_that_survive_decoding():

@@ -78,3 +78,34 @@ def test_a_memory_hog_gets_an_error_not_the_machine():
     cfg = RewardConfig(workers=1, timeout=5, start_method="fork", memory_limit_mb=256)
     out = list(score_records([rec(1, f"{PLUGINS}:hog"), rec(2)], cfg))
     assert "MemoryError" in out[0]["error"] and out[1]["rewards"]["accuracy"] == 1.0
+
+
+def wrong(i):
+    """A record whose response is wrong by construction: accuracy must be 0."""
+    r = rec(i)
+    r["response"] = f"<think>t</think><answer>{i + 1000}</answer>"
+    return r
+
+
+def test_an_abandoned_iterator_does_not_leak_results_into_the_next_call(scorer):
+    it = scorer.iter_score([rec(i) for i in range(200)])
+    next(it)  # the caller stops reading: up to a window of right answers are still queued
+    del it
+    out = scorer.score([wrong(i) for i in range(40)])
+    assert [r["id"] for r in out] == [f"q{i}" for i in range(40)]
+    assert [r["rewards"]["accuracy"] for r in out] == [0.0] * 40
+
+
+def test_a_smaller_call_after_an_abandoned_one_gets_exactly_its_records(scorer):
+    it = scorer.iter_score([rec(i) for i in range(100)])
+    next(it)
+    out = scorer.score([wrong(7)])
+    assert len(out) == 1 and out[0]["id"] == "q7" and out[0]["rewards"]["accuracy"] == 0.0
+
+
+def test_a_superseded_iterator_refuses_to_go_on(scorer):
+    first = scorer.iter_score([rec(i) for i in range(50)])
+    next(first)
+    scorer.score([rec(1)])
+    with pytest.raises(RuntimeError, match="superseded"):
+        next(first)

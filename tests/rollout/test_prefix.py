@@ -139,3 +139,27 @@ def test_preallocated_cache_writes_in_place_grows_and_selects():
     cache.batch_select_indices(torch.tensor([1, 1, 0]))
     assert cache.layers[0].keys.shape[0] == 3 and cache.layers[0].keys[2].equal(keys[0])
     assert not preallocate(DynamicCache(), extra=1)  # nothing cached yet: left as it is
+
+
+def test_preallocation_builds_new_layers_and_leaves_the_old_ones_as_they_were():
+    from transformers.cache_utils import DynamicCache, DynamicLayer
+
+    from mmrl.model.prefix import preallocate
+
+    cache = DynamicCache()
+    k = torch.ones(1, 1, 2, 2)
+    cache.update(k, k, 0)
+    old = cache.layers[0]
+    assert preallocate(cache, extra=3)
+    assert cache.layers[0] is not old and type(old) is DynamicLayer and old.keys.equal(k)
+
+
+def test_prefix_passes_warn_nothing(loaded, group, responses):
+    """No deprecated cache argument: transformers 5.24 renamed `past_key_values` to `cache`."""
+    import warnings
+
+    _, shared, _ = group
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        greedy_collect(loaded.model, shared, N, 2)
+        shared_prefix_logprobs(loaded.model, shared, responses, N)
