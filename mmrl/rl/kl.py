@@ -7,7 +7,7 @@ J. Schulman's estimators ("Approximating KL Divergence", 2020): with ``x = ref_l
 - ``k1 = -x``: unbiased, high variance, negative on some tokens;
 - ``k2 = x^2 / 2``: biased, low variance, never negative;
 - ``k3 = exp(x) - x - 1``: unbiased and never negative; the estimator of GRPO and R1-VL
-  (beta = 0.04), called ``low_var_kl`` in verl.
+  (beta = 0.04); verl's ``low_var_kl`` is k3 with the result also clamped to [-10, 10].
 
 Masking is the caller's (``losses.policy_loss`` aggregates them over response tokens).
 Register your own with ``@KL_ESTIMATORS.register("name")``.
@@ -25,9 +25,10 @@ KLFn = Callable[[Tensor, Tensor], Tensor]
 KL_ESTIMATORS: Registry[KLFn] = Registry("KL estimator")
 
 LOG_RATIO_CLAMP = 20.0
-"""k3 clamps ``ref_logp - logp`` to [-20, 20] before ``exp``: a token the current policy finds
-far likelier than the reference (or a -inf log-probability) would otherwise give inf and NaN
-gradients. exp(20) ~ 5e8 is far beyond any KL a run survives, so no real value changes."""
+"""Log-ratios are clamped to [-20, 20] before ``exp`` (here in k3, and in the importance ratio of
+``losses.clipped_surrogate``, as verl does): a -inf log-probability or a token one policy finds
+vastly likelier than the other would otherwise give inf and NaN gradients. exp(20) ~ 5e8 is far
+beyond any ratio a working run sees, so no real value changes."""
 
 
 @KL_ESTIMATORS.register("k1")

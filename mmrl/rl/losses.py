@@ -19,11 +19,7 @@ from torch import Tensor
 
 from mmrl.errors import ConfigError
 from mmrl.registry import Registry
-from mmrl.rl.kl import KL_ESTIMATORS
-
-LOG_RATIO_CLAMP = 20.0
-"""The log importance ratio ``logp - old_logp`` is clamped to [-20, 20] before ``exp`` (as in
-verl): beyond that the clipped objective is flat anyway, and exp would overflow."""
+from mmrl.rl.kl import KL_ESTIMATORS, LOG_RATIO_CLAMP
 
 
 def masked_mean(x: Tensor, mask: Tensor, dim: int | None = None) -> Tensor:
@@ -40,7 +36,8 @@ def clipped_surrogate(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: 
                       dual_clip: float | None = None) -> tuple[Tensor, dict[str, Tensor]]:
     """PPO's clipped surrogate per token: ``-min(rho*A, clip(rho, 1-clip_low, 1+clip_high)*A)``.
 
-    ``rho = exp(logp - old_logp)`` (Schulman et al. 2017). ``clip_high > clip_low`` is DAPO's
+    ``rho = exp(logp - old_logp)`` (Schulman et al. 2017), the log-ratio clamped to [-20, 20]
+    first, as in verl (``kl.LOG_RATIO_CLAMP``). ``clip_high > clip_low`` is DAPO's
     clip-higher (V-Triune: 0.2 / 0.28; GLM-4.1V). ``dual_clip`` (Ye et al. 2020, "Mastering
     Complex Control in MOBA Games"; verl's ``clip_ratio_c``), a constant > 1: for A < 0 the loss
     is also capped at ``-dual_clip * A``, so a token whose ratio has grown huge cannot push an

@@ -32,7 +32,7 @@ class PromptSampler(Protocol):
 
     def state_dict(self) -> dict[str, Any]: ...
 
-    def load_state_dict(self, state: dict[str, Any]) -> None: ...
+    def load_state_dict(self, d: dict[str, Any]) -> None: ...
 
 
 def _check_resume(sampler: str, state: dict[str, Any], **expected: Any) -> None:
@@ -86,9 +86,9 @@ class UniformSampler:
         return {"kind": "uniform", "n_items": self.n_items, "seed": self.seed, "epoch": self.epoch,
                 "pos": self.pos}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        _check_resume("uniform", state, kind="uniform", n_items=self.n_items, seed=self.seed)
-        self.epoch, self.pos, self._order = int(state["epoch"]), int(state["pos"]), None
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        _check_resume("uniform", d, kind="uniform", n_items=self.n_items, seed=self.seed)
+        self.epoch, self.pos, self._order = int(d["epoch"]), int(d["pos"]), None
 
 
 def difficulty_band(difficulties: Sequence[float | None], low: float, high: float, *,
@@ -202,10 +202,10 @@ class CurriculumSampler:
         return {"kind": "curriculum", "n_items": self.n_items, "seed": self.seed, "draws": self.draws,
                 "pass_rates": list(self.pass_rates)}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        _check_resume("curriculum", state, kind="curriculum", n_items=self.n_items, seed=self.seed)
-        self.draws = int(state["draws"])
-        self.pass_rates = [float(p) for p in state["pass_rates"]]
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        _check_resume("curriculum", d, kind="curriculum", n_items=self.n_items, seed=self.seed)
+        self.draws = int(d["draws"])
+        self.pass_rates = [float(p) for p in d["pass_rates"]]
 
 
 GroupFilter = Callable[[list[float], list[float]], bool]
@@ -280,5 +280,5 @@ class OversampleEMA:
     def state_dict(self) -> dict[str, Any]:
         return {"rate": self.rate}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.rate = float(state["rate"])
+    def load_state_dict(self, d: dict[str, Any]) -> None:
+        self.rate = float(d["rate"])
