@@ -185,7 +185,6 @@ class CurriculumSampler:
         out: list[int] = []
         while len(out) < k:
             # Efraimidis-Spirakis: the k largest keys u^(1/w), taken as log(u)/w, are a weighted
-            # sample without replacement.
             # sample without replacement; a weight of 0 is drawn only once all others are.
             keys = [math.log(1.0 - rng.random()) / w if w > 0 else -math.inf for w in self.weights()]
             out.extend(heapq.nlargest(min(k - len(out), self.n_items), range(self.n_items),
