@@ -303,13 +303,16 @@ def shared_prefix_logprobs(
     n: int | Sequence[int],
     pad_id: int = 0,
     temperature: float = 1.0,
-) -> tuple[torch.Tensor, torch.Tensor]:
+    entropy: bool = False,
+):
     """Per-token log-probs of responses given their prompts, prefix computed once per prompt.
 
     ``responses`` are in row order: prompt 0's ``n`` (or ``n[0]``) responses, then prompt 1's, ...
     Returns ``(logprobs, mask)`` of shape ``(R, T)``: ``logprobs[i, t]`` is the log-probability of
-    token ``t`` of response ``i`` (0 where ``mask`` is 0). Runs under the caller's grad mode, so
-    in training the loss's gradient reaches every parameter, the vision tower included.
+    token ``t`` of response ``i`` under ``softmax(logits / temperature)`` (0 where ``mask`` is 0);
+    with ``entropy=True`` also the entropy of that distribution at each position,
+    ``(logprobs, mask, entropy)``. Runs under the caller's grad mode, so in training the loss's
+    gradient reaches every parameter, the vision tower included.
     """
     state = encode_prefix(model, inputs)
     state.expand(n)
@@ -325,4 +328,14 @@ def shared_prefix_logprobs(
     )
     logits = torch.cat([state.logits.unsqueeze(1), out.logits[:, :-1, :]], dim=1)
     logprobs = selective_logprobs(logits, ids, temperature) * resp_mask
-    return logprobs, resp_mask
+    if not entropy:
+        return logprobs, resp_mask
+    return logprobs, resp_mask, token_entropy(logits, temperature) * resp_mask
+
+
+def token_entropy(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+    """Entropy of ``softmax(logits / temperature)`` over the last axis (nats)."""
+    from mmrl.rl.losses import entropy_from_logits
+
+    logits = logits.float()
+    return entropy_from_logits(logits / temperature if temperature != 1.0 else logits)

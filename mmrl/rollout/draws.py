@@ -16,7 +16,8 @@ from typing import Any
 import torch
 
 from mmrl.rollout.cleaning import ResponseCleaner
-from mmrl.rollout.sampling import RowStreams, row_seed, sample_tokens, token_logprobs
+from mmrl.model.prefix import selective_logprobs
+from mmrl.rollout.sampling import RowStreams, row_seed, sample_tokens
 from mmrl.rollout.types import Completion, SamplingParams
 
 
@@ -39,6 +40,7 @@ class TailMatcher:
 class Row:
     ids: list[int] = field(default_factory=list)
     logprobs: list[float] = field(default_factory=list)
+    sampled: list[int] = field(default_factory=list)  # 1 per sampled token, 0 per forced one
     pending: list[int] = field(default_factory=list)  # forced tokens still to feed
     forced: bool = False
     closed: bool = False  # thinking closed (think_end seen)
@@ -77,16 +79,20 @@ class DrawTracker:
         row_ids = rows.tolist()
         u = None if self.streams is None else self.streams.uniforms(row_ids)
         tokens = sample_tokens(logits, u, p.temperature, p.top_k, p.top_p).cpu()
+        forced = [bool(self.rows[r].pending) for r in row_ids]
         for i, r in enumerate(row_ids):
             row = self.rows[r]
             if row.pending:
                 tokens[i] = row.pending.pop(0)
-        lps = token_logprobs(logits, tokens.to(logits.device)).tolist() if p.logprobs else None
+        lps = None
+        if p.logprobs:
+            lps = selective_logprobs(logits, tokens.to(logits.device), p.temperature or 1.0).tolist()
         finished = torch.zeros(len(row_ids), dtype=torch.bool)
         for i, r in enumerate(row_ids):
             row = self.rows[r]
             tok = int(tokens[i])
             row.ids.append(tok)
+            row.sampled.append(0 if forced[i] else 1)
             if lps is not None:
                 row.logprobs.append(lps[i])
             finished[i] = self._update(row, tok)
@@ -130,6 +136,7 @@ class DrawTracker:
             out.append(Completion(
                 text=cleaner(text), token_ids=list(row.ids), finish_reason=row.reason or "length",
                 num_tokens=len(row.ids), logprobs=list(row.logprobs) if self.params.logprobs else None,
+                loss_mask=None if all(row.sampled) else list(row.sampled),
             ))
         return out
 

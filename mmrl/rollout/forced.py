@@ -64,6 +64,7 @@ def merge(first: Completion, cont: Continuation, second: Completion, forced_ids:
         finish_reason="forced" if cont.forced else second.finish_reason,
         num_tokens=first.num_tokens + len(extra) + second.num_tokens,
         logprobs=logprobs,
+        loss_mask=first.sampled_mask() + [0] * len(extra) + second.sampled_mask(),
     )
 
 

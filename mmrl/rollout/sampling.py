@@ -82,9 +82,3 @@ def sample_tokens(logits: torch.Tensor, u: torch.Tensor | None, temperature: flo
     probs, order = filter_probs(logits, temperature, top_k, top_p)
     idx = inverse_cdf(probs, u)
     return idx if order is None else order.gather(-1, idx.unsqueeze(-1)).squeeze(-1)
-
-
-def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
-    """Log-probability of each row's token under the model's unmodified distribution."""
-    logits = logits.float()
-    return logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, dim=-1)

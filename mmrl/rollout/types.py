@@ -78,17 +78,31 @@ class SamplingParams:
 @dataclass
 class Completion:
     """One drawn response. ``text`` has special tokens removed; ``token_ids`` are what the model
-    produced (forced tokens included, the end-of-sequence token included when one was drawn)."""
+    produced (forced tokens included, the end-of-sequence token included when one was drawn).
+
+    ``logprobs`` (when asked for) are each sampled token's log-probability under the sampling
+    distribution at the sampling temperature, the definition the trainer uses for old, new and
+    reference log-probs. ``loss_mask`` has one entry per token: 1 where the model sampled the
+    token, 0 where the backend inserted it (forced answering's ``</think><answer>``); None means
+    every token was sampled. A policy-gradient loss must only reach sampled tokens.
+    """
 
     text: str
     token_ids: list[int]
     finish_reason: str
     num_tokens: int
     logprobs: list[float] | None = None
+    loss_mask: list[int] | None = None
 
     def __post_init__(self) -> None:
         if self.finish_reason not in FINISH_REASONS:
             raise ValueError(f"finish_reason must be one of {FINISH_REASONS}, got {self.finish_reason!r}")
+        if self.loss_mask is not None and len(self.loss_mask) != len(self.token_ids):
+            raise ValueError(f"loss_mask has {len(self.loss_mask)} entries for {len(self.token_ids)} tokens")
+
+    def sampled_mask(self) -> list[int]:
+        """1 for each sampled token, 0 for each inserted one (see ``loss_mask``)."""
+        return list(self.loss_mask) if self.loss_mask is not None else [1] * len(self.token_ids)
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -19,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmrl.console import console, log, make_progress
+from mmrl.console import console, make_progress
 from mmrl.errors import ConfigError
 from mmrl.io.metrics import write_json
 from mmrl.model.loading import LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
@@ -27,7 +26,6 @@ from mmrl.sft.collate import Collator, rope_index_of
 from mmrl.sft.config import SFTConfig
 from mmrl.sft.data import Curator, SFTData, load_sft_data
 from mmrl.sft.schedule import BatchPlan
-from mmrl.train import checkpoint as ckpt
 from mmrl.train.distributed import (
     DeepSpeedEngine,
     DistInfo,
@@ -41,8 +39,7 @@ from mmrl.train.distributed import (
 from mmrl.train.loss import nll_sum
 from mmrl.train.metrics import MetricsLog
 from mmrl.train.optim import warmup_steps_for
-
-METRICS_FILE = "metrics.jsonl"
+from mmrl.train.run import METRICS_FILE, prepare_out_dir, resume_point, save_checkpoint, save_pretrained, seed_everything
 RUN_FILE = "mmrl_sft.json"
 
 
@@ -71,15 +68,6 @@ class TrainResult:
     @property
     def metrics_path(self) -> str:
         return str(Path(self.out_dir) / METRICS_FILE)
-
-
-def seed_everything(seed: int) -> None:
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
 
 
 def model_spec(cfg: SFTConfig) -> ModelSpec:
@@ -111,24 +99,6 @@ def data_fingerprint(data: SFTData, plan: BatchPlan) -> str:
     return h.hexdigest()[:16]
 
 
-def prepare_out_dir(cfg: SFTConfig, info: DistInfo) -> Path:
-    out = Path(cfg.out)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out {out} exists and is not a folder")
-    has_run = (out / METRICS_FILE).exists() or ckpt.checkpoint_root(out).exists()
-    if has_run and not cfg.resume and not cfg.overwrite:
-        raise ConfigError(f"{out} already holds a training run; pass --resume to continue it "
-                          "or --overwrite to start again")
-    if info.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        if cfg.overwrite and not cfg.resume:
-            import shutil
-
-            shutil.rmtree(ckpt.checkpoint_root(out), ignore_errors=True)
-            (out / METRICS_FILE).unlink(missing_ok=True)
-    return out
-
-
 def build_engine(cfg: SFTConfig, model, optim: OptimSpec, info: DistInfo, compute_dtype: str):
     if not cfg.deepspeed:
         return LocalEngine(model, optim)
@@ -156,7 +126,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
                           "pass a ZeRO config such as recipes/deepspeed/zero2.json")
     if cfg.deepspeed:
         init_process_group(info)
-    out = prepare_out_dir(cfg, info)
+    out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
     if cfg.deepspeed:
         import torch.distributed as dist
 
@@ -183,16 +153,8 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
 
     start, elapsed_before, resumed_from = 0, 0.0, None
     if cfg.resume:
-        latest = ckpt.latest_checkpoint(out)
-        if latest is None:
-            log.info("no checkpoint in %s: starting from the beginning", out)
-        else:
-            state = ckpt.read_state(latest)
-            if state.get("fingerprint") != fingerprint or state.get("total_steps") != total:
-                raise ConfigError(f"cannot resume from {latest}: the data, batch size, seed or number of steps "
-                                  "differ from the interrupted run")
-            engine.load_state(latest)
-            start, elapsed_before, resumed_from = int(state["step"]), float(state["time"]), int(state["step"])
+        resumed = resume_point(out, engine, {"fingerprint": fingerprint, "total_steps": total})
+        start, elapsed_before, resumed_from = resumed.step, resumed.elapsed, resumed.resumed_from
     if info.is_main:
         _announce(cfg, data, plan, total, start)
 
@@ -262,7 +224,7 @@ def train_step(engine, data: SFTData, plan: BatchPlan, collate: Collator, autoca
     for micro in plan.micro_batches(step, engine.info.rank):
         batch = _to(collate([data.example(i) for i in micro]), engine.device)
         with autocast:
-            logits = engine.forward(batch)
+            logits = engine.forward(batch).logits
         nll, _ = nll_sum(logits, batch["labels"])
         engine.backward(nll / targets)
         nll_local += float(nll.detach())
@@ -314,20 +276,6 @@ def _announce(cfg: SFTConfig, data: SFTData, plan: BatchPlan, total: int, start:
                   + (f", resuming at step {start}" if start else ""))
 
 
-def save_checkpoint(engine, out: Path, step: int, state: dict[str, Any], keep: int | None) -> None:
-    """Every process writes its part into a staging folder; the main one renames it when all are done."""
-    staging = ckpt.staging_dir(out, step)
-    if engine.info.is_main:
-        staging.mkdir(parents=True, exist_ok=True)
-    engine.barrier()
-    engine.save_state(staging)
-    engine.barrier()
-    if engine.info.is_main:
-        ckpt.finalize(out, step, state)
-        ckpt.prune(out, keep)
-    engine.barrier()
-
-
 def save_final(engine, cfg: SFTConfig, processor, out: Path, result: TrainResult) -> None:
     """Write the Hugging Face checkpoint (model, or LoRA adapter / merged model, and processor) to OUT."""
     full = engine.full_state_dict()
@@ -338,10 +286,7 @@ def save_final(engine, cfg: SFTConfig, processor, out: Path, result: TrainResult
     if full is not None:  # ZeRO-3: rebuild the model in this process from the gathered weights
         model = load(ModelSpec(**{**model_spec(cfg).__dict__, "device": "cpu"})).model
         model.load_state_dict(full, strict=False)
-    if cfg.lora and cfg.merge_lora:
-        model = model.merge_and_unload()
-    model.save_pretrained(out)
-    processor.save_pretrained(out)
+    save_pretrained(model, processor, out, merge_lora=cfg.lora and cfg.merge_lora)
     run = {"config": cfg.to_dict(), "steps": result.steps, "total_steps": result.total_steps,
            "final_loss": result.losses[-1] if result.losses else None, "data": result.data}
     write_json(out / RUN_FILE, run)

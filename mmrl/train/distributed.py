@@ -2,8 +2,9 @@
 
 ``LocalEngine`` (one process: torch AdamW, LambdaLR, gradient clipping) and ``DeepSpeedEngine``
 (ZeRO-1/2/3 on many processes or nodes, launched with ``deepspeed`` or ``torchrun``) take the
-same calls: ``forward(batch)``, ``backward(loss)`` once per micro-batch, ``step()`` once per
-optimizer update, ``save_state``/``load_state`` for resume, ``full_state_dict`` for the final
+same calls: ``forward(batch)`` (the model's outputs), ``backward(loss)`` once per micro-batch,
+``step()`` once per optimizer update, ``model`` (the callable to run other forwards through, such
+as the RL trainer's shared-prefix log-prob pass), ``save_state``/``load_state`` for resume, ``full_state_dict`` for the final
 checkpoint. The loss handed to ``backward`` is already normalised over the global batch (a sum
 over its tokens divided by their number), so both engines must *sum* gradients over micro-batches
 and processes: DeepSpeed's division by the accumulation steps is switched off and its average
@@ -84,25 +85,41 @@ class LocalEngine:
     def device(self):
         return next(self.module.parameters()).device
 
+    @property
+    def model(self):
+        """What forwards run through: the module itself in one process."""
+        return self.module
+
     def train(self) -> None:
         self.module.train()
 
     def forward(self, batch: dict[str, Any]):
-        return self.module(**model_inputs(batch), use_cache=False).logits
+        """The model's outputs (``.logits``, ...) for a collated batch; its ``labels`` are not passed."""
+        return self.module(**model_inputs(batch), use_cache=False)
 
     def backward(self, loss) -> None:
         loss.backward()
 
     def step(self) -> float:
-        """Clip, update, advance the schedule; returns the gradient norm before clipping."""
+        """Clip, update, advance the schedule; returns the gradient norm before clipping.
+
+        A non-finite gradient norm skips the update (weights, optimizer and schedule unchanged)
+        and drops the gradients; the NaN/inf norm is returned so the caller can count it."""
+        import math
+
         import torch
 
         max_norm = self.optim.max_grad_norm if self.optim.max_grad_norm else float("inf")
-        norm = torch.nn.utils.clip_grad_norm_(self.params, max_norm)
-        self.optimizer.step()
-        self.scheduler.step()
+        norm = float(torch.nn.utils.clip_grad_norm_(self.params, max_norm))
+        if math.isfinite(norm):
+            self.optimizer.step()
+            self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        return float(norm)
+        return norm
+
+    def zero_grad(self) -> None:
+        """Drop the gradients gathered since the last step (an update that will not happen)."""
+        self.optimizer.zero_grad(set_to_none=True)
 
     def lr(self) -> float:
         return float(self.scheduler.get_last_lr()[0])
@@ -226,16 +243,25 @@ class DeepSpeedEngine:
     def device(self):
         return self.engine.device
 
+    @property
+    def model(self):
+        """What forwards run through: the DeepSpeed engine (its hooks gather ZeRO-3 parameters)."""
+        return self.engine
+
     def train(self) -> None:
         self.engine.train()
 
     def forward(self, batch: dict[str, Any]):
-        return self.engine(**model_inputs(batch), use_cache=False).logits
+        """The model's outputs (``.logits``, ...) for a collated batch; its ``labels`` are not passed."""
+        return self.engine(**model_inputs(batch), use_cache=False)
 
     def backward(self, loss) -> None:
         # Sum over micro-batches (no 1/accumulation) and over processes (undo DeepSpeed's mean).
         self.engine.backward(loss * self.info.world_size, scale_wrt_gas=False)
         self.engine.step()  # DeepSpeed updates only at the accumulation boundary
+
+    def zero_grad(self) -> None:
+        self.engine.zero_grad()
 
     def step(self) -> float:
         """The update already happened in the last ``backward``; returns its gradient norm."""

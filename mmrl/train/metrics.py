@@ -24,8 +24,10 @@ def _clean(value: Any) -> Any:
 class MetricsLog:
     """Append-only metrics of a run at ``path``; ``resume_step`` keeps the lines up to that step."""
 
-    def __init__(self, path: str | Path, resume_step: int | None = None, tensorboard_dir: str | Path | None = None):
+    def __init__(self, path: str | Path, resume_step: int | None = None, tensorboard_dir: str | Path | None = None,
+                 wandb_run: Any = None):
         self.path = Path(path)
+        self._wandb = wandb_run
         keep = resume_step is not None and self.path.exists()
         if keep:
             records, _ = read_complete_prefix(self.path)
@@ -41,12 +43,16 @@ class MetricsLog:
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
                     self._tb.add_scalar(k, v, step)
             self._tb.flush()
+        if self._wandb is not None:
+            self._wandb.log({k: v for k, v in record.items() if k != "step" and v is not None}, step=int(step))
         return record
 
     def close(self) -> None:
         self._writer.close()
         if self._tb is not None:
             self._tb.close()
+        if self._wandb is not None:
+            self._wandb.finish()
 
     def __enter__(self) -> MetricsLog:
         return self
@@ -62,3 +68,17 @@ def open_tensorboard(log_dir: str | Path):
     except ImportError:
         raise ConfigError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
     return SummaryWriter(log_dir=str(log_dir))
+
+
+def open_wandb(out_dir: str | Path, config: dict[str, Any], resume: bool = False):
+    """A Weights & Biases run in ``out_dir``; offline (synced later with ``wandb sync``) unless
+    ``WANDB_MODE`` says otherwise or ``WANDB_API_KEY`` is set, so a machine without network works."""
+    import os
+
+    try:
+        import wandb
+    except ImportError:
+        raise ConfigError("--report-to wandb needs the wandb package: pip install wandb") from None
+    mode = os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
+    return wandb.init(project=os.environ.get("WANDB_PROJECT", "mmrl"), dir=str(out_dir), config=config, mode=mode,
+                      resume="allow" if resume else None)

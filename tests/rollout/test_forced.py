@@ -37,6 +37,12 @@ def test_merge_joins_text_tokens_and_reason():
     assert (merged.finish_reason, merged.num_tokens) == ("forced", 14)
 
 
+def test_merge_masks_the_inserted_tokens_out_of_the_loss():
+    plan = plan_continuations(FIRST, PARAMS)
+    merged = merge(FIRST[0][1], plan[0], comp("3</answer>", "stop", 2, [70, 71]), forced_ids=[50, 51])
+    assert merged.loss_mask == [1] * 10 + [0, 0] + [1, 1]
+
+
 def test_generate_with_forcing_runs_both_phases():
     calls = []
 

@@ -122,6 +122,36 @@ def test_sampling_logprobs_equal_recomputed_logprobs(hf_backend, prompts):
         torch.testing.assert_close(lp[i, : c.num_tokens], torch.tensor(c.logprobs), atol=1e-4, rtol=1e-4)
 
 
+def test_sampling_logprobs_at_a_low_temperature_use_the_trainers_definition(hf_backend, prompts):
+    """At T=0.7 the draw's log-probs are those of the sampling distribution, as the trainer computes them."""
+    from mmrl.model.prefix import shared_prefix_logprobs
+
+    chosen = prompts[:2]
+    params = SamplingParams(n=2, max_new_tokens=6, seed=0, temperature=0.7, logprobs=True)
+    flat = [c for comps in hf_backend.generate(chosen, params) for c in comps]
+    with torch.no_grad():
+        lp, _ = shared_prefix_logprobs(hf_backend.model, hf_backend.encode(chosen), [c.token_ids for c in flat], 2,
+                                       temperature=0.7)
+        raw, _ = shared_prefix_logprobs(hf_backend.model, hf_backend.encode(chosen), [c.token_ids for c in flat], 2)
+    for i, c in enumerate(flat):
+        torch.testing.assert_close(lp[i, : c.num_tokens], torch.tensor(c.logprobs), atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(lp, raw, atol=1e-3), "temperature must change the log-probs"
+
+
+def test_forced_answer_tokens_are_masked_out_of_the_loss(hf_backend, prompts):
+    params = SamplingParams(n=2, max_new_tokens=12, seed=0, think_budget=3, answer_budget=4)
+    forced_ids = hf_backend.tokenizer.encode(params.forced_text, add_special_tokens=False)
+    for c in (c for comps in hf_backend.generate(prompts[:2], params) for c in comps):
+        mask = c.sampled_mask()
+        assert len(mask) == len(c.token_ids)
+        if c.finish_reason == "forced":
+            start = c.token_ids.index(forced_ids[0], 3)
+            assert mask[start:start + len(forced_ids)] == [0] * len(forced_ids)
+            assert sum(mask) == len(mask) - len(forced_ids)
+        else:
+            assert c.loss_mask is None
+
+
 def test_text_only_and_image_samples_share_a_batch(hf_backend, samples):
     from mmrl.io.jsonl import Located
 

@@ -6,7 +6,8 @@ import math
 import pytest
 import torch
 
-from mmrl.rollout.sampling import RowStreams, filter_probs, inverse_cdf, row_seed, sample_tokens, token_logprobs
+from mmrl.model.prefix import selective_logprobs
+from mmrl.rollout.sampling import RowStreams, filter_probs, inverse_cdf, row_seed, sample_tokens
 
 LOGITS = torch.log(torch.tensor([[0.1, 0.2, 0.3, 0.4]]))
 
@@ -67,6 +68,12 @@ def test_row_streams_do_not_depend_on_which_rows_draw_together():
     assert [b.uniforms([2]).item(), b.uniforms([0]).item()] == [both[1], both[0]]
 
 
-def test_token_logprobs():
-    lp = token_logprobs(LOGITS, torch.tensor([2]))
+def test_token_logprobs_at_temperature_one():
+    lp = selective_logprobs(LOGITS, torch.tensor([2]))
     assert lp.item() == pytest.approx(math.log(0.3), abs=1e-6)
+
+
+def test_token_logprobs_at_a_sampling_temperature_are_those_of_the_sharpened_distribution():
+    lp = selective_logprobs(LOGITS, torch.tensor([2]), temperature=0.5)
+    probs = LOGITS.double().div(0.5).softmax(-1)
+    assert lp.item() == pytest.approx(math.log(probs[0, 2].item()), abs=1e-6)

@@ -9,7 +9,8 @@ import torch
 
 from mmrl.errors import ConfigError
 from mmrl.sft import train
-from mmrl.sft.trainer import model_spec, seed_everything
+from mmrl.sft.trainer import model_spec
+from mmrl.train.run import seed_everything
 
 pytestmark = pytest.mark.slow
 

@@ -1,0 +1,368 @@
+"""``mmrl grpo``: online RL of a vision-language model on verifiable rewards, in one process.
+
+One step, one function per stage (all in process, no files in between):
+
+1. rollout + reward (``collect.Collector``): draw prompts, generate G responses per prompt with
+   the rollout library (each prompt prefilled once for its group), score them with the reward
+   pool (per-sample verifiers, dynamic IoU driven by training progress), keep the valid groups;
+2. advantages (``advantages.ADVANTAGES``) from the group rewards;
+3. old and reference log-probs (``update.frozen_logprobs``), skipped where they equal the
+   current policy or beta is 0;
+4. update (``update.ppo_update``): ``ppo_epochs`` passes of clipped policy loss
+   (``losses.policy_loss``) over mini-batches of groups;
+5. the rollout engine sees the new weights (the hf backend shares the model object).
+
+The run writes ``OUT/metrics.jsonl`` every step, ``OUT/samples.jsonl`` every ``sample_steps``,
+resumable checkpoints under ``OUT/checkpoints/`` and the final model in ``OUT``.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from mmrl.console import console, log, make_progress
+from mmrl.errors import ConfigError
+from mmrl.io.jsonl import JsonlWriter
+from mmrl.io.metrics import write_json
+from mmrl.model.loading import LoraSpec, ModelSpec, load
+from mmrl.rewards import RewardConfig, RewardScorer
+from mmrl.rl.advantages import ADVANTAGES
+from mmrl.rl.collect import Collected, Collector, make_group_filter
+from mmrl.rl.config import GRPOConfig, parse_band
+from mmrl.rl.data import load_samples
+from mmrl.rl.groups import StepBatch, build_batch, overlong_penalty
+from mmrl.rl.monitor import group_metrics
+from mmrl.rl.sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
+from mmrl.rl.update import frozen_logprobs, ppo_update, single_update
+from mmrl.rollout.backends.hf import HFBackend
+from mmrl.rollout.prompts import PromptBuilder, PromptConfig
+from mmrl.rollout.types import SamplingParams
+from mmrl.train.distributed import LocalEngine, OptimSpec, dist_info
+from mmrl.train.metrics import MetricsLog, open_wandb
+from mmrl.train.optim import warmup_steps_for
+from mmrl.train.run import (
+    METRICS_FILE,
+    StopRequest,
+    prepare_out_dir,
+    resume_point,
+    save_checkpoint,
+    save_pretrained,
+    seed_everything,
+)
+
+RUN_FILE = "mmrl_grpo.json"
+SAMPLES_FILE = "samples.jsonl"
+
+
+@dataclass
+class StepReport:
+    """What ``train`` hands an ``on_step`` callback after each step (the metrics line)."""
+
+    step: int
+    metrics: dict[str, Any]
+    batch: StepBatch | None
+
+
+@dataclass
+class RLResult:
+    out_dir: str
+    steps: int
+    total_steps: int
+    history: list[dict[str, Any]] = field(default_factory=list)
+    skipped_updates: int = 0
+    interrupted: str | None = None
+    resumed_from: int | None = None
+    seconds: float = 0.0
+    model: Any = field(default=None, repr=False)
+
+
+def reward_config(cfg: GRPOConfig) -> RewardConfig:
+    return RewardConfig(verifier=cfg.verifier, weights=cfg.weights, params=dict(cfg.params),
+                        format_mode=cfg.format_mode, format_gate=cfg.format_gate, timeout=cfg.reward_timeout,
+                        workers=cfg.reward_workers)
+
+
+def model_spec(cfg: GRPOConfig) -> ModelSpec:
+    lora = LoraSpec(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
+                    target_modules=cfg.lora_targets) if cfg.lora else None
+    return ModelSpec(cfg.model, dtype=cfg.dtype, device=cfg.device, lora=lora, freeze_vision=cfg.freeze_vision,
+                     freeze_projector=cfg.freeze_projector, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels)
+
+
+def sampling_params(cfg: GRPOConfig, step: int) -> SamplingParams:
+    """The step's sampling: its own seed, so a resumed run draws exactly what the broken one would."""
+    return SamplingParams(n=cfg.group_size, temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k,
+                          max_new_tokens=cfg.max_new_tokens, seed=cfg.seed * 1_000_003 + step,
+                          think_budget=cfg.think_budget, answer_budget=cfg.answer_budget)
+
+
+def make_sampler(cfg: GRPOConfig, items: list) -> tuple[Any, list[int]]:
+    """The prompt sampler over the items inside the offline difficulty band (all without a band)."""
+    difficulties = [item.record.get("difficulty") for item in items]
+    keep = list(range(len(items)))
+    if cfg.difficulty_band is not None:
+        lo, hi = parse_band(cfg.difficulty_band, "--difficulty-band")
+        keep = difficulty_band(difficulties, lo, hi)
+        if not keep:
+            raise ConfigError(f"--difficulty-band {cfg.difficulty_band} keeps none of the {len(items)} samples "
+                              "(is `difficulty` set? run `mmrl grade` first)")
+    if cfg.sampler == "curriculum":
+        return CurriculumSampler([difficulties[i] for i in keep], cfg.seed), keep
+    return UniformSampler(len(keep), cfg.seed), keep
+
+
+class _Subset:
+    """A sampler over positions of ``keep`` that answers with indices of the whole data set."""
+
+    def __init__(self, inner: Any, keep: list[int]):
+        self.inner, self.keep = inner, keep
+        self.position = {index: pos for pos, index in enumerate(keep)}
+
+    def draw(self, k: int) -> list[int]:
+        return [self.keep[i] for i in self.inner.draw(k)]
+
+    def update(self, index: int, pass_rate: float) -> None:
+        self.inner.update(self.position[index], pass_rate)
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.inner.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.inner.load_state_dict(state)
+
+
+def fingerprint(cfg: GRPOConfig, items: list) -> str:
+    """What a resumed run must share with the interrupted one to continue its batches."""
+    h = hashlib.sha256()
+    for item in items:
+        h.update(str(item.record["id"]).encode() + b"\0")
+    h.update(json.dumps([cfg.batch_size, cfg.group_size, cfg.seed, cfg.sampler, cfg.difficulty_band, cfg.algo]).encode())
+    return h.hexdigest()[:16]
+
+
+class Reference:
+    """Reference log-probs for the KL term: the base model with LoRA adapters switched off, or a
+    frozen copy of the starting weights; nothing at all when beta is 0."""
+
+    def __init__(self, cfg: GRPOConfig, policy):
+        self.model, self.context = None, contextlib.nullcontext
+        if not cfg.beta:
+            return
+        if cfg.lora:
+            self.model, self.context = policy, policy.disable_adapter
+        else:
+            spec = model_spec(cfg)
+            spec.lora, spec.freeze_vision, spec.freeze_projector = None, False, False
+            self.model = load(spec).model.eval().requires_grad_(False)
+
+    @property
+    def active(self) -> bool:
+        return self.model is not None
+
+
+def row_rewards(cfg: GRPOConfig, collected: Collected) -> list[float]:
+    """Each response's reward: the verifier total, plus DAPO's soft overlong penalty if set."""
+    out = []
+    for g in collected.groups:
+        for comp, record in zip(g.completions, g.records):
+            penalty = overlong_penalty(comp.num_tokens, cfg.max_new_tokens, cfg.overlong_buffer, cfg.overlong_penalty)
+            out.append(float(record["rewards"]["total"]) + penalty)
+    return out
+
+
+def write_samples(writer: JsonlWriter, step: int, collected: Collected, k: int = 4) -> dict[str, Any] | None:
+    """Keep the first response of the first ``k`` groups (prompt id, response, rewards)."""
+    first = None
+    for g in collected.all_groups[:k]:
+        record = g.records[0]
+        row = {"step": step, "id": record["id"], "source": g.source, "response": record["response"],
+               "rewards": record["rewards"], "finish_reason": record["finish_reason"]}
+        writer.write(row)
+        first = first or row
+    return first
+
+
+def evaluate(collector: Collector, indices: list[int], cfg: GRPOConfig, step: int) -> dict[str, float]:
+    """Greedy answers on the eval set, scored by the same verifiers: ``eval/...`` metrics."""
+    params = SamplingParams(n=1, temperature=0.0, max_new_tokens=cfg.eval_max_new_tokens or cfg.max_new_tokens)
+    groups = []
+    for start in range(0, len(indices), max(1, cfg.rollout_batch_rows)):
+        chunk = collector.generate(indices[start:start + cfg.rollout_batch_rows], params)
+        collector.score(chunk, progress=min(1.0, step / cfg.max_steps))
+        groups += chunk
+    return group_metrics(groups, prefix="eval/")
+
+
+def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) -> RLResult:
+    """Run online RL as ``cfg`` says (see the module docstring); returns a summary."""
+    cfg = cfg.resolved()
+    info = dist_info()
+    if info.world_size > 1:
+        raise ConfigError("mmrl grpo runs in one process in this build; multi-GPU (ZeRO) training is not "
+                          "available for grpo yet")
+    rewards = reward_config(cfg)
+    items = load_samples(cfg.data, rewards)  # every problem of the data before any model loads
+    eval_items = load_samples(cfg.eval_data, rewards, "--eval-data") if cfg.eval_data else []
+    out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
+    seed_everything(cfg.seed)
+
+    loaded = load(model_spec(cfg))
+    model = loaded.model
+    engine = LocalEngine(model, OptimSpec(cfg.lr, cfg.weight_decay, max_grad_norm=cfg.max_grad_norm or None,
+                                          scheduler=cfg.scheduler, total_steps=cfg.max_steps,
+                                          warmup_steps=warmup_steps_for(cfg.max_steps, cfg.warmup_ratio)))
+    reference = Reference(cfg, model)
+    backend = HFBackend(loaded, max_batch_rows=cfg.rollout_batch_rows)
+    prompt_cfg = PromptConfig(system=cfg.system, cot_pool=cfg.cot_pool, pool_seed=cfg.seed,
+                              max_prompt_length=cfg.max_prompt_length, min_pixels=cfg.min_pixels,
+                              max_pixels=cfg.max_pixels,
+                              **({"instruction": cfg.instruction or None} if cfg.instruction is not None else {}))
+    builder = PromptBuilder(prompt_cfg, processor=loaded.processor, context_length=backend.context_length)
+    inner, keep = make_sampler(cfg, items)
+    sampler = _Subset(inner, keep)
+    oversample = OversampleEMA() if cfg.oversample else None
+    group_filter = make_group_filter(cfg.group_filter, parse_band(cfg.accuracy_band, "--accuracy-band"))
+    pad_id = loaded.tokenizer.pad_token_id if loaded.tokenizer.pad_token_id is not None else 0
+    print_fp = fingerprint(cfg, items)
+
+    resumed = resume_point(out, engine, {"fingerprint": print_fp, "total_steps": cfg.max_steps}) \
+        if cfg.resume else None
+    start = resumed.step if resumed else 0
+    elapsed_before = resumed.elapsed if resumed else 0.0
+    skipped = 0
+    if resumed is not None and resumed.state is not None:
+        sampler.load_state_dict(resumed.state["sampler"])
+        if oversample is not None and resumed.state.get("oversample"):
+            oversample.load_state_dict(resumed.state["oversample"])
+        skipped = int(resumed.state.get("skipped_updates", 0))
+
+    wandb_run = open_wandb(out, cfg.to_dict(), cfg.resume) if cfg.report_to == "wandb" else None
+    metrics = MetricsLog(out / METRICS_FILE, resume_step=start if cfg.resume else None,
+                         tensorboard_dir=out / "tensorboard" if cfg.report_to == "tensorboard" else None,
+                         wandb_run=wandb_run)
+    samples = JsonlWriter(out / SAMPLES_FILE, mode="append", keep_existing=cfg.resume)
+    result = RLResult(str(out), start, cfg.max_steps, skipped_updates=skipped,
+                      resumed_from=resumed.resumed_from if resumed else None)
+    console.print(f"grpo ({cfg.algo}): {len(keep)} of {len(items)} prompts, {cfg.batch_size} x G={cfg.group_size} "
+                  f"per step, {cfg.max_steps} steps, advantage {cfg.advantage}, loss {cfg.loss_agg}, "
+                  f"clip {cfg.clip_low}/{cfg.clip_high}, beta {cfg.beta}"
+                  + (f"; resuming at step {start}" if start else ""))
+
+    def save(step: int, elapsed: float) -> None:
+        state = {"step": step, "total_steps": cfg.max_steps, "time": elapsed, "fingerprint": print_fp,
+                 "sampler": sampler.state_dict(), "skipped_updates": result.skipped_updates,
+                 "oversample": oversample.state_dict() if oversample is not None else None}
+        save_checkpoint(engine, out, step, state, cfg.save_total_limit)
+
+    def skip(reason: str) -> None:
+        result.skipped_updates += 1
+        log.warning("step %d: update skipped (%s); %d skipped so far", step + 1, reason, result.skipped_updates)
+
+    with RewardScorer(rewards) as scorer, StopRequest() as stop:
+        collector = Collector(items, builder, backend, scorer, sampler, group_filter, oversample, cfg.max_refill,
+                              cfg.model)
+        eval_collector = Collector(eval_items, builder, backend, scorer, sampler, group_filter, None, 0, cfg.model)
+        progress_bar = make_progress()
+        t0 = time.perf_counter()
+        last_line = 0.0
+        try:
+            with progress_bar:
+                task = progress_bar.add_task("grpo", total=cfg.max_steps, completed=start)
+                step = start
+                for step in range(start, cfg.max_steps):
+                    row = run_step(cfg, step, collector, engine, backend, reference, pad_id, sampling_params(cfg, step),
+                                   skip)
+                    row["skipped_updates"] = result.skipped_updates
+                    row["oversample_ratio"] = row.pop("_drawn") / cfg.batch_size
+                    if oversample is not None:
+                        row["oversample_expansion"] = oversample.expansion()
+                    row["lr"] = engine.lr()
+                    batch = row.pop("_batch")
+                    collected = row.pop("_collected")
+                    if cfg.sample_steps and (step % cfg.sample_steps == 0 or step + 1 == cfg.max_steps):
+                        first = write_samples(samples, step + 1, collected)
+                        if first is not None:
+                            log.info("step %d sample [%s] reward %.3f: %s", step + 1, first["id"],
+                                     first["rewards"]["total"], first["response"][:200].replace("\n", " "))
+                    if eval_items and cfg.eval_steps and ((step + 1) % cfg.eval_steps == 0 or step + 1 == cfg.max_steps):
+                        row.update(evaluate(eval_collector, list(range(len(eval_items))), cfg, step + 1))
+                    elapsed = elapsed_before + time.perf_counter() - t0
+                    logged = metrics.log(step + 1, elapsed, **row)
+                    result.history.append(logged)
+                    result.steps = step + 1
+                    progress_bar.update(task, completed=step + 1)
+                    if progress_bar.disable and time.perf_counter() - last_line >= 10.0 or step + 1 == cfg.max_steps:
+                        last_line = time.perf_counter()
+                        log.info("grpo step %d/%d: reward %.3f, accuracy %.3f, kl %.4f, %.1f s/step",
+                                 step + 1, cfg.max_steps, row.get("reward/mean", math.nan),
+                                 row.get("accuracy/mean", math.nan), row.get("kl", math.nan),
+                                 row.get("time/step", math.nan))
+                    if on_step is not None:
+                        on_step(StepReport(step + 1, logged, batch))
+                    done = step + 1 == cfg.max_steps
+                    if stop.requested or (cfg.save_steps and (step + 1) % cfg.save_steps == 0 and not done):
+                        save(step + 1, elapsed)
+                    if stop.requested:
+                        result.interrupted = stop.requested
+                        console.print(f"grpo: stopped by {stop.requested} after step {step + 1}; "
+                                      f"continue with --resume (checkpoint in {out / 'checkpoints'})")
+                        break
+        finally:
+            metrics.close()
+            samples.close()
+    result.seconds = elapsed_before + time.perf_counter() - t0
+    result.model = model
+    if result.interrupted is None:
+        save_pretrained(model, loaded.processor, out, merge_lora=cfg.lora and cfg.merge_lora)
+        write_json(out / RUN_FILE, {"config": cfg.to_dict(), "steps": result.steps,
+                                    "skipped_updates": result.skipped_updates,
+                                    "final": result.history[-1] if result.history else None})
+        console.print(f"grpo: {result.steps} steps in {result.seconds:.0f} s; model in {out}")
+    return result
+
+
+def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngine, backend: HFBackend,
+             reference: Reference, pad_id: int, params: SamplingParams, skip: Callable[[str], None]) -> dict[str, Any]:
+    """One step: rollout + reward, advantages, old/reference log-probs, update. Returns its metrics."""
+    import torch
+
+    t_start = time.perf_counter()
+    collected = collector.collect(cfg.batch_size, params, progress=min(1.0, step / cfg.max_steps))
+    row: dict[str, Any] = {**group_metrics(collected.all_groups), "valid_group_frac": collected.valid_frac,
+                           "groups_drawn": collected.drawn, "refill_rounds": collected.rounds - 1,
+                           "_drawn": collected.drawn, "_collected": collected, "_batch": None}
+    timing = {"time/rollout": collected.seconds["rollout"], "time/reward": collected.seconds["reward"]}
+    if not collected.groups:
+        skip("no valid group in this step")
+        row.update(timing, **{"time/step": time.perf_counter() - t_start})
+        return row
+    batch = build_batch(collected.groups, row_rewards(cfg, collected), overlong_filter=cfg.overlong_filter)
+    if not bool(torch.isfinite(batch.rewards).all()):
+        skip("non-finite reward")
+        row.update(timing, **{"time/step": time.perf_counter() - t_start})
+        return row
+    batch.advantages = ADVANTAGES.get(cfg.advantage)(batch.rewards, batch.group_ids)
+    t_lp = time.perf_counter()
+    if not single_update(cfg):
+        batch.old_logp = frozen_logprobs(engine.model, backend.encode, batch, cfg.temperature, pad_id, cfg.micro_batch)
+    if reference.active:
+        batch.ref_logp = frozen_logprobs(reference.model, backend.encode, batch, cfg.temperature, pad_id,
+                                         cfg.micro_batch, reference.context)
+    t_up = time.perf_counter()
+    engine.train()
+    max_len = max(batch.loss_mask.shape[1], cfg.max_new_tokens)
+    stats = ppo_update(engine, backend.encode, batch, cfg, pad_id, seed=cfg.seed * 1_000_003 + step, max_len=max_len,
+                       on_skip=skip)
+    t_end = time.perf_counter()
+    tokens = sum(len(r) for r in batch.responses)
+    row.update(stats.means())
+    row.update(timing, **{"time/logprob": t_up - t_lp, "time/update": t_end - t_up, "time/step": t_end - t_start,
+                          "tokens_per_s": tokens / max(t_end - t_start, 1e-9), "advantage/mean_abs":
+                          float(batch.advantages.abs().mean()), "updates": stats.updates})
+    row["_batch"] = batch
+    return row

@@ -1,0 +1,151 @@
+"""The log-prob and update stages of a step: old and reference log-probs, then ``ppo_epochs``
+passes over mini-batches of groups with the clipped policy loss, one optimizer update each.
+
+Every log-prob here (old, reference, new) comes from ``shared_prefix_logprobs`` at the sampling
+temperature: one definition, so the ratio of an unchanged policy is exactly 1. Batches are cut
+by groups, never inside one, so each prompt's image and text are encoded once per pass for its
+whole group. Micro-batches split a mini-batch for memory only: the loss of each is normalised by
+the whole mini-batch's token (or sequence) count, so their gradients add up to the mini-batch's.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from mmrl.model.prefix import shared_prefix_logprobs
+from mmrl.rl.config import GRPOConfig
+from mmrl.rl.groups import StepBatch
+from mmrl.rl.losses import policy_loss
+
+Encode = Callable[[list], Any]
+
+
+def chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def _pad_to(t: torch.Tensor, width: int) -> torch.Tensor:
+    return t if t.shape[1] == width else torch.nn.functional.pad(t, (0, width - t.shape[1]))
+
+
+def group_logprobs(model, encode: Encode, batch: StepBatch, groups: list[int], temperature: float, pad_id: int,
+                   entropy: bool = False):
+    """Log-probs (and entropies) of the rows of ``groups``, each prompt prefilled once, padded to T."""
+    inputs = encode([batch.groups[g].prompt for g in groups])
+    rows = batch.rows_of(groups)
+    out = shared_prefix_logprobs(model, inputs, [batch.responses[r] for r in rows],
+                                 [batch.sizes[g] for g in groups], pad_id, temperature, entropy=entropy)
+    width = batch.loss_mask.shape[1]
+    return rows, [_pad_to(t, width) for t in out]
+
+
+@torch.no_grad()
+def frozen_logprobs(model, encode: Encode, batch: StepBatch, temperature: float, pad_id: int, micro: int,
+                    context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> torch.Tensor:
+    """Log-probs of every row under ``model`` without gradients (old or reference policy), in eval mode."""
+    out = torch.zeros_like(batch.loss_mask)
+    was_training = model.training
+    model.eval()
+    try:
+        with context():
+            for groups in chunks(range(len(batch.groups)), micro):
+                rows, (logp, _) = group_logprobs(model, encode, batch, groups, temperature, pad_id)
+                out[rows] = logp.float().to(out.device)
+    finally:
+        model.train(was_training)
+    return out
+
+
+@dataclass
+class UpdateStats:
+    """Token-weighted means over a step's updates, and how many updates ran or were skipped."""
+
+    sums: dict[str, float] = field(default_factory=dict)
+    weight: float = 0.0
+    updates: int = 0
+    skipped: int = 0
+    grad_norms: list[float] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)  # the loss of each update
+
+    def add(self, stats: dict[str, float], tokens: float) -> None:
+        for k, v in stats.items():
+            self.sums[k] = self.sums.get(k, 0.0) + float(v) * tokens
+        self.weight += tokens
+
+    def means(self) -> dict[str, float]:
+        out = {k: v / self.weight for k, v in self.sums.items()} if self.weight else {}
+        if self.grad_norms:
+            out["grad_norm"] = sum(self.grad_norms) / len(self.grad_norms)
+        if self.losses:
+            out["loss"] = sum(self.losses) / len(self.losses)
+        return out
+
+
+def single_update(cfg: GRPOConfig) -> bool:
+    """True when a step makes one update over the whole batch: the old policy is the current one."""
+    return cfg.ppo_epochs == 1 and cfg.mini_batch >= cfg.batch_size
+
+
+def ppo_update(engine, encode: Encode, batch: StepBatch, cfg: GRPOConfig, pad_id: int, seed: int,
+               max_len: int, on_skip: Callable[[str], None] | None = None) -> UpdateStats:
+    """``ppo_epochs`` passes over shuffled mini-batches of groups; one optimizer update each.
+
+    With a single on-policy update (``single_update``) and no stored ``old_logp``, the old
+    log-probs are the detached new ones of the same forward (ratio exactly 1), which saves a pass.
+    A non-finite loss or gradient skips that update (``on_skip`` is told why).
+    """
+    stats = UpdateStats()
+    gen = torch.Generator().manual_seed(seed)
+    model = engine.model
+    want_entropy = True
+    for _ in range(cfg.ppo_epochs):
+        order = torch.randperm(len(batch.groups), generator=gen).tolist()
+        for mini in chunks(order, cfg.mini_batch):
+            rows_all = batch.rows_of(mini)
+            mask_all = batch.loss_mask[rows_all]
+            # token-mean: every loss token of the mini-batch; sequence means: its non-empty rows
+            norm = float(mask_all.sum()) if cfg.loss_agg == "token-mean" else float((mask_all.sum(1) > 0).sum())
+            norm = max(norm, 1.0)
+            finite, pending = True, []
+            for micro in chunks(mini, cfg.micro_batch):
+                rows, (logp, _, ent) = group_logprobs(model, encode, batch, micro, cfg.temperature, pad_id,
+                                                      entropy=want_entropy)
+                device = logp.device
+                mask = batch.loss_mask[rows].to(device)
+                old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
+                ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
+                loss, parts = policy_loss(
+                    logp, old, batch.advantages[rows].to(device), mask,
+                    clip_low=cfg.clip_low, clip_high=cfg.clip_high, dual_clip=cfg.dual_clip, loss_agg=cfg.loss_agg,
+                    max_len=max_len, norm=norm, ref_logp=ref, beta=cfg.beta, kl_estimator=cfg.kl_estimator,
+                    entropy=ent, entropy_coef=cfg.entropy_coef,
+                )
+                if not torch.isfinite(loss):
+                    finite = False
+                    break
+                engine.backward(loss)
+                pending.append((parts, float(mask.sum()), float(loss.detach())))
+            if not finite:
+                engine.zero_grad()
+                stats.skipped += 1
+                if on_skip is not None:
+                    on_skip("non-finite loss")
+                continue
+            grad_norm = engine.step()
+            if not math.isfinite(grad_norm):
+                stats.skipped += 1
+                if on_skip is not None:
+                    on_skip("non-finite gradient")
+                continue
+            stats.updates += 1
+            stats.grad_norms.append(grad_norm)
+            stats.losses.append(sum(loss for _, _, loss in pending))
+            for parts, tokens, _ in pending:
+                stats.add(parts, tokens)
+    return stats

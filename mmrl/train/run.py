@@ -1,0 +1,139 @@
+"""What every training run does around its steps, for warm-up SFT and RL alike.
+
+Seeding, the output folder (refusing to mix two runs), saving a resumable checkpoint from every
+process, finding where a resumed run starts, and writing the final Hugging Face checkpoint that
+``--model OUT`` loads in every other command.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mmrl.console import log
+from mmrl.errors import ConfigError
+from mmrl.train import checkpoint as ckpt
+from mmrl.train.distributed import DistInfo
+
+METRICS_FILE = "metrics.jsonl"
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (every device) from one number."""
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def prepare_out_dir(out: str | Path, resume: bool, overwrite: bool, info: DistInfo,
+                    metrics_file: str = METRICS_FILE) -> Path:
+    """Create ``out``; refuse one that holds another run unless resuming or overwriting."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} exists and is not a folder")
+    has_run = (out / metrics_file).exists() or ckpt.checkpoint_root(out).exists()
+    if has_run and not resume and not overwrite:
+        raise ConfigError(f"{out} already holds a training run; pass --resume to continue it "
+                          "or --overwrite to start again")
+    if info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        if overwrite and not resume:
+            shutil.rmtree(ckpt.checkpoint_root(out), ignore_errors=True)
+            (out / metrics_file).unlink(missing_ok=True)
+    return out
+
+
+def save_checkpoint(engine, out: Path, step: int, state: dict[str, Any], keep: int | None) -> Path:
+    """Every process writes its part into a staging folder; the main one renames it when all are done."""
+    staging = ckpt.staging_dir(out, step)
+    if engine.info.is_main:
+        staging.mkdir(parents=True, exist_ok=True)
+    engine.barrier()
+    engine.save_state(staging)
+    engine.barrier()
+    final = ckpt.step_dir(out, step)
+    if engine.info.is_main:
+        final = ckpt.finalize(out, step, state)
+        ckpt.prune(out, keep)
+    engine.barrier()
+    return final
+
+
+@dataclass
+class Resumed:
+    """Where a run starts: step 0, or the step, elapsed time and state of its last checkpoint."""
+
+    step: int = 0
+    elapsed: float = 0.0
+    state: dict[str, Any] | None = None
+    path: Path | None = None
+
+    @property
+    def resumed_from(self) -> int | None:
+        return self.step if self.path is not None else None
+
+
+def resume_point(out: Path, engine, must_match: dict[str, Any]) -> Resumed:
+    """Load the engine from the last checkpoint in ``out`` (or start at 0 when there is none).
+
+    ``must_match`` holds what must equal the interrupted run's state (data fingerprint, total
+    steps, ...): resuming a different run would silently train on other batches.
+    """
+    latest = ckpt.latest_checkpoint(out)
+    if latest is None:
+        log.info("no checkpoint in %s: starting from the beginning", out)
+        return Resumed()
+    state = ckpt.read_state(latest)
+    differ = [k for k, v in must_match.items() if state.get(k) != v]
+    if differ:
+        raise ConfigError(f"cannot resume from {latest}: {', '.join(differ)} differ from the interrupted run "
+                          "(same data, batch size, seed and number of steps are needed)")
+    engine.load_state(latest)
+    return Resumed(int(state["step"]), float(state["time"]), state, latest)
+
+
+def save_pretrained(model, processor, out: Path, merge_lora: bool = False) -> None:
+    """The final checkpoint: model (or LoRA adapter, or the merged model) and processor in ``out``."""
+    if merge_lora and hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+
+
+class StopRequest:
+    """SIGINT/SIGTERM set a flag instead of killing the run, so the trainer can finish its step and
+    leave a resumable checkpoint; a second SIGINT stops at once. Use as a context manager."""
+
+    def __init__(self) -> None:
+        self.requested: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum, frame) -> None:  # noqa: ARG002 - signal handler signature
+        import signal
+
+        if self.requested is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.requested = signal.Signals(signum).name
+        log.warning("%s: finishing this step, then saving a checkpoint (Ctrl-C again to stop at once)",
+                    self.requested)
+
+    def __enter__(self) -> StopRequest:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import signal
+
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()

@@ -1,0 +1,55 @@
+"""--algo fills only what the user left unset; bad settings fail before anything loads."""
+from __future__ import annotations
+
+import pytest
+
+from mmrl.errors import ConfigError
+from mmrl.rl.config import ALGORITHMS, GRPOConfig
+
+
+def cfg(**kw):
+    return GRPOConfig(model="m", data="d", out="o", **kw)
+
+
+def test_dapo_brings_clip_higher_dynamic_sampling_and_token_mean():
+    c = cfg(algo="dapo").resolved()
+    assert (c.clip_low, c.clip_high, c.group_filter, c.loss_agg, c.beta) == (0.2, 0.28, "nonconstant", "token-mean", 0.0)
+
+
+def test_an_explicit_setting_beats_the_algorithm_default():
+    c = cfg(algo="dapo", clip_high=0.3, group_filter="none").resolved()
+    assert (c.clip_high, c.group_filter) == (0.3, "none")
+
+
+def test_rloo_uses_the_leave_one_out_estimator_without_kl():
+    c = cfg(algo="rloo").resolved()
+    assert (c.advantage, c.beta) == ("rloo", 0.0)
+
+
+def test_drgrpo_normalises_by_a_constant_length():
+    assert cfg(algo="drgrpo").resolved().loss_agg == "seq-mean-token-sum-norm"
+
+
+def test_stepgrpo_scores_step_rewards_in_groups_of_four():
+    c = cfg(algo="stepgrpo").resolved()
+    assert (c.group_size, c.temperature, c.verifier, c.weights) == (4, 1.2, "steprar", {"step_rar": 1.0, "step_rvr": 1.0})
+
+
+def test_every_algorithm_resolves_to_known_settings():
+    for algo in ALGORITHMS:
+        c = cfg(algo=algo).resolved()
+        assert c.advantage and c.loss_agg and c.group_size and c.temperature
+
+
+def test_unknown_algorithm_names_the_known_ones():
+    with pytest.raises(ConfigError, match="dapo"):
+        cfg(algo="ppo2").resolved()
+
+
+@pytest.mark.parametrize("kw, flag", [
+    ({"loss_agg": "sum"}, "--loss-agg"), ({"dual_clip": 0.5}, "--dual-clip"), ({"mini_batch_size": 9}, "--mini-batch-size"),
+    ({"accuracy_band": "0.9:0.1"}, "--accuracy-band"), ({"eval_steps": 5}, "--eval-steps"), ({"temperature": 0.0}, "--temperature"),
+])
+def test_bad_settings_name_their_flag(kw, flag):
+    with pytest.raises(ConfigError, match=flag):
+        cfg(**kw).resolved()

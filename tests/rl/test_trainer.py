@@ -1,0 +1,132 @@
+"""The GRPO trainer on the tiny model: one step end to end, the monitoring, the guards, resume."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+
+from mmrl.errors import DataError
+from mmrl.rl.trainer import train
+
+pytestmark = pytest.mark.slow
+
+
+def weights(path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(Path(path) / "model.safetensors"))
+
+
+def metrics(out) -> list[dict]:
+    return [json.loads(line) for line in (Path(out) / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_one_step_scores_computes_advantages_and_changes_the_weights(rl_config, tiny_model_dir):
+    seen = []
+    result = train(rl_config(), on_step=seen.append)
+    batch = seen[0].batch
+    assert batch.rewards.shape == (8,) and batch.advantages.shape == (8,)
+    assert torch.isfinite(batch.advantages).all()
+    assert torch.isfinite(torch.tensor(result.history[0]["loss"]))
+    before, after = weights(tiny_model_dir), weights(result.out_dir)
+    assert any(not torch.equal(before[k], after[k]) for k in before), "the update changed no weight"
+
+
+def test_every_step_writes_the_monitoring_metrics(rl_config):
+    result = train(rl_config(max_steps=2))
+    rows = metrics(result.out_dir)
+    assert [r["step"] for r in rows] == [1, 2]
+    for key in ("loss", "reward/mean", "accuracy/mean", "response_len/mean", "kl", "clip_frac", "entropy",
+                "valid_group_frac", "oversample_ratio", "reflection_rate", "time/rollout", "time/reward",
+                "time/logprob", "time/update", "tokens_per_s", "lr", "skipped_updates"):
+        assert key in rows[0], key
+    assert any(k.startswith("reward/synth/") and k.endswith("/mean") for k in rows[0])
+    assert any(k.startswith("accuracy/synth/") for k in rows[0])
+
+
+def test_samples_are_kept_every_k_steps(rl_config):
+    result = train(rl_config(max_steps=2, sample_steps=1))
+    kept = [json.loads(x) for x in (Path(result.out_dir) / "samples.jsonl").read_text().splitlines()]
+    assert {r["step"] for r in kept} == {1, 2} and all("response" in r and "rewards" in r for r in kept)
+
+
+def test_the_final_model_loads_as_a_model(rl_config):
+    from mmrl.model.loading import load
+
+    result = train(rl_config())
+    assert load(result.out_dir).model is not None
+
+
+def test_a_non_finite_loss_skips_the_update_and_counts_it(rl_config, tiny_model_dir, monkeypatch):
+    import mmrl.rl.update as update
+
+    real = update.policy_loss
+
+    def nan_loss(*args, **kwargs):
+        loss, stats = real(*args, **kwargs)
+        return loss * float("nan"), stats
+
+    monkeypatch.setattr(update, "policy_loss", nan_loss)
+    result = train(rl_config(max_steps=2))
+    assert result.skipped_updates == 2 and metrics(result.out_dir)[-1]["skipped_updates"] == 2
+    before, after = weights(tiny_model_dir), weights(result.out_dir)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_bad_data_fails_with_its_line_before_any_model_loads(rl_config, tmp_path):
+    data = tmp_path / "bad.jsonl"
+    data.write_text(json.dumps({"id": "a", "question": "q", "answer": "1"}) + "\n"
+                    + json.dumps({"id": "b", "question": "q", "answer": "1", "reward": {"verifier": "nope"}}) + "\n")
+    with pytest.raises(DataError, match=r"bad\.jsonl:2: reward\.verifier"):
+        train(rl_config(data=str(data), model=str(tmp_path / "no-such-model")))
+
+
+def test_a_crashed_run_resumes_to_the_same_weights_and_metrics(rl_config, tmp_path):
+    straight = train(rl_config(max_steps=3, out=str(tmp_path / "a")))
+
+    class Crash(Exception):
+        pass
+
+    def crash_at_3(report):
+        if report.step == 3:
+            raise Crash
+
+    with pytest.raises(Crash):
+        train(rl_config(max_steps=3, save_steps=2, out=str(tmp_path / "b")), on_step=crash_at_3)
+    resumed = train(rl_config(max_steps=3, save_steps=2, out=str(tmp_path / "b"), resume=True))
+    assert resumed.resumed_from == 2
+    a, b = weights(straight.out_dir), weights(resumed.out_dir)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    drop = ("time", "tokens_per_s")
+    strip = lambda rows: [{k: v for k, v in r.items() if k not in drop and not k.startswith("time/")} for r in rows]  # noqa: E731
+    assert strip(metrics(resumed.out_dir)) == strip(metrics(straight.out_dir))
+
+
+def test_sigterm_finishes_the_step_and_leaves_a_resumable_checkpoint(rl_config):
+    def terminate(report):
+        if report.step == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    result = train(rl_config(max_steps=3), on_step=terminate)
+    assert result.interrupted == "SIGTERM" and result.steps == 1
+    assert (Path(result.out_dir) / "checkpoints" / "step-1").is_dir()
+    assert not (Path(result.out_dir) / "model.safetensors").exists()
+    assert train(rl_config(max_steps=3, resume=True)).steps == 3
+
+
+def test_a_kl_run_loads_a_reference_and_reports_kl(rl_config):
+    result = train(rl_config(max_steps=2, beta=0.1))
+    rows = metrics(result.out_dir)
+    assert rows[0]["kl"] == pytest.approx(0.0, abs=1e-6)  # step 1: the policy is still the reference
+    assert rows[1]["kl"] > 0
+
+
+def test_lora_trains_adapters_and_saves_a_merged_model(rl_config, tiny_model_dir):
+    result = train(rl_config(lora=True, lora_r=4, beta=0.1, max_steps=2))
+    before, after = weights(tiny_model_dir), weights(result.out_dir)
+    assert set(before) == set(after)
+    assert any(not torch.equal(before[k], after[k]) for k in before)
