@@ -1,0 +1,32 @@
+"""Each paper recipe's `grpo` section runs two steps on the tiny model (sizes shrunk by flags)."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PAPERS = ["glm41v_rlcs.yaml", "r1vl_stepgrpo.yaml", "vtriune.yaml", "mm_eureka.yaml"]
+SHRINK = ["--max-steps", "2", "--batch-size", "2", "--mini-batch-size", "1", "-G", "2", "--max-new-tokens", "8",
+          "--think-budget", "4", "--answer-budget", "2", "--reward-workers", "0", "--sample-steps", "1"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("recipe", PAPERS)
+def test_the_recipe_grpo_section_runs_two_steps(recipe, cli, tiny_model_dir, parity_file, tmp_path):
+    out = tmp_path / "rl"
+    result = cli("--config", str(ROOT / "recipes" / recipe), "grpo", "--model", tiny_model_dir,
+                 "--data", parity_file, "--out", str(out), *SHRINK)
+    assert result.exit_code == 0, result.stderr
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2]
+
+
+@pytest.mark.parametrize("recipe", PAPERS)
+def test_the_recipe_has_a_grpo_section_with_an_algorithm(recipe):
+    import yaml
+
+    section = yaml.safe_load((ROOT / "recipes" / recipe).read_text())["grpo"]
+    assert section["algo"] in ("grpo", "rloo", "dapo", "stepgrpo", "drgrpo", "reinforce_pp")
