@@ -267,12 +267,17 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
         collector = Collector(items, builder, backend, scorer, sampler, group_filter, oversample, cfg.max_refill,
                               cfg.model)
         eval_collector = Collector(eval_items, builder, backend, scorer, sampler, group_filter, None, 0, cfg.model)
-        progress_bar = make_progress()
+        from rich.progress import TextColumn
+
+        progress_bar = make_progress(TextColumn("reward {task.fields[reward]:.3f}"),
+                                     TextColumn("acc {task.fields[acc]:.3f}"), TextColumn("kl {task.fields[kl]:.4f}"),
+                                     TextColumn("{task.fields[speed]:.1f} s/step"))
         t0 = time.perf_counter()
         last_line = 0.0
         try:
             with progress_bar:
-                task = progress_bar.add_task("grpo", total=cfg.max_steps, completed=start)
+                task = progress_bar.add_task("grpo", total=cfg.max_steps, completed=start, reward=math.nan,
+                                             acc=math.nan, kl=math.nan, speed=math.nan)
                 step = start
                 for step in range(start, cfg.max_steps):
                     row = run_step(cfg, step, collector, engine, backend, reference, pad_id, sampling_params(cfg, step),
@@ -295,8 +300,10 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                     logged = metrics.log(step + 1, elapsed, **row)
                     result.history.append(logged)
                     result.steps = step + 1
-                    progress_bar.update(task, completed=step + 1)
-                    if progress_bar.disable and time.perf_counter() - last_line >= 10.0 or step + 1 == cfg.max_steps:
+                    progress_bar.update(task, completed=step + 1, reward=row.get("reward/mean", math.nan),
+                                        acc=row.get("accuracy/mean", math.nan), kl=row.get("kl", math.nan),
+                                        speed=row.get("time/step", math.nan))
+                    if progress_bar.disable and (time.perf_counter() - last_line >= 10.0 or step + 1 == cfg.max_steps):
                         last_line = time.perf_counter()
                         log.info("grpo step %d/%d: reward %.3f, accuracy %.3f, kl %.4f, %.1f s/step",
                                  step + 1, cfg.max_steps, row.get("reward/mean", math.nan),

@@ -1,0 +1,195 @@
+"""The parts of a step in isolation: one log-prob definition, forced tokens without loss, DAPO's
+overlong handling, the LoRA reference, and dynamic sampling's refill (with fake stages)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from mmrl.rl.collect import Collector
+from mmrl.rl.groups import Group, build_batch, overlong_penalty
+from mmrl.rl.losses import policy_loss
+from mmrl.rl.sampling import GROUP_FILTERS, OversampleEMA, UniformSampler
+from mmrl.rollout.types import Completion, Prompt, SamplingParams
+
+
+def comp(ids, reason="stop", mask=None):
+    return Completion(text="x", token_ids=list(ids), finish_reason=reason, num_tokens=len(ids), loss_mask=mask)
+
+
+def group(index, completions, totals):
+    g = Group(index, Prompt(f"p{index}", [], [], {"id": f"p{index}"}), completions)
+    g.records = [{"id": f"p{index}", "response": "x", "num_tokens": 1,
+                  "rewards": {"total": t, "accuracy": t}} for t in totals]
+    return g
+
+
+# --- forced answering and overlong responses ------------------------------------------------------
+
+def test_forced_tokens_carry_no_loss_mask():
+    batch = build_batch([group(0, [comp([1, 2, 3, 4], "forced", mask=[1, 0, 0, 1]), comp([5])], [1.0, 0.0])],
+                        [1.0, 0.0])
+    assert batch.loss_mask.tolist() == [[1, 0, 0, 1], [1, 0, 0, 0]]
+
+
+def test_forced_tokens_get_no_policy_gradient():
+    logp = torch.tensor([[-1.0, -2.0, -0.5]], requires_grad=True)
+    mask = torch.tensor([[1.0, 0.0, 1.0]])  # the middle token was inserted, not sampled
+    loss, _ = policy_loss(logp, logp.detach(), torch.tensor([1.0]), mask, clip_low=0.2, clip_high=0.2)
+    loss.backward()
+    assert logp.grad[0, 1] == 0 and logp.grad[0, 0] != 0 and logp.grad[0, 2] != 0
+
+
+def test_the_overlong_filter_drops_the_loss_of_truncated_responses():
+    batch = build_batch([group(0, [comp([1, 2], "length"), comp([3], "stop")], [0.0, 1.0])], [0.0, 1.0],
+                        overlong_filter=True)
+    assert batch.loss_mask.tolist() == [[0, 0], [1, 0]]
+
+
+@pytest.mark.parametrize("tokens, penalty", [(80, 0.0), (90, -0.5), (100, -1.0), (120, -1.0)])
+def test_soft_overlong_penalty_falls_linearly_over_the_buffer(tokens, penalty):
+    # max 100 tokens, buffer 20%: no penalty up to 80 tokens, -1 at 100 (DAPO eq. 13)
+    assert overlong_penalty(tokens, 100, 0.2, 1.0) == pytest.approx(penalty)
+
+
+def test_no_buffer_no_penalty():
+    assert overlong_penalty(500, 100, 0.0, 1.0) == 0.0
+
+
+# --- dynamic sampling -----------------------------------------------------------------------------
+
+class FakeStages:
+    """A backend and scorer pair: prompt i's draws all score ``totals[i]`` unless listed in ``mixed``."""
+
+    def __init__(self, mixed):
+        self.mixed = set(mixed)
+        self.processor = None
+
+    def generate(self, prompts, params):
+        return [[comp([1]) for _ in range(params.n)] for _ in prompts]
+
+    def score(self, records, progress=None):
+        out = []
+        for r in records:
+            i = int(r["id"][1:])
+            total = float(r["sample"] % 2) if i in self.mixed else 1.0
+            out.append({**r, "rewards": {"total": total, "accuracy": total}})
+        return out
+
+
+class FakeBuilder:
+    def build(self, item):
+        return Prompt(item.record["id"], [], [], item.record)
+
+
+def collector(mixed, keep="nonconstant", oversample=None, refill=4, n_items=8):
+    items = [SimpleNamespace(record={"id": f"p{i}"}) for i in range(n_items)]
+    stages = FakeStages(mixed)
+    return Collector(items, FakeBuilder(), stages, stages, UniformSampler(n_items, 0), GROUP_FILTERS.get(keep),
+                     oversample, refill, "fake")
+
+
+def test_dynamic_sampling_drops_constant_groups_and_refills_the_batch():
+    c = collector(mixed={0, 1, 2, 3, 4, 5})
+    got = c.collect(3, SamplingParams(n=2, seed=0), progress=0.0)
+    assert len(got.groups) == 3 and all(len(set(g.rewards)) > 1 for g in got.groups)
+    assert got.drawn >= 3 and got.valid == sum(1 for g in got.all_groups if len(set(g.rewards)) > 1)
+
+
+def test_refill_stops_after_its_rounds_with_a_short_batch():
+    got = collector(mixed=set(), refill=2).collect(3, SamplingParams(n=2, seed=0), progress=0.0)
+    assert got.groups == [] and got.rounds == 3 and got.valid_frac == 0.0
+
+
+def test_without_a_filter_every_group_is_kept_in_one_round():
+    got = collector(mixed=set(), keep="none").collect(3, SamplingParams(n=2, seed=0), progress=0.0)
+    assert len(got.groups) == 3 and got.rounds == 1
+
+
+def test_oversampling_draws_more_prompts_after_invalid_groups():
+    ema = OversampleEMA(alpha=0.5, max_expansion=4.0)
+    c = collector(mixed=set(), oversample=ema, refill=0)  # every group constant: invalid rate 1
+    first = c.collect(2, SamplingParams(n=2, seed=0), progress=0.0)
+    assert first.drawn == 2 and ema.expansion() == pytest.approx(2.0)  # r = 0.5 * 0 + 0.5 * 1
+    second = c.collect(2, SamplingParams(n=2, seed=0), progress=0.0)
+    assert second.drawn == 4  # ceil(2 * 1 / (1 - 0.5))
+
+
+# --- one definition of log-probs, and the reference -------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_dir):
+    from mmrl.model.loading import load
+    from mmrl.rollout.backends.hf import HFBackend
+
+    loaded = load(tiny_model_dir)
+    return loaded, HFBackend(loaded)
+
+
+def sampled_batch(tiny, synth_file, temperature):
+    from mmrl.io.jsonl import iter_located
+    from mmrl.rollout.prompts import PromptBuilder
+
+    loaded, backend = tiny
+    items = list(iter_located(synth_file))[:2]
+    prompts = [PromptBuilder(processor=loaded.processor).build(i) for i in items]
+    comps = backend.generate(prompts, SamplingParams(n=3, temperature=temperature, max_new_tokens=6, seed=0))
+    groups = [Group(i, p, c) for i, (p, c) in enumerate(zip(prompts, comps))]
+    return build_batch(groups, [0.0] * 6)
+
+
+def test_old_and_new_logprobs_agree_at_a_low_sampling_temperature(tiny, synth_file):
+    """Old (frozen pass) and new (training pass) use one definition: the ratio is exactly 1."""
+    from mmrl.rl.update import frozen_logprobs, group_logprobs
+
+    loaded, backend = tiny
+    batch = sampled_batch(tiny, synth_file, 0.7)
+    old = frozen_logprobs(loaded.model, backend.encode, batch, 0.7, 0, micro=1)
+    rows, (new, mask) = group_logprobs(loaded.model, backend.encode, batch, [0, 1], 0.7, 0)
+    torch.testing.assert_close(new.detach()[rows] * batch.loss_mask, old * batch.loss_mask, atol=1e-5, rtol=0)
+    at_one = frozen_logprobs(loaded.model, backend.encode, batch, 1.0, 0, micro=2)
+    assert not torch.allclose(old, at_one, atol=1e-3), "log-probs must be taken at the sampling temperature"
+
+
+def test_micro_batches_give_the_same_logprobs_as_one_batch(tiny, synth_file):
+    from mmrl.rl.update import frozen_logprobs
+
+    loaded, backend = tiny
+    batch = sampled_batch(tiny, synth_file, 1.0)
+    one = frozen_logprobs(loaded.model, backend.encode, batch, 1.0, 0, micro=2)
+    split = frozen_logprobs(loaded.model, backend.encode, batch, 1.0, 0, micro=1)
+    torch.testing.assert_close(one, split, atol=1e-5, rtol=0)
+
+
+def test_with_lora_the_reference_is_the_base_model_with_adapters_off(tiny_model_dir, synth_file):
+    from mmrl.model.loading import load
+    from mmrl.rl.config import GRPOConfig
+    from mmrl.rl.trainer import Reference, model_spec
+    from mmrl.rl.update import frozen_logprobs
+    from mmrl.rollout.backends.hf import HFBackend
+
+    cfg = GRPOConfig(model=tiny_model_dir, data=synth_file, out="unused", lora=True, lora_r=4, beta=0.1).resolved()
+    policy = load(model_spec(cfg))
+    with torch.no_grad():  # move the adapters away from their zero start
+        for name, p in policy.model.named_parameters():
+            if "lora_B" in name:
+                p.add_(0.5)
+    ref = Reference(cfg, policy.model)
+    assert ref.model is policy.model, "no second copy of the weights"
+    base = load(tiny_model_dir)
+    backend = HFBackend(base)
+    batch = sampled_batch((base, backend), synth_file, 1.0)
+    want = frozen_logprobs(base.model, backend.encode, batch, 1.0, 0, micro=2)
+    got = frozen_logprobs(ref.model, HFBackend(policy).encode, batch, 1.0, 0, micro=2, context=ref.context)
+    adapted = frozen_logprobs(policy.model, HFBackend(policy).encode, batch, 1.0, 0, micro=2)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    assert not torch.allclose(adapted, want, atol=1e-4)
+
+
+def test_beta_zero_loads_no_reference(tiny_model_dir, synth_file):
+    from mmrl.rl.config import GRPOConfig
+    from mmrl.rl.trainer import Reference
+
+    cfg = GRPOConfig(model=tiny_model_dir, data=synth_file, out="unused", beta=0.0).resolved()
+    assert not Reference(cfg, policy=None).active
