@@ -12,6 +12,18 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Tiny models run as fast on one thread, and a shared CPU cannot stall a single thread's kernels
+    (on a shared 2-core machine two threads stalled tiny-model steps up to 80x)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> str:
     """An xs tiny Qwen2.5-VL checkpoint (random weights, local tokenizer)."""

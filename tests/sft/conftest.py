@@ -46,14 +46,3 @@ def processor(tiny_model_dir):
     from mmrl.model.processor import load_processor
 
     return load_processor(tiny_model_dir)
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models run as fast on one thread, and a shared CPU cannot stall a single thread's kernels."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
