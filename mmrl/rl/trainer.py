@@ -273,7 +273,6 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                                      TextColumn("acc {task.fields[acc]:.3f}"), TextColumn("kl {task.fields[kl]:.4f}"),
                                      TextColumn("{task.fields[speed]:.1f} s/step"))
         t0 = time.perf_counter()
-        last_line = 0.0
         try:
             with progress_bar:
                 task = progress_bar.add_task("grpo", total=cfg.max_steps, completed=start, reward=math.nan,
@@ -303,12 +302,6 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                     progress_bar.update(task, completed=step + 1, reward=row.get("reward/mean", math.nan),
                                         acc=row.get("accuracy/mean", math.nan), kl=row.get("kl", math.nan),
                                         speed=row.get("time/step", math.nan))
-                    if progress_bar.disable and (time.perf_counter() - last_line >= 10.0 or step + 1 == cfg.max_steps):
-                        last_line = time.perf_counter()
-                        log.info("grpo step %d/%d: reward %.3f, accuracy %.3f, kl %.4f, %.1f s/step",
-                                 step + 1, cfg.max_steps, row.get("reward/mean", math.nan),
-                                 row.get("accuracy/mean", math.nan), row.get("kl", math.nan),
-                                 row.get("time/step", math.nan))
                     if on_step is not None:
                         on_step(StepReport(step + 1, logged, batch))
                     done = step + 1 == cfg.max_steps

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmrl.console import console, make_progress
+from mmrl.console import console, log, make_progress
 from mmrl.errors import ConfigError
 from mmrl.io.metrics import write_json
 from mmrl.model.loading import LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
@@ -167,8 +167,8 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
     engine.train()
     t0 = time.perf_counter()
     window = Window()
-    progress = make_progress(TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[speed]:,.0f} tok/s"))
-    progress.disable = progress.disable or not info.is_main
+    progress = make_progress(TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[speed]:,.0f} tok/s"),
+                             enabled=info.is_main)
     try:
         with progress:
             task = progress.add_task("warmup-sft", total=total, completed=start, loss=float("nan"), speed=0.0)
@@ -199,8 +199,24 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
     if info.is_main:
         console.print(f"warmup-sft: {result.steps} steps, final loss {result.losses[-1]:.4f}; "
                       f"checkpoint in {out}" if result.losses else f"warmup-sft: nothing to do; checkpoint in {out}")
+        hint = stalled_hint(result.losses, cfg.lr)
+        if hint:
+            log.warning(hint)
     engine.close()
     return result
+
+
+def stalled_hint(losses: list[float], lr: float, window: int = 5) -> str | None:
+    """A hint when the loss barely moved over the run (the last steps within 10% of the first),
+    with the settings that train the built-in data and tiny model; None when it learned."""
+    if len(losses) < 2 * window:
+        return None
+    first, last = sum(losses[:window]) / window, sum(losses[-window:]) / window
+    if last < 0.9 * first:
+        return None
+    return (f"the loss barely moved ({first:.3f} -> {last:.3f} over {len(losses)} steps at lr {lr:g}); "
+            "lr 1e-5 suits pretrained 7B models. For the built-in data and a tiny model (mmrl model init-tiny) "
+            "use what the demo uses: --lr 3e-3 --batch-size 8 --scheduler cosine --warmup-ratio 0.05")
 
 
 @dataclass

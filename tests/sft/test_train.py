@@ -182,3 +182,22 @@ def test_the_checkpoint_is_read_by_rollout_and_writes_the_trained_format(tiny_mo
     assert len(responses) == 16
     pattern = re.compile(r"^<think>[^<]+</think><answer>\d+</answer>$")
     assert all(pattern.match(x) for x in responses), responses
+
+
+def test_a_loss_that_barely_moved_gets_a_hint_with_settings_that_work():
+    from mmrl.sft.trainer import stalled_hint
+
+    hint = stalled_hint([5.6, 5.6, 5.59, 5.6, 5.58] + [5.57] * 5, lr=1e-5)
+    assert hint is not None and "--lr 3e-3 --batch-size 8" in hint and "5.594 -> 5.570" in hint
+
+
+def test_a_loss_that_fell_gets_no_hint():
+    from mmrl.sft.trainer import stalled_hint
+
+    assert stalled_hint([5.6] * 5 + [2.0] * 5, lr=3e-3) is None
+
+
+def test_a_short_run_gets_no_hint():
+    from mmrl.sft.trainer import stalled_hint
+
+    assert stalled_hint([5.6, 5.6], lr=1e-5) is None
