@@ -188,6 +188,15 @@ _EDGE_PUNCT = "。．.！?？;；:：,，、*_ \t\n"
 _WORD_START = re.compile(r"(?:^|(?<=\s))\S")
 
 
+_LEAD_PUNCT = "。．！?？;；:：,，、*_ \t\n"
+_APPROX_SIGN = re.compile(r"\\approx(?![A-Za-z])|≈")
+_END_MARKS = {"\\blacksquare", "\\square", "\\Box", "\\qed", "\\checkmark", "\\quad"}
+# prose words inside a candidate answer ("est de 2,5 kg"); maths words and joiners are allowed
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_MATH_WORDS = {"and", "or", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "pi", "infty",
+               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "lcm", "gcd", "max", "min", "mod"}
+
+
 def tidy_answer(text: str) -> str:
     """Strip the dressing around an answer: spaces, markdown bold, a code span, end punctuation."""
     text = text.strip()
@@ -195,7 +204,10 @@ def tidy_answer(text: str) -> str:
     if m:
         text = m.group(1)
     for _ in range(3):
-        new = text.strip(_EDGE_PUNCT)
+        ellipsis = text.rstrip().endswith(("...", "…"))
+        new = text.lstrip(_LEAD_PUNCT).rstrip(_EDGE_PUNCT)
+        if ellipsis and not new.endswith(("...", "…")):
+            new = new + "..."  # "1, 2, 3, ..." is an infinite sequence, not a sentence's full stop
         while new.endswith("!") and not (len(new) > 1 and (new[-2].isalnum() or new[-2] in ")}]")):
             new = new[:-1].rstrip()  # "Done!" ends a sentence; "5!" is a factorial
         if new.endswith("!") and re.search(r"[A-Za-z]{2,}!$", new):
@@ -209,16 +221,31 @@ def tidy_answer(text: str) -> str:
 
 
 def is_bare_answer(text: str) -> bool:
-    """Whether the text already is an answer (mathematics, a number with a unit), not prose."""
+    """Whether the text already is an answer (mathematics, a number with a unit), not prose.
+
+    An exact value followed by its approximation (``\\frac{1}{\\sqrt3} \\approx 0.577``) is one.
+    """
     from mmrl.rewards.mathparse.values import Text, parse_answer
 
     if not text or len(text) > 300:
         return False
+    text = _APPROX_SIGN.split(text)[0].strip() or text
     return not isinstance(parse_answer(text), Text)
 
 
+def has_prose(text: str) -> bool:
+    """Whether a candidate answer holds words of prose ("de", "jus", "est"), not only mathematics."""
+    from mmrl.rewards.mathparse.normalize import normalize
+
+    norm = normalize(text).text
+    return any(w.group(0).lower() not in _MATH_WORDS for w in _PROSE_WORD.finditer(norm))
+
+
 def _mathy(text: str) -> bool:
-    return any(c.isdigit() for c in text) or "\\" in text
+    if any(c.isdigit() for c in text):
+        return True
+    bare = re.sub(r"\\[\[\]()]|\$", "", text)
+    return "\\" in bare
 
 
 def phrase_tail(text: str) -> str | None:
@@ -245,8 +272,48 @@ def last_bold(text: str) -> str | None:
 
 
 def math_spans(text: str) -> list[str]:
-    """Contents of the ``$…$``, ``$$…$$``, ``\\(…\\)`` and ``\\[…\\]`` spans, in order."""
-    return [next(g for g in m.groups() if g is not None).strip() for m in _MATH_SPAN.finditer(text)]
+    """Contents of the ``$…$``, ``$$…$$``, ``\\(…\\)`` and ``\\[…\\]`` spans, in order (an
+    end-of-proof mark such as ``$\\blacksquare$`` is not a span of the answer)."""
+    return [content for _, _, content in _span_matches(text)]
+
+
+def _span_matches(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in _MATH_SPAN.finditer(text):
+        content = next(g for g in m.groups() if g is not None).strip()
+        if content and content not in _END_MARKS:
+            out.append((m.start(), m.end(), content))
+    return out
+
+
+_SPAN_JOINER = re.compile(r"^\s*(?:,|;|and|or|et|ou|und|y|e|和|或|、|，)?\s*$", re.IGNORECASE)
+
+
+def last_math_answer(text: str) -> str | None:
+    """The last math span, joined with the spans before it that only "and"/"," separate
+    ("$x_1 = 1$ and $x_2 = -4$"); None when a number is written after it (that comes later)."""
+    spans = _span_matches(text)
+    if not spans:
+        return None
+    start, end, content = spans[-1]
+    if sentence_numbers(re.sub(r"\*\*|__", "", text[end:])):
+        return None
+    parts = [content]
+    for prev_start, prev_end, prev in reversed(spans[:-1]):
+        if not _SPAN_JOINER.match(text[prev_end:start]) or len(parts) >= 8:
+            break
+        parts.insert(0, prev)
+        start = prev_start
+    return ", ".join(value_of(p) for p in parts)
+
+
+def value_of(text: str) -> str:
+    """``\\angle ABC = 60^\\circ`` -> ``60^\\circ``: the right side of an equation whose left side is
+    not mathematics mmrl reads (a limit, an angle name); a readable answer is kept."""
+    if "=" not in text or is_bare_answer(text):
+        return text
+    rhs = tidy_answer(text.rsplit("=", 1)[1])
+    return rhs if rhs and is_bare_answer(rhs) else text
 
 
 def bracketed_number(text: str) -> str | None:
@@ -272,9 +339,14 @@ def math_tail(text: str) -> str | None:
     """The longest tail of a sentence that is mathematics with a digit ("x = 2 and x = 3")."""
     for start in _word_starts(text):
         candidate = tidy_answer(text[start:])
-        if _mathy(candidate) and is_bare_answer(candidate):
+        if _mathy(candidate) and _starts_like_math(candidate) and not has_prose(candidate) \
+                and is_bare_answer(candidate):
             return candidate
     return None
+
+
+def _starts_like_math(text: str) -> bool:
+    return re.match(r"[\d\-+−(\[{\\$|.]|[A-Za-z](?![A-Za-z])", text) is not None
 
 
 def math_head(text: str) -> str | None:
@@ -282,7 +354,7 @@ def math_head(text: str) -> str | None:
     ends = [m.start() for m in re.finditer(r"\s", text)][:14] + [len(text)]
     for end in reversed(ends):
         candidate = tidy_answer(text[:end])
-        if _mathy(candidate) and is_bare_answer(candidate):
+        if _mathy(candidate) and not has_prose(candidate) and is_bare_answer(candidate):
             return candidate
     return None
 
@@ -302,7 +374,7 @@ def first_answer_in(tail: str) -> str:
             return answer_in_sentence(_first_bold(text))
         spans = math_spans(text)
         if spans:
-            return spans[0]
+            return value_of(spans[0])
     head_math = math_head(text)
     if head_math is not None:
         return head_math
@@ -326,9 +398,9 @@ def answer_in_sentence(text: str) -> str:
     bold = last_bold(text)
     if bold is not None and tidy_answer(bold) and tidy_answer(bold) != text:
         return answer_in_sentence(bold)
-    spans = math_spans(text)
-    if spans:
-        return spans[-1]
+    span = last_math_answer(text)
+    if span is not None:
+        return value_of(span)
     bracket = bracketed_number(text)
     if bracket is not None:
         return bracket
@@ -387,6 +459,11 @@ def _fallback(region: str, fallback: str, sentences: bool) -> str | None:
         for m in _NUMBER.finditer(text):
             last = m.group(0)
         return last
+    if sentences:
+        spans = _span_matches(text[-MAX_SENTENCE_CHARS:])
+        tail = text[-MAX_SENTENCE_CHARS:]
+        if spans and not tidy_answer(tail[spans[-1][1]:]):
+            return value_of(spans[-1][2])  # the response ends with a display equation
     line = last_answer_line(text)
     return None if line is None else (answer_in_sentence(line) if sentences else _tidy_sentence(line))
 

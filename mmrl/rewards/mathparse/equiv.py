@@ -262,6 +262,9 @@ def equivalent(g: Value, p: Value, tol: Tolerance = Tolerance(), order: str = "a
         return equivalent(g.items[0], p, tol, order)
     if isinstance(p, Seq) and len(p.items) == 1 and not isinstance(g, Seq):
         return equivalent(g, p.items[0], tol, order)
+    if isinstance(p, Seq) and p.kind == "list" and not isinstance(g, Seq) and len(p.items) <= 4 \
+            and all(equivalent(p.items[0], q, tol, order) for q in p.items[1:]):
+        return equivalent(g, p.items[0], tol, order)  # "1/2 or 0.5": two spellings of one value
     gi, pi = _as_interval(g), _as_interval(p)
     if gi is not None and pi is not None and (isinstance(g, Interval) or isinstance(p, Interval)):
         return (gi.lo_open == pi.lo_open and gi.hi_open == pi.hi_open

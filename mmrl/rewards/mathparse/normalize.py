@@ -45,7 +45,9 @@ _TRAILING_WORD = re.compile(
     r"(?<=[\d})\s])\s*((?:sq\.?|square|cubic)\s+)?([A-Za-z]+)\.?(\^\{?[23]\}?|[²³])?(\s*/\s*[A-Za-z]+)?\s*$"
 )
 # "20 m", "9.8 m/s^2", "5 N/m": a single-letter SI unit, optionally per a short unit.
-_SINGLE_LETTER_UNIT = re.compile(r"(?<=\d)\s+([mgslLhKNJWVA])\.?(\^\{?[23]\}?)?(\s*/\s*[A-Za-z]{1,3}(\^\{?[23]\}?)?)?\s*$")
+_SINGLE_LETTER_UNIT = re.compile(r"(?<=\d)(?:\s+([mgslLhKNJWVA])\.?(\^\{?[23]\}?)?|([mgL])(\^\{?[23]\}?))(\s*/\s*[A-Za-z]{1,3}(\^\{?[23]\}?)?)?\s*$")
+# "2:3" is the ratio 2/3
+_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)")
 # 1,000 / 12,345,678 / 1,000.99 / the Indian 2,50,000; never with a leading 0 (0,111 is a decimal comma)
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{2})*(?:,\d{3})+(?:\.\d+)?")
 _LATEX_COMMA = re.compile(r"\{,\}")
@@ -174,6 +176,9 @@ def normalize(text: str) -> Normalized:
         s = s.replace(" ", "")
     if re.sub(r"[\s{}]", "", s).lower() in _REAL_LINE:
         s = "(-\\infty, \\infty)"
+    m = _RATIO.fullmatch(s)
+    if m:
+        s = f"\\frac{{{m.group(1)}}}{{{m.group(2)}}}"
     s = _MIXED_LATEX.sub(_mixed, s)
     s = _MIXED_PLAIN.sub(_mixed, s)
     return Normalized(s.strip(), percent)
