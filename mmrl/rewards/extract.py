@@ -205,9 +205,8 @@ def tidy_answer(text: str) -> str:
         text = m.group(1)
     for _ in range(3):
         ellipsis = text.rstrip().endswith(("...", "…"))
-        new = text.lstrip(_LEAD_PUNCT).rstrip(_EDGE_PUNCT)
-        if ellipsis and not new.endswith(("...", "…")):
-            new = new + "..."  # "1, 2, 3, ..." is an infinite sequence, not a sentence's full stop
+        # "1, 2, 3, ..." is an infinite sequence: its dots are not a sentence's full stop
+        new = text.lstrip(_LEAD_PUNCT).rstrip() if ellipsis else text.lstrip(_LEAD_PUNCT).rstrip(_EDGE_PUNCT)
         while new.endswith("!") and not (len(new) > 1 and (new[-2].isalnum() or new[-2] in ")}]")):
             new = new[:-1].rstrip()  # "Done!" ends a sentence; "5!" is a factorial
         if new.endswith("!") and re.search(r"[A-Za-z]{2,}!$", new):
