@@ -168,7 +168,7 @@ def chosen_letters(text: str, choices: Sequence[str] | None) -> frozenset[str]:
 
 @register_verifier("choice")
 def verify_choice(response: str, sample: Mapping[str, Any], params: Mapping[str, Any]) -> VerifierResult:
-    """Multiple choice: "B", "(B)", "B.", "B)", "option B", or the option's text; `answer` a letter or text.
+    """Multiple choice: a letter in any dress, in free text (negations, several languages) or the option's text.
 
     Reads ``choices`` from the sample (letters beyond them do not count); several correct
     letters ("AC") must all be picked, and nothing else.
