@@ -1,6 +1,6 @@
-"""Throughput and agreement of mmrl's math verifier against math-verify, on one set of cases.
+"""Throughput and agreement of mmrl's verifiers against math-verify, on two corpora.
 
-Generates a few thousand realistic (response, reference) pairs across the answer forms the math
+1. ``generated``:  a few thousand realistic (response, reference) pairs across the answer forms the math
 verifier must handle (integers, decimals, fractions, mixed numbers, percentages, scientific
 notation, thousands separators, units and degrees, ``x = 2``, intervals, sets, tuples, matrices,
 expressions, roots, pi, text), each with the label it was built to have (an equivalent rewrite
@@ -9,19 +9,38 @@ verifier and by math-verify (``parse`` of the reference and of the response, the
 and the script prints: cases/s per process for both, agreement between them, accuracy of each
 against the built labels, and the cases where they disagree.
 
-math-verify is a benchmark-only dependency (``pip install math-verify``), never one of mmrl's.
+2. ``answers``: 612 hand-written model answers (``benchmarks/data/answers_corpus.py``): sentences,
+other languages, math delimiters, decimal commas and currencies, text references, traps a grader
+must reject, choice letters with negations, typesetting noise, each with a careful grader's
+verdict and its reason. mmrl scores each case with the case's verifier (``math`` or ``choice``)
+and params; math-verify with its default settings (``parse`` of the reference, wrapped in ``$``
+when that parses, and of the response after its thinking with the answer tags removed, since math-verify reads no
+tags, then ``verify``), and for choice cases with its
+``StringExtractionConfig`` for letters. Agreement with the labels per kind, every case where
+either checker disagrees with its label, and the speed of both.
 
-    python benchmarks/reward_bench.py --n 3000 --seed 0
+Timing: each corpus is scored ``--repeats`` times by each checker in this one process, the two
+interleaved, with mmrl's caches cleared before each of its passes; the table gives the median and
+the range (min-max) of cases/s and of the speed-up over the repeats, not the best run.
+``--pathological`` also times every registered verifier on the pathological inputs of
+``tests/rewards/test_safety.py`` (the unit tests only check that they are bounded).
+
+math-verify is a benchmark-only dependency (``pip install math-verify``), never one of mmrl's;
+without it the script says so and exits with status 2.
+
+    python benchmarks/reward_bench.py --n 3000 --seed 0 --repeats 3
 """
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 FILLER = [
     "First I read the figure carefully and note the given quantities.",
@@ -227,6 +246,14 @@ def response_for(case: Case, rng: random.Random) -> str:
     return f"{thinking}\nSo the answer is ${case.pred}$."
 
 
+def clear_mmrl_caches() -> None:
+    from mmrl.rewards.mathparse.equiv import _normalized
+    from mmrl.rewards.mathparse.values import parse_answer
+
+    _normalized.cache_clear()
+    parse_answer.cache_clear()
+
+
 def run_mmrl(cases, responses):
     from mmrl.rewards import VERIFIERS
 
@@ -251,36 +278,109 @@ def run_math_verify(cases, responses):
     return out, time.perf_counter() - start
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--n", type=int, default=3000, help="number of cases")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--examples", type=int, default=3, help="disagreements shown per category")
-    args = ap.parse_args(argv)
-    try:
-        import math_verify  # noqa: F401
-    except ImportError:
-        print("math-verify is not installed: pip install math-verify", file=sys.stderr)
-        return 2
+def load_answers_corpus() -> list[dict]:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from data.answers_corpus import CASES
 
+    return CASES
+
+
+def mmrl_answers(cases: list[dict]) -> tuple[list[bool], float]:
+    from mmrl.rewards import VERIFIERS
+
+    out = []
+    start = time.perf_counter()
+    for c in cases:
+        sample = {"answer": c["gold"]}
+        for key in ("question", "choices"):
+            if key in c:
+                sample[key] = c[key]
+        verify = VERIFIERS.get(c.get("verifier", "math"))
+        try:
+            out.append(verify(c["response"], sample, c.get("params", {})).accuracy == 1.0)
+        except Exception:  # noqa: BLE001 - scored as the reward pool would: an error is 0
+            out.append(False)
+    return out, time.perf_counter() - start
+
+
+def for_math_verify(response: str) -> str:
+    """What math-verify is given: the answer part, as LaTeX, where the response has one.
+
+    math-verify has no notion of ``<think>``/``<answer>``, and reads LaTeX only between math
+    delimiters (``parse("2\\sqrt{3}")`` finds ``2``; ``parse("$2\\sqrt{3}$")`` finds ``2*sqrt(3)``).
+    To give it its best chance, the content of the last ``<answer>`` tag is wrapped in ``$…$``
+    unless it already has delimiters or a box (a sentence wrapped so still parses: ``$The answer
+    is 4$`` gives 4); without a tag it reads the text after the thinking.
+    """
+    cut = response.rfind("</think>")
+    if cut >= 0:
+        response = response[cut + len("</think>"):]
+    elif response.lstrip().startswith("<think>"):
+        return ""  # cut off inside the thinking: no answer
+    start = response.rfind("<answer>")
+    if start < 0:
+        return response
+    content = response[start + len("<answer>"):].split("</answer>")[0].strip()
+    if not content or any(d in content for d in ("$", "\\(", "\\[", "\\boxed", "<|begin_of_box|>")):
+        return content
+    return f"${content}$"
+
+
+def math_verify_answers(cases: list[dict]) -> tuple[list[bool], float]:
+    from math_verify import StringExtractionConfig, parse, verify
+
+    letters = [StringExtractionConfig()]
+    out = []
+    start = time.perf_counter()
+    for c in cases:
+        try:
+            response = for_math_verify(c["response"])
+            if c.get("verifier") == "choice":
+                gold, pred = parse(c["gold"], letters), parse(response, letters)
+            else:
+                gold = parse(f"${c['gold']}$") or parse(c["gold"])
+                pred = parse(response)
+            out.append(bool(verify(gold, pred)))
+        except Exception:  # noqa: BLE001 - a crash is a "not verified"
+            out.append(False)
+    return out, time.perf_counter() - start
+
+
+def timed(run_a, run_b, repeats: int):
+    """Interleaved repeats of two timed runs; their verdicts (from the first) and every time."""
+    times_a, times_b, verdicts = [], [], None
+    for _ in range(repeats):
+        clear_mmrl_caches()
+        va, ta = run_a()
+        vb, tb = run_b()
+        verdicts = verdicts or (va, vb)
+        times_a.append(ta)
+        times_b.append(tb)
+    return verdicts, times_a, times_b
+
+
+def rate_line(n: int, times: list[float]) -> str:
+    rates = sorted(n / t for t in times)
+    return f"{statistics.median(rates):,.0f} ({rates[0]:,.0f}-{rates[-1]:,.0f})"
+
+
+def speedup_line(times_mmrl: list[float], times_peer: list[float]) -> str:
+    ups = sorted(b / a for a, b in zip(times_mmrl, times_peer))
+    return f"{statistics.median(ups):.1f}x (range {ups[0]:.1f}-{ups[-1]:.1f}x over {len(ups)} runs)"
+
+
+def report_generated(args) -> None:
     cases = make_cases(args.n, args.seed)
     rng = random.Random(args.seed + 1)
     responses = [response_for(c, rng) for c in cases]
-    # Warm both (imports, first-call set-up), then time a cold-cache pass over every case.
-    run_mmrl(cases[:20], responses[:20])
+    run_mmrl(cases[:20], responses[:20])  # warm both (imports, first-call set-up)
     run_math_verify(cases[:20], responses[:20])
-    from mmrl.rewards.mathparse.equiv import _normalized
-    from mmrl.rewards.mathparse.values import parse_answer
-
-    _normalized.cache_clear()
-    parse_answer.cache_clear()
-    ours, t_ours = run_mmrl(cases, responses)
-    theirs, t_theirs = run_math_verify(cases, responses)
-
+    (ours, theirs), t_ours, t_theirs = timed(lambda: run_mmrl(cases, responses),
+                                             lambda: run_math_verify(cases, responses), args.repeats)
     n = len(cases)
-    by_cat = defaultdict(lambda: Counter())
+    by_cat = defaultdict(Counter)
     examples = defaultdict(list)
-    for c, r, a, b in zip(cases, responses, ours, theirs):
+    for c, a, b in zip(cases, ours, theirs):
         k = by_cat[c.category]
         k["n"] += 1
         k["agree"] += a == b
@@ -289,12 +389,12 @@ def main(argv=None) -> int:
         if a != b and len(examples[c.category]) < args.examples:
             examples[c.category].append((c, a, b))
 
-    print(f"# reward_bench: {n} cases, seed {args.seed}, one process each\n")
-    print("| verifier | cases/s | agreement with labels |")
+    print(f"## generated corpus: {n} cases, seed {args.seed}, one process each, {args.repeats} timed runs\n")
+    print("| verifier | cases/s, median (range) | agreement with labels |")
     print("|---|---:|---:|")
-    print(f"| mmrl math | {n / t_ours:,.0f} | {sum(a == c.label for a, c in zip(ours, cases)) / n:.2%} |")
-    print(f"| math-verify | {n / t_theirs:,.0f} | {sum(b == c.label for b, c in zip(theirs, cases)) / n:.2%} |")
-    print(f"\nspeed-up: {t_theirs / t_ours:.1f}x; mmrl and math-verify agree on "
+    print(f"| mmrl math | {rate_line(n, t_ours)} | {sum(a == c.label for a, c in zip(ours, cases)) / n:.2%} |")
+    print(f"| math-verify | {rate_line(n, t_theirs)} | {sum(b == c.label for b, c in zip(theirs, cases)) / n:.2%} |")
+    print(f"\nspeed-up: {speedup_line(t_ours, t_theirs)}; mmrl and math-verify agree on "
           f"{sum(a == b for a, b in zip(ours, theirs)) / n:.2%} of cases\n")
     print("| category | cases | agree | mmrl right | math-verify right |")
     print("|---|---:|---:|---:|---:|")
@@ -303,11 +403,110 @@ def main(argv=None) -> int:
         print(f"| {cat} | {k['n']} | {k['agree'] / k['n']:.0%} | {k['mmrl_right'] / k['n']:.0%} | "
               f"{k['mv_right'] / k['n']:.0%} |")
     if examples:
-        print("\nDisagreements (reference | answer | label | mmrl | math-verify):\n")
+        print("\nDisagreements between the two (reference | answer | label | mmrl | math-verify):\n")
         for cat in sorted(examples):
             for c, a, b in examples[cat]:
                 print(f"- {cat}: `{c.gold}` | `{c.pred}` | {c.label} | {a} | {b}")
+    print()
+
+
+def _show(text: str, width: int = 110) -> str:
+    text = text.replace("\n", "\\n")
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def report_answers(args) -> None:
+    cases = load_answers_corpus()
+    mmrl_answers(cases[:20])  # warm both
+    math_verify_answers(cases[:20])
+    (ours, theirs), t_ours, t_theirs = timed(lambda: mmrl_answers(cases), lambda: math_verify_answers(cases),
+                                             args.repeats)
+    n = len(cases)
+    kinds = defaultdict(Counter)
+    for c, a, b in zip(cases, ours, theirs):
+        k = kinds[c["kind"]]
+        k["n"] += 1
+        k["mmrl"] += a == c["verdict"]
+        k["mv"] += b == c["verdict"]
+    print(f"## answers corpus: {n} hand-written cases (benchmarks/data/answers_corpus.py), "
+          f"{args.repeats} timed runs\n")
+    print("| kind | cases | mmrl agrees with the label | math-verify agrees with the label |")
+    print("|---|---:|---:|---:|")
+    for kind in sorted(kinds, key=lambda k: -kinds[k]["n"]):
+        k = kinds[kind]
+        print(f"| {kind} | {k['n']} | {k['mmrl'] / k['n']:.1%} ({k['mmrl']}) | {k['mv'] / k['n']:.1%} ({k['mv']}) |")
+    right_a = sum(a == c["verdict"] for a, c in zip(ours, cases))
+    right_b = sum(b == c["verdict"] for b, c in zip(theirs, cases))
+    print(f"| **all** | {n} | **{right_a / n:.1%}** ({right_a}) | {right_b / n:.1%} ({right_b}) |")
+    print(f"\n| checker | cases/s, median (range) |\n|---|---:|\n| mmrl | {rate_line(n, t_ours)} |\n"
+          f"| math-verify | {rate_line(n, t_theirs)} |\n\nspeed-up: {speedup_line(t_ours, t_theirs)}\n")
+    for who, verdicts in (("mmrl", ours), ("math-verify", theirs)):
+        wrong = [(c, v) for c, v in zip(cases, verdicts) if v != c["verdict"]]
+        if args.peer_misses == "count" and who == "math-verify":
+            print(f"math-verify disagrees with the label on {len(wrong)} cases (list them: --peer-misses list)\n")
+            continue
+        print(f"Every case where {who} disagrees with the label ({len(wrong)}): kind | reference | response | "
+              f"label | reason\n")
+        for c, v in wrong:
+            print(f"- {c['kind']} | `{_show(c['gold'], 40)}` | `{_show(c['response'])}` | {c['verdict']} | {c['reason']}")
+        print()
+
+
+def report_pathological() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.rewards.test_safety import ALL, PATHOLOGICAL, score
+
+    print("## pathological answers: seconds per call, every registered verifier (max over the inputs)\n")
+    print("| verifier | slowest input | seconds |")
+    print("|---|---|---:|")
+    for verifier in ALL:
+        worst, worst_name = 0.0, ""
+        for name, text in PATHOLOGICAL.items():
+            start = time.perf_counter()
+            score(f"<think>t</think><answer>\\boxed{{{text}}}</answer>", verifier)
+            took = time.perf_counter() - start
+            if took > worst:
+                worst, worst_name = took, name
+        print(f"| {verifier} | {worst_name} | {worst:.3f} |")
+    print()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", choices=("both", "generated", "answers"), default="both")
+    ap.add_argument("--n", type=int, default=3000, help="number of generated cases")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeats", type=int, default=3, help="timed runs of each checker per corpus")
+    ap.add_argument("--examples", type=int, default=3, help="generated corpus: disagreements shown per category")
+    ap.add_argument("--peer-misses", choices=("list", "count"), default="list",
+                    help="answers corpus: list math-verify's disagreements with the labels, or count them")
+    ap.add_argument("--pathological", action="store_true", help="also time every verifier on pathological inputs")
+    args = ap.parse_args(argv)
+    try:
+        import math_verify  # noqa: F401
+    except ImportError:
+        print("math-verify is not installed, so there is nothing to compare against: "
+              "pip install math-verify (a benchmark-only dependency)", file=sys.stderr)
+        return 2
+    import mmrl.eval.verifiers  # noqa: F401 - the benchmark scorers, for --pathological
+
+    print(f"# reward_bench (python {sys.version.split()[0]}, math-verify {_version('math-verify')})\n")
+    if args.corpus in ("both", "generated"):
+        report_generated(args)
+    if args.corpus in ("both", "answers"):
+        report_answers(args)
+    if args.pathological:
+        report_pathological()
     return 0
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
 
 
 if __name__ == "__main__":

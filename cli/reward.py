@@ -46,6 +46,13 @@ def _help() -> str:
         "Adds extracted, rewards {accuracy, format, style, ..., total} and, when a verifier fails or "
         "times out, error (total 0); records keep every input field in order. A summary table per "
         "source and per verifier goes to stderr.\n\n"
+        "Answers in prose are narrowed to the answer (answer tag or box first, then an answer phrase such as "
+        "'the answer is', 'la réponse est', '答案是', 'Ответ:', then the last math span, then the last number); "
+        "references written as text or LaTeX are read the same way. Where graders differ, math params decide: "
+        "decimal_comma=auto|never|always (auto: '1,5' and '0,111' are decimals, '1,000' is a thousand, "
+        "'1.234,5' is European), list_order=auto|ordered|unordered (auto: tuples in order, bare lists in any order "
+        "unless the question asks for an order, e.g. 'in increasing order', 'respectively'). choice reads letters "
+        "in context: 'not A', 'it can't be A or B', 'non A', '不是 A' rule letters out, 'A or B' picks none.\n\n"
         "\b\nVerifiers (a user verifier is named as path/to/file.py:function):\n" + lines
     )
 
@@ -64,7 +71,9 @@ def reward(
     weights: Optional[str] = typer.Option(
         None, "--weights", help="Component weights, e.g. accuracy=0.9,format=0.1 (default: the verifier's own, "
         "else accuracy 0.9 / format 0.1)."),
-    param: list[str] = typer.Option([], "--param", help="Verifier parameter KEY=VALUE (JSON values); repeatable."),
+    param: list[str] = typer.Option([], "--param", help="Verifier parameter KEY=VALUE (JSON values); repeatable. "
+                                    "math: rel_tol, abs_tol, decimal_comma (auto|never|always), "
+                                    "list_order (auto|ordered|unordered)."),
     format_mode: str = typer.Option("strict", "--format-mode", help="Format component: strict or lenient."),
     format_gate: bool = typer.Option(False, "--format-gate/--no-format-gate",
                                      help="GLM-style gate: total is 0 unless the format is perfect."),
@@ -72,7 +81,9 @@ def reward(
                                           help="Scoring processes (default: all cores; 0: in this process)."),
     timeout: float = typer.Option(2.0, "--timeout", min=0.001, help="Seconds per verifier call."),
     fallback: str = typer.Option("last_line", "--fallback",
-                                 help="Answer extraction fallback: none, last_line, last_number or full."),
+                                 help="Answer extraction fallback when there is no answer tag, box or answer "
+                                 "phrase: none, last_line (the last line holding math or a number), "
+                                 "last_number or full."),
     progress: float = typer.Option(0.0, "--progress", min=0.0, max=1.0,
                                    help="Training progress in [0, 1] for schedules (dynamic IoU)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the records already in -o and score the rest."),

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from mmrl.rewards.extract import Extraction, extract_answer
+from mmrl.rewards.extract import Extraction
+from mmrl.rewards.extract import extract_answer as _reward_extract
 
 __all__ = ["Extraction", "answer_tag", "extract_answer", "last_letter", "last_list", "last_number", "rule_based"]
 
@@ -18,6 +19,13 @@ _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)
 _LETTER_ALONE = re.compile(r"(?<![A-Za-z])\(?([A-Z])\)?(?![A-Za-z])")
 _LIST = re.compile(r"\[[^\[\]]*\]")
 _STRONG = ("answer_tag", "glm_box", "boxed", "answer_is")
+
+
+def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "last") -> Extraction:
+    """The reward extractor as the official benchmark rules want it: each rule's text as it is
+    (no narrowing of sentences, English "answer is" phrases only), so that a benchmark's own
+    cleaning and matching see what its reference implementation sees."""
+    return _reward_extract(response, fallback=fallback, boxes=boxes, sentences=False)
 
 
 def answer_tag(response: str) -> Extraction | None:

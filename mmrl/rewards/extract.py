@@ -7,8 +7,21 @@ Where the answer is, in order of trust:
 2. ``<|begin_of_box|>…<|end_of_box|>`` after the thinking.
 3. ``\\boxed{…}`` / ``\\fbox{…}`` after the thinking, with nested braces; with several boxes the
    last one is taken (``boxes="all"`` joins them with ", " — multi-part answers).
-4. "the (final) answer is …" / "Answer: …" (the last occurrence, to the end of its line).
-5. A configurable fallback: ``none``, ``last_line`` (default), ``last_number`` or ``full``.
+4. An answer phrase, the last one: "the (final) answer is …", "Answer: …", "####", "la réponse
+   est", "答案是", "Ответ:", ... (``mmrl.rewards.phrases``), to the end of its line (or the next
+   line when the phrase ends its line).
+5. A configurable fallback: ``none``, ``last_line`` (default: the last line that holds a number
+   or math, else the last line), ``last_number`` or ``full``.
+
+What rules 1, 4 and 5 find is often a sentence ("The answer is 4", "So she has **15 pages**.",
+"Il reste 2,5 kg."); ``answer_in_sentence`` then narrows it to the answer, in this order: a bare
+answer is kept as it is; else the answer after an answer phrase inside it; a ``**bold**`` part; the
+last math span (``$…$``, ``$$…$$``, ``\\(…\\)``, ``\\[…\\]``); a number in square brackets
+(``[90]``); the longest tail of the sentence that is mathematics (``x = 2 and x = 3``); the last
+number, with its sign, separators and glued unit (``1,000.99m²``, ``2,74 $``, "negative 3").
+After an answer phrase the *first* answer counts ("The answer is 4, not 5"); in a bare sentence,
+the last. ``sentences=False`` keeps the raw text of each rule (the benchmark scorers' official
+rules want it).
 
 "After the thinking" means after the last ``</think>`` when there is one: an answer the model
 only considered while thinking is not its answer. Every scan here is linear in the response
@@ -21,6 +34,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from mmrl.rewards.phrases import ANSWER_PHRASE
 
 FALLBACKS = ("none", "last_line", "last_number", "full")
 BOX_MODES = ("last", "first", "all")
@@ -155,6 +170,255 @@ def _tidy_sentence(text: str) -> str:
     return text.strip().strip("*").strip()
 
 
+# --- answers inside sentences ---------------------------------------------------------------------
+MAX_SENTENCE_CHARS = 2000  # a sentence is cut to its last 2,000 characters before narrowing
+_BOLD = re.compile(r"\*\*([^*\n]{1,300}?)\*\*|__([^_\n]{1,300}?)__")
+_MATH_SPAN = re.compile(
+    r"(?<!\\)\$\$(.{1,500}?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)(.{1,500}?)(?<![\\$])\$|\\\((.{1,500}?)\\\)|\\\[(.{1,500}?)\\\]",
+    re.S,
+)
+_BRACKETED = re.compile(r"\[\s*([-+−]?\d[^\[\]\n]{0,40}?)\s*\]")
+_CODE_SPAN = re.compile(r"^`([^`]{1,200})`$")
+_SENTENCE_NUMBER = re.compile(
+    r"(?:(?<![\w.,])(?P<neg>negative|minus)\s+)?"
+    r"(?P<num>[-+−]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[  ]\d{3})+(?![\d.,])"
+    r"|\d+(?:[.,]\d+)?)(?:\s*/\s*\d+(?![.,]\d))?(?:\s*%)?)"
+)
+_EDGE_PUNCT = "。．.！?？;；:：,，、*_ \t\n"
+_WORD_START = re.compile(r"(?:^|(?<=\s))\S")
+
+
+_LEAD_PUNCT = "。．！?？;；:：,，、*_ \t\n"
+_APPROX_SIGN = re.compile(r"\\approx(?![A-Za-z])|≈")
+_END_MARKS = {"\\blacksquare", "\\square", "\\Box", "\\qed", "\\checkmark", "\\quad"}
+# prose words inside a candidate answer ("est de 2,5 kg"); maths words and joiners are allowed
+_PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_MATH_WORDS = {"and", "or", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "pi", "infty",
+               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "lcm", "gcd", "max", "min", "mod"}
+
+
+def tidy_answer(text: str) -> str:
+    """Strip the dressing around an answer: spaces, markdown bold, a code span, end punctuation."""
+    text = text.strip()
+    m = _CODE_SPAN.match(text)
+    if m:
+        text = m.group(1)
+    for _ in range(3):
+        ellipsis = text.rstrip().endswith(("...", "…"))
+        # "1, 2, 3, ..." is an infinite sequence: its dots are not a sentence's full stop
+        new = text.lstrip(_LEAD_PUNCT).rstrip() if ellipsis else text.lstrip(_LEAD_PUNCT).rstrip(_EDGE_PUNCT)
+        while new.endswith("!") and not (len(new) > 1 and (new[-2].isalnum() or new[-2] in ")}]")):
+            new = new[:-1].rstrip()  # "Done!" ends a sentence; "5!" is a factorial
+        if new.endswith("!") and re.search(r"[A-Za-z]{2,}!$", new):
+            new = new[:-1]
+        if new.endswith("\\") and not new.endswith("\\\\"):
+            new = new[:-1]  # a stray trailing backslash
+        if new == text:
+            break
+        text = new
+    return text.strip()
+
+
+def is_bare_answer(text: str) -> bool:
+    """Whether the text already is an answer (mathematics, a number with a unit), not prose.
+
+    An exact value followed by its approximation (``\\frac{1}{\\sqrt3} \\approx 0.577``) is one.
+    """
+    from mmrl.rewards.mathparse.values import Text, parse_answer
+
+    if not text or len(text) > 300:
+        return False
+    text = _APPROX_SIGN.split(text)[0].strip() or text
+    return not isinstance(parse_answer(text), Text)
+
+
+def has_prose(text: str) -> bool:
+    """Whether a candidate answer holds words of prose ("de", "jus", "est"), not only mathematics."""
+    from mmrl.rewards.mathparse.normalize import normalize
+
+    norm = normalize(text).text
+    return any(w.group(0).lower() not in _MATH_WORDS for w in _PROSE_WORD.finditer(norm))
+
+
+def _mathy(text: str) -> bool:
+    if any(c.isdigit() for c in text):
+        return True
+    bare = re.sub(r"\\[\[\]()]|\$", "", text)
+    return "\\" in bare
+
+
+def phrase_tail(text: str) -> str | None:
+    """The text after the last answer phrase, to the end of its line (or the next non-empty line)."""
+    last = None
+    for m in ANSWER_PHRASE.finditer(text):
+        last = m
+    if last is None:
+        return None
+    rest = text[last.end():]
+    line, _, after = rest.partition("\n")
+    if tidy_answer(line):
+        return line
+    for nxt in after.split("\n"):
+        if tidy_answer(nxt):
+            return nxt
+    return None
+
+
+def last_bold(text: str) -> str | None:
+    """The last ``**bold**`` (or ``__bold__``) part, a common way to mark the result."""
+    found = [m.group(1) or m.group(2) for m in _BOLD.finditer(text)]
+    return found[-1].strip() if found else None
+
+
+def math_spans(text: str) -> list[str]:
+    """Contents of the ``$…$``, ``$$…$$``, ``\\(…\\)`` and ``\\[…\\]`` spans, in order (an
+    end-of-proof mark such as ``$\\blacksquare$`` is not a span of the answer)."""
+    return [content for _, _, content in _span_matches(text)]
+
+
+def _span_matches(text: str) -> list[tuple[int, int, str]]:
+    out = []
+    for m in _MATH_SPAN.finditer(text):
+        content = next(g for g in m.groups() if g is not None).strip()
+        if content and content not in _END_MARKS:
+            out.append((m.start(), m.end(), content))
+    return out
+
+
+_SPAN_JOINER = re.compile(r"^\s*(?:,|;|and|or|et|ou|und|y|e|和|或|、|，)?\s*$", re.IGNORECASE)
+
+
+def last_math_answer(text: str) -> str | None:
+    """The last math span, joined with the spans before it that only "and"/"," separate
+    ("$x_1 = 1$ and $x_2 = -4$"); None when a number is written after it (that comes later)."""
+    spans = _span_matches(text)
+    if not spans:
+        return None
+    start, end, content = spans[-1]
+    if sentence_numbers(re.sub(r"\*\*|__", "", text[end:])):
+        return None
+    parts = [content]
+    for prev_start, prev_end, prev in reversed(spans[:-1]):
+        if not _SPAN_JOINER.match(text[prev_end:start]) or len(parts) >= 8:
+            break
+        parts.insert(0, prev)
+        start = prev_start
+    return ", ".join(value_of(p) for p in parts)
+
+
+def value_of(text: str) -> str:
+    """``\\angle ABC = 60^\\circ`` -> ``60^\\circ``: the right side of an equation whose left side is
+    not mathematics mmrl reads (a limit, an angle name); a readable answer is kept."""
+    if "=" not in text or is_bare_answer(text):
+        return text
+    rhs = tidy_answer(text.rsplit("=", 1)[1])
+    return rhs if rhs and is_bare_answer(rhs) else text
+
+
+def bracketed_number(text: str) -> str | None:
+    """The last ``[90]`` / ``[45 degrees]``: a number in square brackets (not an interval)."""
+    found = [m.group(1) for m in _BRACKETED.finditer(text) if "," not in m.group(1)]
+    return found[-1] if found else None
+
+
+def sentence_numbers(text: str) -> list[str]:
+    """Every number in prose, with its sign, separators, fraction bar and percent ("negative 3" is -3)."""
+    out = []
+    for m in _SENTENCE_NUMBER.finditer(text):
+        num = m.group("num").strip()
+        out.append(("-" + num.lstrip("+")) if m.group("neg") else num)
+    return out
+
+
+def _word_starts(text: str, limit: int = 14) -> list[int]:
+    return [m.start() for m in _WORD_START.finditer(text)][-limit:]
+
+
+def math_tail(text: str) -> str | None:
+    """The longest tail of a sentence that is mathematics with a digit ("x = 2 and x = 3")."""
+    for start in _word_starts(text):
+        candidate = tidy_answer(text[start:])
+        if _mathy(candidate) and _starts_like_math(candidate) and not has_prose(candidate) \
+                and is_bare_answer(candidate):
+            return candidate
+    return None
+
+
+def _starts_like_math(text: str) -> bool:
+    return re.match(r"[\d\-+−(\[{\\$|.]|[A-Za-z](?![A-Za-z])", text) is not None
+
+
+def math_head(text: str) -> str | None:
+    """The longest head of a phrase's tail that is mathematics with a digit ("4" of "4, not 5")."""
+    ends = [m.start() for m in re.finditer(r"\s", text)][:14] + [len(text)]
+    for end in reversed(ends):
+        candidate = tidy_answer(text[:end])
+        if _mathy(candidate) and not has_prose(candidate) and is_bare_answer(candidate):
+            return candidate
+    return None
+
+
+def first_answer_in(tail: str) -> str:
+    """The answer right after an answer phrase: the first bold part, span, box or number."""
+    text = tidy_answer(tail)
+    if not text or is_bare_answer(text):
+        return text
+    boxed = find_boxed(text)
+    if boxed:
+        return boxed[0]
+    head = text.lstrip("*_ \t")
+    if head.startswith(("**", "$", "\\(", "\\[")) or text.startswith(("**", "__")):
+        bold = last_bold(text) if text.startswith(("**", "__")) else None
+        if bold is not None and text.startswith(("**", "__")):
+            return answer_in_sentence(_first_bold(text))
+        spans = math_spans(text)
+        if spans:
+            return value_of(spans[0])
+    head_math = math_head(text)
+    if head_math is not None:
+        return head_math
+    numbers = sentence_numbers(text)
+    return numbers[0] if numbers else text
+
+
+def _first_bold(text: str) -> str:
+    m = _BOLD.search(text)
+    return (m.group(1) or m.group(2)) if m else text
+
+
+def answer_in_sentence(text: str) -> str:
+    """Narrow a sentence to its answer (the order is in the module docstring)."""
+    text = tidy_answer(text[-MAX_SENTENCE_CHARS:])
+    if not text or is_bare_answer(text):
+        return text
+    tail = phrase_tail(text)
+    if tail is not None:
+        return first_answer_in(tail)
+    bold = last_bold(text)
+    if bold is not None and tidy_answer(bold) and tidy_answer(bold) != text:
+        return answer_in_sentence(bold)
+    span = last_math_answer(text)
+    if span is not None:
+        return value_of(span)
+    bracket = bracketed_number(text)
+    if bracket is not None:
+        return bracket
+    tail_math = math_tail(text)
+    if tail_math is not None:
+        return tail_math
+    numbers = sentence_numbers(text)
+    return numbers[-1] if numbers else text
+
+
+def last_answer_line(region: str) -> str | None:
+    """The last line that holds a number or mathematics (a closing "I hope this helps!" is skipped)."""
+    lines = [ln for ln in region.splitlines() if tidy_answer(ln)]
+    for line in reversed(lines[-20:]):
+        if _mathy(line):
+            return line
+    return lines[-1] if lines else None
+
+
 def _pick(items: list[str], boxes: str) -> str:
     if boxes == "first":
         return items[0]
@@ -178,7 +442,7 @@ def _narrow(content: str, boxes: str) -> str:
     return content.strip()
 
 
-def _fallback(region: str, fallback: str) -> str | None:
+def _fallback(region: str, fallback: str, sentences: bool) -> str | None:
     if fallback == "none":
         return None
     text = _TAG.sub(" ", region).strip()
@@ -187,18 +451,29 @@ def _fallback(region: str, fallback: str) -> str | None:
     if fallback == "full":
         return text
     if fallback == "last_number":
+        if sentences:
+            numbers = sentence_numbers(text)
+            return numbers[-1] if numbers else None
         last = None
         for m in _NUMBER.finditer(text):
             last = m.group(0)
         return last
-    for line in reversed(text.splitlines()):
-        if line.strip():
-            return _tidy_sentence(line)
-    return None
+    if sentences:
+        spans = _span_matches(text[-MAX_SENTENCE_CHARS:])
+        tail = text[-MAX_SENTENCE_CHARS:]
+        if spans and not tidy_answer(tail[spans[-1][1]:]):
+            return value_of(spans[-1][2])  # the response ends with a display equation
+    line = last_answer_line(text)
+    return None if line is None else (answer_in_sentence(line) if sentences else _tidy_sentence(line))
 
 
-def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "last") -> Extraction:
-    """Take the final answer out of a response (see the module docstring for the rules)."""
+def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "last",
+                   sentences: bool = True) -> Extraction:
+    """Take the final answer out of a response (see the module docstring for the rules).
+
+    ``sentences=False`` returns what each rule finds as it is, without narrowing sentences and
+    with only the English "answer is" phrases (the benchmark scorers' official rules).
+    """
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback must be one of {', '.join(FALLBACKS)}, got {fallback!r}")
     if boxes not in BOX_MODES:
@@ -208,24 +483,37 @@ def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "
     tagged = find_tagged(region, ANSWER_OPEN, ANSWER_CLOSE, allow_unclosed=True)
     if tagged:
         text = _narrow(tagged[-1], boxes)
+        if sentences and text and not (find_glm_boxes(tagged[-1]) or find_boxed(tagged[-1])):
+            text = answer_in_sentence(text)
         return Extraction(text, "answer_tag") if text else Extraction(None, "answer_tag_empty")
+    if sentences and response.lstrip().startswith(THINK_OPEN) and THINK_CLOSE not in response:
+        return Extraction(None, "none")  # cut off inside the thinking: it never answered
     glm = find_glm_boxes(region)
     if glm:
         return Extraction(_pick(glm, boxes), "glm_box")
     boxed = find_boxed(region)
     if boxed:
         return Extraction(_pick(boxed, boxes), "boxed")
-    said = find_answer_is(region)
+    if sentences:
+        tail = phrase_tail(region[-MAX_SENTENCE_CHARS * 4:])
+        said = first_answer_in(tail) if tail is not None else None
+    else:
+        said = find_answer_is(region)
     if said:
         return Extraction(said, "answer_is")
-    text = _fallback(region, fallback)
+    text = _fallback(region, fallback, sentences)
     return Extraction(text, f"fallback:{fallback}") if text else Extraction(None, "none")
 
 
-def extract_from_params(response: str, params: Mapping[str, Any]) -> Extraction:
-    """``extract_answer`` with the ``fallback`` and ``boxes`` settings of a verifier's params."""
+def extract_from_params(response: str, params: Mapping[str, Any], *, sentences: bool = False) -> Extraction:
+    """``extract_answer`` with the ``fallback`` and ``boxes`` settings of a verifier's params.
+
+    ``sentences`` narrows prose to the answer in it (``math``, ``number``); text verifiers
+    (``exact``, ``ocr``) and box verifiers compare what the answer part holds, as it is.
+    """
     return extract_answer(
         response,
         fallback=str(params.get("fallback", "last_line")),
         boxes=str(params.get("boxes", "last")),
+        sentences=sentences,
     )

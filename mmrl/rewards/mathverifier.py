@@ -1,28 +1,72 @@
 """The ``math`` verifier: is the extracted answer mathematically the reference?"""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from mmrl.rewards.base import VerifierResult, param, reference_answers, register_verifier
-from mmrl.rewards.extract import extract_from_params
+from mmrl.rewards.extract import ANSWER_CLOSE, ANSWER_OPEN, extract_answer, extract_from_params
 from mmrl.rewards.mathparse import Tolerance, math_equal
+from mmrl.rewards.mathparse.equiv import DECIMAL_COMMA_MODES, ORDERS
+
+# A question that asks for its answers in a given order: "in increasing order", "ordered pair",
+# "respectively", "从小到大", "dans l'ordre"...
+ASKS_FOR_ORDER = re.compile(
+    r"\b(?:in\s+(?:(?:increasing|decreasing|ascending|descending|that|this|the\s+same)\s+)?order"
+    r"|from\s+(?:the\s+)?(?:smallest|least|largest|greatest|lowest|highest)\s+to|ordered\s+(?:pair|triple|tuple|list)"
+    r"|respectively|dans\s+l'ordre|respectivement|par\s+ordre|en\s+orden|respectivamente|der\s+reihe\s+nach"
+    r"|jeweils|соответственно|по\s+возрастанию|по\s+убыванию)\b|从小到大|从大到小|依次|分别|按顺序",
+    re.IGNORECASE,
+)
 
 
 def tolerance_from(params: Mapping[str, Any], rel: float) -> Tolerance:
     return Tolerance(rel=param(params, "rel_tol", rel, float), abs=param(params, "abs_tol", 0.0, float))
 
 
+def list_order(sample: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+    """``ordered`` when ``list_order`` says so, or (``auto``) when the question asks for an order."""
+    mode = param(params, "list_order", "auto", str)
+    if mode not in ORDERS:
+        raise ValueError(f"param list_order must be one of {', '.join(ORDERS)}, got {mode!r}")
+    question = sample.get("question")
+    if mode == "auto" and isinstance(question, str) and ASKS_FOR_ORDER.search(question[-4000:]):
+        return "ordered"
+    return mode
+
+
+@lru_cache(maxsize=4096)
+def reference_text(gold: str) -> str:
+    """A reference as a dataset stores it, taken to its answer exactly as an answer part is.
+
+    ``$\\frac12$``, ``\\boxed{12}``, "The answer is 12.", a GSM8K solution ending in ``#### 7``
+    and ``**3**`` all give their answer; a reference that already is an answer is kept. The same
+    rules as for a response's ``<answer>`` part, so a response that repeats the reference matches.
+    """
+    found = extract_answer(f"{ANSWER_OPEN}{gold}{ANSWER_CLOSE}", fallback="last_line")
+    return found.text if found.text else gold
+
+
 @register_verifier("math")
 def verify_math(response: str, sample: Mapping[str, Any], params: Mapping[str, Any]) -> VerifierResult:
     """Math answers: symbolic/numeric equivalence (fractions, %, units, x=2, intervals, sets, matrices).
 
-    Params: ``rel_tol`` (1e-6, GLM's math tolerance), ``abs_tol`` (0), plus the extraction
-    settings ``fallback`` and ``boxes``. A list ``answer`` lists accepted alternatives.
+    Params: ``rel_tol`` (1e-6, GLM's math tolerance), ``abs_tol`` (0), ``decimal_comma`` (auto:
+    ``1,5`` is 1.5 and ``1,000`` a thousand; never; always), ``list_order`` (auto: tuples in
+    order, bare lists in any order unless the question asks for an order; ordered; unordered),
+    plus the extraction settings ``fallback`` and ``boxes``. A list ``answer`` lists accepted
+    alternatives. References written as text or LaTeX are extracted like responses.
     """
-    found = extract_from_params(response, params)
+    found = extract_from_params(response, params, sentences=True)
     if found.text is None:
         return VerifierResult(0.0, None)
     tol = tolerance_from(params, 1e-6)
-    ok = any(math_equal(gold, found.text, tol) for gold in reference_answers(sample))
+    comma = param(params, "decimal_comma", "auto", str)
+    if comma not in DECIMAL_COMMA_MODES:
+        raise ValueError(f"param decimal_comma must be one of {', '.join(DECIMAL_COMMA_MODES)}, got {comma!r}")
+    order = list_order(sample, params)
+    ok = any(math_equal(reference_text(gold), found.text, tol, order=order, decimal_comma=comma)
+             for gold in reference_answers(sample))
     return VerifierResult(1.0 if ok else 0.0, found.text)

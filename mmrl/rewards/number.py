@@ -72,7 +72,7 @@ def verify_number(response: str, sample: Mapping[str, Any], params: Mapping[str,
     ``years_exact`` (default true, GLM's chart rule) makes integer references in [1000, 3000]
     exact; a percentage matches both its number and its fraction ("45%" is 45 and 0.45).
     """
-    found = extract_from_params(response, params)
+    found = extract_from_params(response, params, sentences=True)
     if found.text is None:
         return VerifierResult(0.0, None)
     pred = read_number(found.text)

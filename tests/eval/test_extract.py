@@ -45,3 +45,13 @@ def test_latex_value_refuses_power_towers_instead_of_computing_them():
     assert latex_value("9^{9^{9^{9}}}") is None
     assert latex_value("10^{10^{10}}") is None
     assert latex_value("2^{10}") == 1024.0
+
+
+def test_latex_value_reads_python_powers_and_latex_percent():
+    assert latex_value("2**3") == 8.0
+    assert latex_value("50\\%") == 0.5
+
+
+def test_latex_value_uses_mmrls_own_parser_and_never_runs_text():
+    assert latex_value("__import__('os').getcwd()") is None
+    assert latex_value("e") is not None and abs(latex_value("e") - 2.718281828) < 1e-6

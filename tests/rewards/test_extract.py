@@ -1,8 +1,6 @@
 """Answer extraction: where the answer is, in order of trust."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from mmrl.rewards.extract import extract_answer, find_boxed, strip_special_tokens
@@ -80,15 +78,12 @@ def test_spurious_special_tokens_are_removed_but_glm_boxes_kept():
     assert strip_special_tokens(text) == "ab<|begin_of_box|>1<|end_of_box|>"
 
 
-def test_ten_thousand_nested_braces_are_linear():
+def test_ten_thousand_nested_braces_are_one_box():
     text = "\\boxed{" + "{" * 10_000 + "1" + "}" * 10_000 + "}"
-    start = time.perf_counter()
-    assert find_boxed(text)[0].startswith("{{")
-    assert time.perf_counter() - start < 0.5
+    assert find_boxed(text) == ["{" * 10_000 + "1" + "}" * 10_000]
 
 
-def test_many_unclosed_boxes_are_linear():
-    text = "\\boxed{" * 10_000
-    start = time.perf_counter()
-    assert extract_answer(text, fallback="none").text is None
-    assert time.perf_counter() - start < 0.5
+def test_many_unclosed_boxes_give_nothing():
+    # the scan is linear (no recursion, no backtracking); its speed is measured by
+    # benchmarks/reward_bench.py --pathological, not asserted here
+    assert extract_answer("\\boxed{" * 10_000, fallback="none").text is None

@@ -77,3 +77,87 @@ def test_extracted_answer_is_reported():
 def test_missing_reference_is_an_error():
     with pytest.raises(ValueError, match="no answer"):
         VERIFIERS.get("math")("<answer>1</answer>", {}, {})
+
+
+def test_an_equation_is_not_one_of_its_sides():
+    assert score("7 = 11a+c", "11a+c").accuracy == 0.0
+    assert score("7 = 11a+c", "c = 7 - 11a").accuracy == 1.0
+
+
+def test_a_named_variable_is_answered_by_its_value():
+    assert score("y = 2x + 1", "2x + 1").accuracy == 1.0
+
+
+def test_an_infinite_sequence_is_not_a_finite_list():
+    assert score("1, 2, 3", "1, 2, 3, ...").accuracy == 0.0
+    assert score("1, 2, 3, \\ldots", "1, 2, 3, \\dots").accuracy == 1.0
+
+
+def test_a_line_break_does_not_make_a_mixed_number():
+    assert score("11\\frac{5}{6}", "11\n5/6").accuracy == 0.0
+
+
+def test_a_percentage_of_a_fraction_is_only_its_value():
+    assert score("\\frac{50}{3}", "16\\frac{2}{3}\\%").accuracy == 0.0
+    assert score("\\frac{1}{6}", "16\\frac{2}{3}\\%").accuracy == 1.0
+
+
+def test_decimal_comma_auto():
+    assert score("1.22", "1,22").accuracy == 1.0
+    assert score("1000", "1,000").accuracy == 1.0
+    assert score("111", "0,111").accuracy == 0.0
+
+
+def test_decimal_comma_param():
+    assert score("1", "1,000", decimal_comma="always").accuracy == 1.0
+    assert score("1.5", "1,5", decimal_comma="never").accuracy == 0.0
+
+
+def test_a_bad_decimal_comma_param_is_refused():
+    with pytest.raises(ValueError, match="decimal_comma"):
+        score("1", "1", decimal_comma="sometimes")
+
+
+def test_list_order_follows_the_question():
+    sample = {"answer": "2, 3", "question": "List the roots in increasing order."}
+    assert VERIFIERS.get("math")("<answer>3, 2</answer>", sample, {}).accuracy == 0.0
+    sample["question"] = "Find all roots."
+    assert VERIFIERS.get("math")("<answer>3, 2</answer>", sample, {}).accuracy == 1.0
+
+
+def test_list_order_param():
+    assert score("1, 2, 3", "3, 1, 2", list_order="ordered").accuracy == 0.0
+    assert score("(1, 2)", "(2, 1)", list_order="unordered").accuracy == 1.0
+
+
+def test_a_tuple_is_not_a_set():
+    assert score("\\{1, 2\\}", "(1, 2)").accuracy == 0.0
+
+
+def test_references_written_as_text_are_extracted():
+    assert score("The answer is 12.", "12").accuracy == 1.0
+    assert score("Step 1: 3 + 4 = 7\n#### 7", "7").accuracy == 1.0
+    assert score("We get $x = \\boxed{3}$.", "3").accuracy == 1.0
+
+
+def test_number_words():
+    assert score("12", "twelve").accuracy == 1.0 and score("five", "5").accuracy == 1.0
+
+
+def test_a_text_reference_in_a_sentence():
+    assert score("even", "The function is even.").accuracy == 1.0
+    assert score("even", "The function is neither even nor odd.").accuracy == 0.0
+
+
+def test_an_exact_value_with_its_approximation():
+    assert score("\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}} \\approx 0.577").accuracy == 1.0
+
+
+def test_a_rounded_reference_accepts_an_exact_answer_that_rounds_to_it():
+    assert score("2.83", "2\\sqrt{2}").accuracy == 1.0
+    assert score("2.82", "2\\sqrt{2}").accuracy == 0.0
+
+
+def test_answers_in_other_languages():
+    assert VERIFIERS.get("math")("所以答案是 **15 页**。", {"answer": "15"}, {}).accuracy == 1.0
+    assert VERIFIERS.get("math")("Ответ: 2,5 м/с", {"answer": "2.5"}, {}).accuracy == 1.0

@@ -103,3 +103,44 @@ def test_plus_minus_gives_both_values():
 
 def test_over_long_answers_are_text():
     assert isinstance(parse_answer("1+" * 600 + "1"), Text)
+
+
+def test_decimal_comma_reading_modes():
+    from mmrl.rewards.mathparse.equiv import decimal_comma_reading
+
+    assert decimal_comma_reading("1,22") == "1.22"
+    assert decimal_comma_reading("1,000") == "1,000"
+    assert decimal_comma_reading("0,111") == "0.111"
+    assert decimal_comma_reading("1.234,56") == "1234.56"
+    assert decimal_comma_reading("1,000", "always") == "1.000"
+    assert decimal_comma_reading("1,5", "never") == "1,5"
+
+
+def test_number_from_words():
+    from mmrl.rewards.mathparse.equiv import number_from_words
+
+    assert number_from_words("Twenty-four") == "24"
+    assert number_from_words("negative three") == "-3"
+    assert number_from_words("one hundred five") == "105"
+    assert number_from_words("apple") is None
+
+
+def test_text_answer_matches():
+    from mmrl.rewards.mathparse.equiv import text_answer_matches
+
+    assert text_answer_matches("No", "No, it is not possible")
+    assert text_answer_matches("isosceles", "isosceles triangle")
+    assert not text_answer_matches("No", "Yes, because 17 is prime")
+    assert not text_answer_matches("even", "even or odd")
+
+
+def test_normalize_reads_local_number_forms():
+    from mmrl.rewards.mathparse import normalize
+
+    assert normalize("15 页").text == "15"
+    assert normalize("2,50,000").text == "250000"
+    assert normalize("1 000 000").text == "1000000"
+    assert normalize("$1{,}5$").text == "1.5"
+    assert normalize("0.1\\overline{6}").text == "\\frac{15}{90}"
+    assert normalize("all real numbers").text == "(-\\infty, \\infty)"
+    assert normalize("2:3").text == "\\frac{2}{3}"

@@ -1,50 +1,89 @@
-"""Untrusted responses: nothing is executed, and pathological answers stay cheap."""
+"""Untrusted responses: nothing is executed, and pathological answers are bounded, for every verifier.
+
+Every verifier mmrl registers is covered, the benchmark scorers of ``mmrl eval`` included (they are
+reward verifiers too). Nothing here measures wall-clock time: a slow verifier is bounded by the
+scorer's own per-call deadline (``RewardConfig.timeout``), which turns it into an ``error`` record;
+how fast each verifier is on these inputs is measured by ``benchmarks/reward_bench.py
+--pathological``, not asserted on a shared machine.
+"""
 from __future__ import annotations
 
+import math
 import re
-import time
 from pathlib import Path
 
 import pytest
 
+import mmrl.eval
+import mmrl.eval.verifiers  # noqa: F401 - registers the benchmark scorers as verifiers
 import mmrl.rewards
 from mmrl.rewards import VERIFIERS, RewardConfig, score_record
 
-BUILTIN = ["math", "number", "choice", "exact", "ocr", "iou", "map", "steprar", "steprvr"]
+
+def _own_verifiers() -> list[str]:
+    """Every verifier mmrl itself registers (test plugins registered elsewhere are not ours)."""
+    return sorted(n for n in VERIFIERS.names() if VERIFIERS.get(n).__module__.startswith("mmrl."))
 
 
-def score(response, verifier, answer="1"):
-    record = {"id": "x", "sample": 0, "answer": answer, "choices": ["a", "b"], "key_steps": ["1+1=2"],
-              "response": response, "reward": {"verifier": verifier}}
-    if verifier in ("iou",):
+ALL = _own_verifiers()
+
+
+def test_the_benchmark_scorers_are_among_the_verifiers_checked():
+    assert {"math", "number", "choice", "exact", "ocr", "iou", "map", "steprar", "steprvr"} <= set(ALL)
+    assert {"mathvista", "mathverse", "mathvision", "chartqa", "k12", "geometry3k"} <= set(ALL)
+
+
+def record_for(verifier: str, response: str, answer="1") -> dict:
+    record = {"id": "x", "sample": 0, "question": "q", "answer": answer, "choices": ["a", "b"],
+              "key_steps": ["1+1=2"], "response": response, "reward": {"verifier": verifier}}
+    if verifier == "iou":
         record["answer"] = [0, 0, 1, 1]
     if verifier == "map":
         record["answer"] = [{"label": "a", "box": [0, 0, 1, 1]}]
-    start = time.perf_counter()
-    out = score_record(record, RewardConfig(workers=0, timeout=5))
-    return out, time.perf_counter() - start
+    return record
 
 
-@pytest.mark.parametrize("verifier", BUILTIN)
-@pytest.mark.parametrize("payload", [
-    "__import__('os').system('touch {marker}')",
-    "eval(\"__import__('os').system('touch {marker}')\")",
-    "\\boxed{{__import__('os').system('touch {marker}')}}",
-    "exec(open('{marker}', 'w').write('x'))",
-    "Symbol('x').__class__.__init__.__globals__['os'].system('touch {marker}')",
-])
-def test_response_text_is_never_executed(tmp_path, verifier, payload):
-    marker = tmp_path / "pwned"
-    response = "<think>t</think><answer>" + payload.format(marker=marker) + "</answer>"
-    out, _ = score(response, verifier)
-    assert not marker.exists()
+def score(response: str, verifier: str, answer="1") -> dict:
+    return score_record(record_for(verifier, response, answer), RewardConfig(workers=0, timeout=5))
+
+
+# No digit in any payload, and the marker is a relative name inside the test's own folder: the
+# number-reading verifiers must not find a "1" in a temporary path and call the injection right.
+PAYLOADS = [
+    "__import__('os').system('touch pwned')",
+    "eval(\"__import__('os').system('touch pwned')\")",
+    "\\boxed{__import__('os').system('touch pwned')}",
+    "exec(open('pwned', 'w').write('x'))",
+    "Symbol('x').__class__.__init__.__globals__['os'].system('touch pwned')",
+    "__import__('sympy').sympify(\"__import__('os').system('touch pwned')\")",
+]
+
+
+def test_payloads_hold_no_digits():
+    assert not any(re.search(r"\d", p) for p in PAYLOADS)
+
+
+@pytest.mark.parametrize("verifier", ALL)
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_response_text_is_never_executed(tmp_path, monkeypatch, verifier, payload):
+    monkeypatch.chdir(tmp_path)
+    out = score("<think>t</think><answer>" + payload + "</answer>", verifier)
+    assert not (tmp_path / "pwned").exists()
     assert out["rewards"]["accuracy"] < 1.0
 
 
-def test_reward_sources_never_evaluate_text():
-    root = Path(mmrl.rewards.__file__).parent
+@pytest.mark.parametrize("verifier", ALL)
+def test_a_payload_as_the_reference_is_not_executed_either(tmp_path, monkeypatch, verifier):
+    monkeypatch.chdir(tmp_path)
+    score("<answer>a</answer>", verifier, answer=PAYLOADS[0])
+    assert not (tmp_path / "pwned").exists()
+
+
+def test_sources_never_evaluate_text():
+    """No ``eval``/``exec`` and no SymPy parsing of text anywhere in rewards or eval (the scorers)."""
     banned = re.compile(r"(?<![.\w])(?:eval|exec|compile|__import__)\s*\(|(?:sympify|parse_expr|lambdify|parse_latex)\s*\(")
-    offenders = [str(p) for p in root.rglob("*.py") if banned.search(p.read_text(encoding="utf-8"))]
+    roots = [Path(mmrl.rewards.__file__).parent, Path(mmrl.eval.__file__).parent]
+    offenders = [str(p) for root in roots for p in root.rglob("*.py") if banned.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
 
 
@@ -58,33 +97,39 @@ PATHOLOGICAL = {
     "deep_sqrt": "\\sqrt{" * 2000 + "2" + "}" * 2000,
     "power_chain": "^".join(["9"] * 300),
     "huge_exponent_literal": "1e999999999",
+    "many_boxes": "\\boxed{" * 10_000,
+    "many_answer_phrases": "the answer is " * 5_000,
 }
 
 
-@pytest.mark.parametrize("verifier", ["math", "number", "exact", "ocr", "choice", "iou", "map", "steprar"])
+@pytest.mark.parametrize("verifier", ALL)
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
-def test_pathological_answers_are_cheap(verifier, name):
-    out, seconds = score(f"<think>t</think><answer>\\boxed{{{PATHOLOGICAL[name]}}}</answer>", verifier)
-    assert seconds < 1.0, f"{name} took {seconds:.2f}s"
-    assert "error" not in out or not out["error"].startswith("timeout")
+def test_pathological_answers_give_a_well_formed_record(verifier, name):
+    out = score(f"<think>t</think><answer>\\boxed{{{PATHOLOGICAL[name]}}}</answer>", verifier)
+    rewards = out["rewards"]
+    assert all(isinstance(v, float) and math.isfinite(v) for v in rewards.values())
+    assert "error" not in out or out["error"]
+
+
+@pytest.mark.parametrize("name", ["tower", "factorial", "huge_literal", "power_chain", "huge_exponent_literal"])
+@pytest.mark.parametrize("verifier", ["math", "number"])
+def test_pathological_numbers_are_not_the_reference(verifier, name):
+    out = score(f"<answer>{PATHOLOGICAL[name]}</answer>", verifier, answer="7")
+    assert out["rewards"]["accuracy"] == 0.0
 
 
 @pytest.mark.parametrize("name", sorted(PATHOLOGICAL))
 def test_pathological_reference_against_itself(name):
     text = PATHOLOGICAL[name]
-    start = time.perf_counter()
     result = VERIFIERS.get("math")(f"<answer>{text}</answer>", {"answer": text}, {})
-    assert time.perf_counter() - start < 1.0
     assert result.accuracy == 1.0  # identical answers are equal without any arithmetic
 
 
-def test_tower_against_a_different_tower_is_not_equal_and_fast():
-    start = time.perf_counter()
+def test_tower_against_a_different_tower_is_not_equal():
     result = VERIFIERS.get("math")("<answer>10^{10^{10^{10}}}</answer>", {"answer": "10^{10^{10^{11}}}"}, {})
-    assert result.accuracy == 0.0 and time.perf_counter() - start < 1.0
+    assert result.accuracy == 0.0
 
 
 def test_fifty_kilobyte_response():
     response = "<think>" + "reasoning " * 5000 + "</think><answer>2</answer>"
-    out, seconds = score(response, "math", answer="2")
-    assert out["rewards"]["accuracy"] == 1.0 and seconds < 1.0
+    assert score(response, "math", answer="2")["rewards"]["accuracy"] == 1.0

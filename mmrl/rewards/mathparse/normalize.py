@@ -18,6 +18,9 @@ _UNICODE = str.maketrans({
     "∞": "\\infty ", "√": "\\sqrt ", "≤": " \\le ", "≥": " \\ge ", "≠": " \\ne ", "∪": " \\cup ",
     "∩": " \\cap ", "²": "^2", "³": "^3", "°": "^\\circ", "％": "%", "，": ",", "：": ":", "（": "(",
     "）": ")", "∅": "\\emptyset ", "±": "\\pm ", "\u00a0": " ", "\u2009": " ", "\u202f": " ",
+    "≈": " \\approx ", "∈": " \\in ", "…": " \\ldots ", "ℝ": "\\mathbb{R}", "€": " ", "£": " ", "¥": " ",
+    "₹": " ", "₽": " ", "½": " 1/2", "⅓": " 1/3", "⅔": " 2/3", "¼": " 1/4", "¾": " 3/4", "⅕": " 1/5", "⅛": " 1/8",
+    "“": "", "”": "", "`": "",
 })
 _DELIMS = re.compile(r"(?<!\\)\\[()\[\]]|\$")
 _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|bigg|Bigg|big|Big)(?![A-Za-z])\.?")
@@ -42,11 +45,24 @@ _TRAILING_WORD = re.compile(
     r"(?<=[\d})\s])\s*((?:sq\.?|square|cubic)\s+)?([A-Za-z]+)\.?(\^\{?[23]\}?|[²³])?(\s*/\s*[A-Za-z]+)?\s*$"
 )
 # "20 m", "9.8 m/s^2", "5 N/m": a single-letter SI unit, optionally per a short unit.
-_SINGLE_LETTER_UNIT = re.compile(r"(?<=\d)\s+([mgslLhKNJWVA])\.?(\^\{?[23]\}?)?(\s*/\s*[A-Za-z]{1,3}(\^\{?[23]\}?)?)?\s*$")
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_SINGLE_LETTER_UNIT = re.compile(r"(?<=\d)(?:\s+([mgslLhKNJWVA])\.?(\^\{?[23]\}?)?|([mgL])(\^\{?[23]\}?))(\s*/\s*[A-Za-z]{1,3}(\^\{?[23]\}?)?)?\s*$")
+# "2:3" is the ratio 2/3
+_RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)")
+# 1,000 / 12,345,678 / 1,000.99 / the Indian 2,50,000; never with a leading 0 (0,111 is a decimal comma)
+_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{2})*(?:,\d{3})+(?:\.\d+)?")
 _LATEX_COMMA = re.compile(r"\{,\}")
-_MIXED_LATEX = re.compile(r"(?<![\w}^_.)\\])(\d+)\s*\\frac\s*\{(\d+)\}\s*\{(\d+)\}")
-_MIXED_PLAIN = re.compile(r"(?<![\w}^_./)\\])(\d+)\s+(\d+)\s*/\s*(\d+)(?![\d.])")
+_MIXED_LATEX = re.compile(r"(?<![\w}^_.)\\])(\d+)[ \t]*\\frac\s*\{(\d+)\}\s*\{(\d+)\}")
+# one line only: "11\n5/6" is two lines of working, not the mixed number 11 5/6
+_MIXED_PLAIN = re.compile(r"(?<![\w}^_./)\\])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d.])")
+_ELLIPSIS = re.compile(r"\\[lcv]?dots(?![A-Za-z])|\.\.\.|\\ldots")
+_TRAILING_BACKSLASH = re.compile(r"(?:\\\\|\\)+\s*$")
+_CURRENCY = re.compile(r"\b(?:US|USD|EUR|GBP|CNY|RMB|JPY|INR|RUB)\s*\$?|(?<=\d)\s*(?:USD|EUR|GBP|CNY|RMB)\b")
+_SPACE_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
+_LATEX_DECIMAL_COMMA = re.compile(r"(?<=\d)\{,\}(?=\d)(?!\d{3}(?!\d))")
+_ELEMENT_OF = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s+")
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\s*\{(\d{1,12})\}")
+_REAL_LINE = {"allrealnumbers", "\\mathbbr", "r", "realnumbers", "\\r", "\\reals"}
+_LINE_BREAK_BETWEEN_NUMBERS = re.compile(r"(?<=\d)[ \t]*\n[ \t\n]*(?=\d)")
 _SPACES = re.compile(r"\s+")
 _TRAILING_PUNCT = re.compile(r"[.;:]+$")
 
@@ -92,6 +108,25 @@ def _strip_trailing_units(s: str) -> str:
     return s
 
 
+# A unit in another script after a number: "15 页", "4 公斤", "25 см²", "60(千米/小时)", "12개".
+_FOREIGN_UNIT = re.compile(r"(?<=[\d}\s])[\s(]*(?:[^\s\d\x00-\x7f\u0370-\u03ff]+[\s/()^23.]*)+$")
+
+
+def _strip_foreign_units(s: str) -> str:
+    m = _FOREIGN_UNIT.search(s)
+    if m is not None and re.search(r"\d", s[: m.start()]):
+        return s[: m.start()].rstrip()
+    return s
+
+
+def _repeating(m: re.Match) -> str:
+    """``0.1\\overline{6}`` is 1/6: the exact fraction of a repeating decimal."""
+    whole, fixed, period = m.group(1) or "0", m.group(2), m.group(3)
+    num = int(whole + fixed + period) - int(whole + fixed)
+    den = (10 ** len(period) - 1) * 10 ** len(fixed)
+    return f"\\frac{{{num}}}{{{den}}}"
+
+
 def _mixed(m: re.Match) -> str:
     whole, num, den = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if den == 0 or num >= den:
@@ -102,14 +137,21 @@ def _mixed(m: re.Match) -> str:
 def normalize(text: str) -> Normalized:
     """The canonical string of an answer (see the module docstring for what is removed)."""
     s = text.translate(_UNICODE)
+    s = _ELLIPSIS.sub(" \\\\ldots ", s)
     s = _DELIMS.sub(" ", s)
+    s = _CURRENCY.sub(" ", s)
+    s = _TRAILING_BACKSLASH.sub("", s)
+    s = _LINE_BREAK_BETWEEN_NUMBERS.sub(", ", s)
     s = _SIZING.sub("", s)
     s = _THIN_THOUSANDS.sub("", s)
     s = _SPACING.sub(" ", s)
     s = _FRAC_VARIANTS.sub("\\\\frac", s)
     s = _BINOM_VARIANTS.sub("\\\\binom", s)
     s = _DEGREES.sub("", s)
+    s = _LATEX_DECIMAL_COMMA.sub(".", s)
     s = _LATEX_COMMA.sub("", s)
+    if "\\overline" in s:
+        s = _REPEATING.sub(_repeating, s)
     s = s.replace("\\$", " ")
     for _ in range(3):  # \text{...} nested in \text{...} is unusual; three passes are plenty
         if "\\" not in s:
@@ -125,9 +167,18 @@ def normalize(text: str) -> Normalized:
         percent = True
         s = _PERCENT_TAIL.sub("", s)
     s = s.replace("\\%", "").replace("%", "")
+    s = _strip_foreign_units(s)
     s = _strip_trailing_units(s)
+    s = _ELEMENT_OF.sub("", s)
     if _THOUSANDS.fullmatch(s):
         s = s.replace(",", "")
+    elif _SPACE_THOUSANDS.fullmatch(s):
+        s = s.replace(" ", "")
+    if re.sub(r"[\s{}]", "", s).lower() in _REAL_LINE:
+        s = "(-\\infty, \\infty)"
+    m = _RATIO.fullmatch(s)
+    if m:
+        s = f"\\frac{{{m.group(1)}}}{{{m.group(2)}}}"
     s = _MIXED_LATEX.sub(_mixed, s)
     s = _MIXED_PLAIN.sub(_mixed, s)
     return Normalized(s.strip(), percent)
