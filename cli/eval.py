@@ -156,12 +156,14 @@ def compare(
     """Summaries side by side, with per-category deltas against the first run."""
     import json
 
-    from mmrl.console import console
-    from mmrl.eval.compare import comparison_rows, comparison_table, load_summary, run_label
+    from mmrl.console import console, log
+    from mmrl.eval.compare import comparability_warnings, comparison_rows, comparison_table, load_summary, run_label
 
     summaries = [load_summary(r) for r in runs]
     labels = [run_label(s, r) for s, r in zip(summaries, runs)]
     rows = comparison_rows(summaries)
+    for warning in comparability_warnings(labels, summaries):
+        log.warning("not like for like: %s", warning)
     console.print(comparison_table(labels, summaries, rows))
     if out is not None:
         out.write_text(json.dumps({"runs": labels, "rows": rows}, indent=2) + "\n", encoding="utf-8")

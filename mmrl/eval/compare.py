@@ -1,7 +1,9 @@
 """``mmrl eval compare``: summaries of several runs side by side, with per-category deltas.
 
 Rows are the overall accuracy and every breakdown value found in any run; columns are the runs'
-accuracies and, for each run after the first, its difference to the first in points.
+accuracies with the number of draws behind each, and, for each run after the first, its difference
+to the first in points. Runs that differ in what they measured (benchmark, data, split, item
+count, decoding, prompt) are still compared, with a warning naming each difference.
 """
 from __future__ import annotations
 
@@ -58,6 +60,28 @@ def comparison_rows(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
+# what must agree for two accuracies to measure the same thing
+COMPARABLE = (("benchmark", "benchmark"), ("data", "data file"), ("split", "split"), ("limit", "item limit"),
+              ("n", "number of items"), ("sampling", "decoding settings"), ("prompt", "prompt settings"))
+
+
+def comparability_warnings(labels: list[str], summaries: list[dict[str, Any]]) -> list[str]:
+    """One sentence per setting in which a run differs from the first (the baseline)."""
+    out = []
+    base = summaries[0]
+    for key, what in COMPARABLE:
+        for label, s in zip(labels[1:], summaries[1:]):
+            if key in base or key in s:
+                if base.get(key) != s.get(key):
+                    out.append(f"{label} differs from {labels[0]} in its {what}: "
+                               f"{_show(s.get(key))} vs {_show(base.get(key))}")
+    return out
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value, sort_keys=True) if isinstance(value, (dict, list)) else str(value)
+
+
 def run_label(summary: dict[str, Any], path: str) -> str:
     return Path(path).name or summary.get("model") or path
 
@@ -68,12 +92,13 @@ def comparison_table(labels: list[str], summaries: list[dict[str, Any]], rows: l
     table.add_column("group")
     table.add_column("value")
     for label in labels:
-        table.add_column(f"{label} acc %", justify="right")
+        table.add_column(f"{label} acc % (n)", justify="right")
     for label in labels[1:]:
         table.add_column(f"Δ {label}", justify="right")
     previous = None
     for row in rows:
-        accs = [pct(c["accuracy"]) if c else "-" for c in row["runs"]]
+        accs = [f"{pct(c['accuracy'])} ({c['total']})" if c and c.get("total") is not None
+                else pct(c["accuracy"]) if c else "-" for c in row["runs"]]
         deltas = ["-" if d is None else f"[{'green' if d > 0 else 'red' if d < 0 else 'default'}]{100 * d:+.1f}[/]"
                   for d in row["deltas"]]
         group = row["group"] if row["group"] != previous else ""
