@@ -43,7 +43,7 @@ from mmrl.rollout.backends.hf import HFBackend
 from mmrl.rollout.prompts import PromptBuilder, PromptConfig
 from mmrl.rollout.types import SamplingParams
 from mmrl.train.distributed import LocalEngine, OptimSpec, dist_info
-from mmrl.train.metrics import MetricsLog, open_wandb
+from mmrl.train.metrics import MetricsLog, check_reporter, open_wandb
 from mmrl.train.optim import warmup_steps_for
 from mmrl.train.run import (
     METRICS_FILE,
@@ -205,6 +205,7 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     if info.world_size > 1:
         raise ConfigError("mmrl grpo runs in one process in this build; multi-GPU (ZeRO) training is not "
                           "available for grpo yet")
+    check_reporter(cfg.report_to)
     rewards = reward_config(cfg)
     items = load_samples(cfg.data, rewards)  # every problem of the data before any model loads
     eval_items = load_samples(cfg.eval_data, rewards, "--eval-data") if cfg.eval_data else []

@@ -82,3 +82,12 @@ def open_wandb(out_dir: str | Path, config: dict[str, Any], resume: bool = False
     mode = os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
     return wandb.init(project=os.environ.get("WANDB_PROJECT", "mmrl"), dir=str(out_dir), config=config, mode=mode,
                       resume="allow" if resume else None)
+
+
+def check_reporter(name: str) -> None:
+    """Fail at start-up, not after the model loaded, when ``--report-to NAME`` cannot work here."""
+    import importlib.util
+
+    package = {"tensorboard": "tensorboard", "wandb": "wandb"}.get(name)
+    if package is not None and importlib.util.find_spec(package) is None:
+        raise ConfigError(f"--report-to {name} needs the {package} package: pip install {package}")

@@ -130,3 +130,15 @@ def test_lora_trains_adapters_and_saves_a_merged_model(rl_config, tiny_model_dir
     before, after = weights(tiny_model_dir), weights(result.out_dir)
     assert set(before) == set(after)
     assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("reporter", ["tensorboard", "wandb"])
+def test_a_missing_reporter_fails_before_the_model_loads(reporter, rl_config, tmp_path):
+    import importlib.util
+
+    from mmrl.errors import ConfigError
+
+    if importlib.util.find_spec(reporter) is not None:
+        pytest.skip(f"{reporter} is installed here")
+    with pytest.raises(ConfigError, match=f"pip install {reporter}"):
+        train(rl_config(report_to=reporter, model=str(tmp_path / "no-such-model")))
