@@ -142,3 +142,11 @@ def test_a_missing_reporter_fails_before_the_model_loads(reporter, rl_config, tm
         pytest.skip(f"{reporter} is installed here")
     with pytest.raises(ConfigError, match=f"pip install {reporter}"):
         train(rl_config(report_to=reporter, model=str(tmp_path / "no-such-model")))
+
+
+def test_eval_steps_score_the_held_out_set_greedily(rl_config, parity_file):
+    result = train(rl_config(max_steps=2, eval_data=parity_file, eval_steps=2, eval_max_new_tokens=4))
+    rows = metrics(result.out_dir)
+    assert "eval/reward/mean" not in rows[0]
+    assert "eval/reward/mean" in rows[1] and "eval/accuracy/mean" in rows[1]
+    assert rows[1]["eval/response_len/max"] <= 4
