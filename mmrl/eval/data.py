@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 from mmrl.errors import ConfigError, DataError
 from mmrl.eval.benchmark import Benchmark, Row, RowError
 from mmrl.io.jsonl import Located, iter_located
+from mmrl.io.strictjson import read_json_file
 
 IMAGES_DIR = "images"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -72,10 +72,7 @@ def _local_rows(path: Path, split: str) -> Iterator[Located]:
 
 
 def _json_rows(path: Path) -> Iterator[Located]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise DataError(str(path), e.lineno, f"invalid JSON: {e.msg}") from None
+    data = read_json_file(path)
     rows = list(data.values()) if isinstance(data, dict) else data
     if not isinstance(rows, list):
         raise DataError(str(path), None, "expected a list of rows or an object of rows by id")
@@ -210,3 +207,4 @@ def iter_samples(bench: Benchmark, data: str | None, split: str, out_dir: Path,
         seen[sample["id"]] = src.line
         count += 1
         yield sample
+

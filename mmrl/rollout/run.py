@@ -39,10 +39,10 @@ def count_records(src: str) -> int | None:
     """Lines with content in a file (for the progress total); None for stdin."""
     if src == STDIO:
         return None
-    from mmrl.io.jsonl import _open_text_read
+    from mmrl.io.jsonl import _open_read
 
-    with _open_text_read(src) as f:
-        return sum(1 for line in f if line.strip())
+    with _open_read(src) as f:
+        return sum(1 for line in iter(f.readline, b"") if line.strip())
 
 
 def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, params: SamplingParams,
