@@ -43,7 +43,9 @@ def validate(
     ),
     config: Optional[str] = ConfigOption,
 ) -> None:
-    """Check files against SPEC.md; print every problem as PATH:LINE: field: reason (exit 2 if any)."""
+    """Check files against SPEC.md, as strictly as any later command would: valid JSON and UTF-8, every
+    field, every image decoded, every reward.verifier resolved. Prints every problem as PATH:LINE: field:
+    reason (exit 2 if any)."""
     from mmrl.console import console
     from mmrl.errors import DataErrors
     from mmrl.io.schema import validate_file

@@ -21,7 +21,8 @@ from typing import Any
 from mmrl.errors import ConfigError, DataError
 from mmrl.eval.benchmark import Benchmark, Row, RowError
 from mmrl.io.jsonl import Located, iter_located
-from mmrl.io.strictjson import read_json_file
+from mmrl.io.schema import check_record
+from mmrl.io.strictjson import invalid_value, read_json_file
 
 IMAGES_DIR = "images"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -202,9 +203,20 @@ def iter_samples(bench: Benchmark, data: str | None, split: str, out_dir: Path,
             sample = bench.to_sample(src.record, images, index, split)
         except RowError as e:
             raise src.error(e.reason, e.field) from None
+        _check_sample(src, sample, out_dir)
         if sample["id"] in seen:
             raise src.error(f"duplicate id {sample['id']!r} (first on row {seen[sample['id']]})", "id")
         seen[sample["id"]] = src.line
         count += 1
         yield sample
 
+
+def _check_sample(src: Located, sample: dict[str, Any], out_dir: Path) -> None:
+    """Refuse, naming the row, a sample that a later stage would refuse: not JSON (NaN from a
+    Parquet column), not SPEC, an image that does not open, a verifier this build lacks."""
+    bad = invalid_value(sample)
+    if bad is not None:
+        raise src.error(bad.reason, bad.field)
+    problems = check_record(sample, out_dir, "sample", references="verify")
+    if problems:
+        raise src.error(problems[0].reason, problems[0].field)

@@ -22,6 +22,7 @@ from mmrl.eval.scoring import audit_row, score_batches, score_located, scoring_p
 from mmrl.eval.summary import summarize, summary_table
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
 from mmrl.io.metrics import write_json
+from mmrl.io.references import reward_problems
 from mmrl.io.strictjson import read_json_file
 
 SAMPLES_FILE = "samples.jsonl"
@@ -150,6 +151,9 @@ def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeCon
     judge = usable_judge(bench, judge)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = list(iter_located(rollouts))
+    for item in records:  # a verifier this build lacks is refused now, not scored as wrong
+        for field, why in reward_problems(item.record):
+            raise item.error(why, field)
     models = sorted({str(r.record.get("model")) for r in records if r.record.get("model")})
     run = {"benchmark": bench.name, "split": split or bench.default_split, "data": str(rollouts),
            "model": ", ".join(models) or None,

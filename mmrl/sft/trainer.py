@@ -25,7 +25,7 @@ from mmrl.io.metrics import write_json
 from mmrl.model.loading import LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
 from mmrl.sft.collate import Collator, rope_index_of
 from mmrl.sft.config import SFTConfig
-from mmrl.sft.data import Curator, SFTData, load_sft_data
+from mmrl.sft.data import Curator, SFTData, load_sft_data, read_sft_records
 from mmrl.sft.schedule import BatchPlan
 from mmrl.train import checkpoint as ckpt
 from mmrl.train.distributed import (
@@ -156,6 +156,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
                           "pass a ZeRO config such as recipes/deepspeed/zero2.json")
     if cfg.deepspeed:
         init_process_group(info)
+    records = read_sft_records(cfg.data, show_progress=info.is_main)  # before the model: a bad record costs nothing
     out = prepare_out_dir(cfg, info)
     if cfg.deepspeed:
         import torch.distributed as dist
@@ -173,7 +174,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
         from mmrl.sft.curation import make_curator
 
         curate = make_curator(cfg.filter_max_repeat)
-    data = load_sft_data(cfg, processor, curate, show_progress=info.is_main)
+    data = load_sft_data(cfg, processor, curate, show_progress=info.is_main, records=records)
     plan = BatchPlan(len(data), cfg.batch_size, cfg.grad_accum, info.world_size, cfg.seed)
     total = cfg.max_steps or plan.steps_for(cfg.epochs)
     optim = OptimSpec(cfg.lr, cfg.weight_decay, cfg.adam_betas, cfg.adam_eps, cfg.max_grad_norm, cfg.scheduler,
