@@ -146,23 +146,46 @@ def _check_messages(msgs: Any) -> Iterator[Problem]:
             yield Problem(f"messages[{i}].content", "must be a string")
 
 
-def check_rollout(r: Record) -> list[Problem]:
-    """Section 2 of SPEC.md: the fields a rollout adds."""
+def check_rollout(r: Record, required: bool = True) -> list[Problem]:
+    """Section 2 of SPEC.md: the fields a rollout adds (``required=False``: only those present)."""
     out: list[Problem] = []
     for name, typ, label in (("sample", int, "an integer"), ("response", str, "a string"),
                              ("num_tokens", int, "an integer"), ("model", str, "a string")):
         if name not in r:
-            out.append(Problem(name, "required field is missing"))
+            if required:
+                out.append(Problem(name, "required field is missing"))
         elif not isinstance(r[name], typ) or isinstance(r[name], bool):
             out.append(Problem(name, f"must be {label}, got {type(r[name]).__name__}"))
     if isinstance(r.get("sample"), int) and r["sample"] < 0:
         out.append(Problem("sample", "must be >= 0"))
     fr = r.get("finish_reason")
     if fr is None:
-        out.append(Problem("finish_reason", "required field is missing"))
+        if required:
+            out.append(Problem("finish_reason", "required field is missing"))
     elif fr not in FINISH_REASONS:
         out.append(Problem("finish_reason", f"must be one of {', '.join(FINISH_REASONS)}, got {fr!r}"))
     return out
+
+
+def draw_key_errors(items: Iterable[Located]) -> Iterator[DataError]:
+    """What identifies each draw downstream (grade groups by it): ``id`` a non-empty string, the
+    rollout fields present of their SPEC types, no (id, sample) twice. For readers of rollouts
+    that are lenient about which rollout fields are there (reward), so that they refuse at
+    start-up what grade would refuse later. A missing ``sample`` counts as draw 0 (as resume does)."""
+    seen: dict[tuple[str, Any], int] = {}
+    for item in items:
+        r, rid = item.record, item.record.get("id")
+        if "id" not in r:
+            yield item.error("required field is missing", "id")
+        elif not isinstance(rid, str) or not rid:
+            yield item.error(f"must be a non-empty string, got {type(rid).__name__}", "id")
+        for p in check_rollout(r, required=False):
+            yield item.error(p.reason, p.field)
+        if isinstance(rid, str) and isinstance(r.get("sample", 0), int):
+            key = (rid, r.get("sample", 0))
+            if key in seen:
+                yield item.error(f"duplicate draw {key[1]} of id {rid!r} (first on line {seen[key]})", "sample")
+            seen.setdefault(key, item.line)
 
 
 def check_scored(r: Record) -> list[Problem]:

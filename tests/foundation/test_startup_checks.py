@@ -2,8 +2,9 @@
 
 A sample with an image that does not open, or a verifier this build does not have, used to pass
 rollout (and eval, warmup-sft) and fail later: the image when its prompt was built, the verifier
-at reward, after the GPU hours were spent. The model named below does not exist: the data error
-coming first shows that records are checked before a model would be loaded.
+at reward, after the GPU hours were spent. A rollout with an integer id passed reward and failed
+at grade. The model named below does not exist: the data error coming first shows that records
+are checked before a model would be loaded.
 """
 from __future__ import annotations
 
@@ -77,6 +78,42 @@ def test_rollout_checks_every_sample_before_drawing_any(cli, tiny_model_dir, syn
     assert result.exit_code == 2, result.output
     assert f"{src}:3: reward.verifier: unknown verifier 'nosuch'" in result.stderr
     assert out.read_text(encoding="utf-8") == '{"id": "kept"}\n'  # the old output is not cut either
+
+
+# reward refuses what grade, next, would refuse
+
+REWARD_REFUSES = {
+    "an integer id": ({**ROLLOUT, "id": 7}, "id: must be a non-empty string, got int"),
+    "an empty id": ({**ROLLOUT, "id": ""}, "id: must be a non-empty string, got str"),
+    "a string sample": ({**ROLLOUT, "sample": "0"}, "sample: must be an integer, got str"),
+    "a negative sample": ({**ROLLOUT, "sample": -1}, "sample: must be >= 0"),
+    "a bad finish_reason": ({**ROLLOUT, "finish_reason": "eos"}, "finish_reason: must be one of stop, length, forced"),
+    "a float num_tokens": ({**ROLLOUT, "num_tokens": 4.5}, "num_tokens: must be an integer, got float"),
+}
+
+
+@pytest.mark.parametrize("case", list(REWARD_REFUSES))
+def test_reward_refuses_a_draw_that_grade_would_refuse(cli, tmp_path, case):
+    record, message = REWARD_REFUSES[case]
+    src = _input(tmp_path, [{**ROLLOUT, "id": "ok"}, record])
+    before = src.read_bytes()
+    result = cli("reward", str(src), "-o", str(tmp_path / "o.jsonl"), "--workers", "0")
+    assert result.exit_code == 2, result.output
+    assert f"{src}:2: {message}" in result.stderr
+    assert not (tmp_path / "o.jsonl").exists() and src.read_bytes() == before
+
+
+def test_reward_refuses_the_same_draw_twice(cli, tmp_path):
+    src = _input(tmp_path, [ROLLOUT, {**ROLLOUT, "response": "again"}])
+    result = cli("reward", str(src), "-o", str(tmp_path / "o.jsonl"), "--workers", "0")
+    assert result.exit_code == 2, result.output
+    assert f"{src}:2: sample: duplicate draw 0 of id 'a' (first on line 1)" in result.stderr
+
+
+def test_reward_still_scores_draws_without_the_optional_rollout_fields(cli, tmp_path):
+    src = _input(tmp_path, [{"id": "a", "answer": "2", "response": "<answer>2</answer>"}])
+    result = cli("reward", str(src), "-o", str(tmp_path / "o.jsonl"), "--workers", "0")
+    assert result.exit_code == 0, result.output
 
 
 def test_eval_score_refuses_an_unknown_verifier_instead_of_scoring_it_wrong(cli, tmp_path):
