@@ -29,8 +29,10 @@ def synth(
 ) -> None:
     """Render a synthetic visual-reasoning data set with verifiable answers."""
     from mmrl.console import console
-    from mmrl.data.synth import synthesize
+    from mmrl.data.synth import images_dir, synthesize
+    from mmrl.io.paths import OutputFolder, check_outputs
 
+    check_outputs({"-o": out}, folders=[OutputFolder(images_dir(out), label="-o (images beside it)")])
     count = synthesize(out, task=task, n=n, seed=seed, image_size=image_size, progress=True)
     console.print(f"wrote {count} samples to {out}")
 

@@ -61,7 +61,8 @@ def reward(
     config: Optional[str] = ConfigOption,
 ) -> None:
     from mmrl.errors import ConfigError
-    from mmrl.io.metrics import metrics_path_for
+    from mmrl.io.metrics import metrics_output, metrics_path_for
+    from mmrl.io.paths import check_outputs
     from mmrl.rewards import RewardConfig
     from mmrl.rewards.run import run_reward
     from mmrl.rewards.scoring import parse_params, parse_weights
@@ -93,7 +94,9 @@ def reward(
         settings["start_method"] = "fork"  # this process has no threads yet: instant workers
     cfg = RewardConfig.from_mapping(settings)
 
-    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path_for(out, metrics))
+    metrics_path = metrics_path_for(out, metrics)
+    check_outputs({"-o": out, **metrics_output(out, metrics)}, {"input": input})
+    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path)
 
 
 def register(app: typer.Typer) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 from mmrl.console import console, log, make_progress
 from mmrl.errors import ConfigError, DataError
 from mmrl.eval.benchmark import Benchmark, get_benchmark
+from mmrl.eval.data import IMAGES_DIR
 from mmrl.eval.judge import Judge, JudgeConfig
 from mmrl.eval.scoring import audit_row, score_batches, score_located, scoring_pool
 from mmrl.eval.summary import summarize, summary_table
@@ -29,6 +30,10 @@ SAMPLES_FILE = "samples.jsonl"
 PREDICTIONS_FILE = "predictions.jsonl"
 SUMMARY_FILE = "summary.json"
 RUN_FILE = "run.json"
+# What each path writes in its output folder (an input there would be overwritten).
+PREPARE_WRITES = (SAMPLES_FILE, IMAGES_DIR)
+SCORE_WRITES = (PREDICTIONS_FILE, SUMMARY_FILE, RUN_FILE)
+RUN_WRITES = PREPARE_WRITES + SCORE_WRITES
 # what must agree between a run and the run it resumes
 RESUME_KEYS = ("benchmark", "split", "data", "limit", "model", "sampling", "prompt")
 

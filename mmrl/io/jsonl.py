@@ -221,7 +221,12 @@ class JsonlWriter:
         if self.dst == STDIO:
             self._stream: IO[str] = sys.stdout
             return
-        path = Path(self.dst)
+        try:
+            self._stream = self._open(Path(self.dst), mode, keep_existing)
+        except OSError as e:  # check_outputs refuses most of these before any work; this is the rest
+            raise DataError(self.dst, None, f"cannot write: {e.strerror or e}") from None
+
+    def _open(self, path: Path, mode: str, keep_existing: bool) -> IO[str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         if mode == "atomic":
             fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -231,9 +236,8 @@ class JsonlWriter:
             target = self.dst
         how = "at" if (mode == "append" and keep_existing) else "wt"
         if _is_gzip(path):
-            self._stream = gzip.open(target, how, encoding="utf-8")
-        else:
-            self._stream = open(target, how, encoding="utf-8")
+            return gzip.open(target, how, encoding="utf-8")
+        return open(target, how, encoding="utf-8")
 
     def write(self, record: Record) -> None:
         self._stream.write(dumps(record) + "\n")

@@ -22,7 +22,7 @@ from typing import Any
 from mmrl.console import console, log, make_progress
 from mmrl.errors import ConfigError
 from mmrl.io.metrics import write_json
-from mmrl.model.loading import LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
+from mmrl.model.loading import CHECKPOINT_FILES, LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
 from mmrl.sft.collate import Collator, rope_index_of
 from mmrl.sft.config import SFTConfig
 from mmrl.sft.data import Curator, SFTData, load_sft_data, read_sft_records
@@ -44,6 +44,8 @@ from mmrl.train.optim import warmup_steps_for
 
 METRICS_FILE = "metrics.jsonl"
 RUN_FILE = "mmrl_sft.json"
+# Everything a run writes (or deletes, with --overwrite) directly in its --out folder.
+OUT_WRITES = (METRICS_FILE, RUN_FILE, ckpt.CHECKPOINTS, "tensorboard", *CHECKPOINT_FILES)
 
 
 @dataclass
