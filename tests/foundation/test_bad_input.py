@@ -114,3 +114,13 @@ def test_a_recipe_that_is_not_utf8_is_a_located_error(cli, tmp_path):
     result = cli("--config", str(recipe), "data", "synth", "-o", str(tmp_path / "d.jsonl"))
     assert result.exit_code == 2, result.output
     assert f"{recipe}:3: not UTF-8 text: byte 0xff at column 11" in result.stderr
+
+
+def test_a_deepspeed_config_that_is_not_utf8_is_a_located_error(tmp_path):
+    from mmrl.errors import DataError
+    from mmrl.train.distributed import load_ds_config
+
+    ds = tmp_path / "zero2.json"
+    ds.write_bytes(b'{\n  "zero_optimization": {"stage": 2}, "comment": "\xe9"\n}')
+    with pytest.raises(DataError, match=r"zero2\.json:2: not UTF-8 text: byte 0xe9 at column 50"):
+        load_ds_config(ds)
