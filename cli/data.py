@@ -29,8 +29,10 @@ def synth(
 ) -> None:
     """Render a synthetic visual-reasoning data set with verifiable answers."""
     from mmrl.console import console
-    from mmrl.data.synth import synthesize
+    from mmrl.data.synth import images_dir, synthesize
+    from mmrl.io.paths import OutputFolder, check_outputs
 
+    check_outputs({"-o": out}, folders=[OutputFolder(images_dir(out), label="-o (images beside it)")])
     count = synthesize(out, task=task, n=n, seed=seed, image_size=image_size, progress=True)
     console.print(f"wrote {count} samples to {out}")
 
@@ -43,7 +45,9 @@ def validate(
     ),
     config: Optional[str] = ConfigOption,
 ) -> None:
-    """Check files against SPEC.md; print every problem as PATH:LINE: field: reason (exit 2 if any)."""
+    """Check files against SPEC.md, as strictly as any later command would: valid JSON and UTF-8, every
+    field, every image decoded, every reward.verifier resolved. Prints every problem as PATH:LINE: field:
+    reason (exit 2 if any)."""
     from mmrl.console import console
     from mmrl.errors import DataErrors
     from mmrl.io.schema import validate_file

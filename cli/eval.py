@@ -97,12 +97,13 @@ def run(
     config: Optional[str] = ConfigOption,
 ) -> None:
     """Run a model on a benchmark: draw, score with the official rules, write the audit and summary."""
-    from mmrl.eval.runner import EvalConfig, run_eval
-
     from mmrl.errors import ConfigError
+    from mmrl.eval.runner import RUN_WRITES, EvalConfig, run_eval
+    from mmrl.io.paths import OutputFolder, check_outputs
 
     if base_url and backend != "openai":
         raise ConfigError("--base-url is for the openai backend (a served model)")
+    check_outputs(inputs={"--data": data}, folders=[OutputFolder(out, RUN_WRITES)])
     opts = {"base_url": base_url} if base_url else {}
     run_eval(EvalConfig(
         benchmark=bench, out_dir=out, data=data, split=split, limit=limit, model=model, backend=backend, n=n,
@@ -123,8 +124,10 @@ def prepare(
 ) -> None:
     """Write a benchmark split as SPEC samples (for 'mmrl rollout', then 'mmrl eval score')."""
     from mmrl.eval.benchmark import get_benchmark
-    from mmrl.eval.runner import EvalConfig, prepare as do_prepare
+    from mmrl.eval.runner import PREPARE_WRITES, EvalConfig, prepare as do_prepare
+    from mmrl.io.paths import OutputFolder, check_outputs
 
+    check_outputs(inputs={"--data": data}, folders=[OutputFolder(out, PREPARE_WRITES)])
     b = get_benchmark(bench)
     split_name = EvalConfig(benchmark=bench, out_dir=out, data=data, split=split).resolved_split(b)
     do_prepare(b, out, data, split_name, limit)
@@ -142,8 +145,10 @@ def score(
     config: Optional[str] = ConfigOption,
 ) -> None:
     """Score existing rollouts with a benchmark's rules; write the audit and summary."""
-    from mmrl.eval.runner import score_file
+    from mmrl.eval.runner import SCORE_WRITES, score_file
+    from mmrl.io.paths import OutputFolder, check_outputs
 
+    check_outputs(inputs={"input": rollouts}, folders=[OutputFolder(out, SCORE_WRITES)])
     score_file(bench, rollouts, out, judge=_judge(judge_url, judge_model), resume=resume, split=split)
 
 
@@ -154,11 +159,19 @@ def compare(
     config: Optional[str] = ConfigOption,
 ) -> None:
     """Summaries side by side, with per-category deltas against the first run."""
-    import json
-
     from mmrl.console import console, log
-    from mmrl.eval.compare import comparability_warnings, comparison_rows, comparison_table, load_summary, run_label
+    from mmrl.eval.compare import (
+        SUMMARY_FILE,
+        comparability_warnings,
+        comparison_rows,
+        comparison_table,
+        load_summary,
+        run_label,
+    )
+    from mmrl.io.metrics import write_json
+    from mmrl.io.paths import check_outputs
 
+    check_outputs({"-o": out}, [Path(r) / SUMMARY_FILE if Path(r).is_dir() else r for r in runs])
     summaries = [load_summary(r) for r in runs]
     labels = [run_label(s, r) for s, r in zip(summaries, runs)]
     rows = comparison_rows(summaries)
@@ -166,7 +179,7 @@ def compare(
         log.warning("not like for like: %s", warning)
     console.print(comparison_table(labels, summaries, rows))
     if out is not None:
-        out.write_text(json.dumps({"runs": labels, "rows": rows}, indent=2) + "\n", encoding="utf-8")
+        write_json(out, {"runs": labels, "rows": rows})
 
 
 @eval_app.command("list")

@@ -48,10 +48,16 @@ def grade(
     """Grade samples by n scored draws: n, correct, pass@k, mean reward, difficulty in [0, 1]."""
     from mmrl.grading import GradeConfig, parse_band, parse_buckets
     from mmrl.grading.metrics import DIFFICULTY
-    from mmrl.grading.run import draw_and_score, run_grade
-    from mmrl.io.metrics import metrics_path_for
+    from mmrl.grading.run import draw_and_score, run_grade, unscored_path
+    from mmrl.io.metrics import metrics_output, metrics_path_for
+    from mmrl.io.paths import check_outputs
 
     DIFFICULTY.get(difficulty)  # fail early on an unknown measure
+    metrics_path = metrics_path_for(out, metrics)
+    outputs = {"-o": out, "--dropped": dropped, "--plot": plot, **metrics_output(out, metrics), "--rollouts": rollouts}
+    if model and rollouts:
+        outputs["--rollouts (its unscored draws)"] = unscored_path(rollouts)
+    check_outputs(outputs, {"input": src, "--model": model})
     cfg = GradeConfig(ks=_ks(k), correct_threshold=correct_threshold, difficulty=difficulty,
                       human_weight=human_weight, keep=parse_band(keep) if keep else None,
                       buckets=parse_buckets(buckets) if buckets else None)
@@ -63,7 +69,6 @@ def grade(
         target = model if backend == "openai" else ModelSpec(model)
         options = {"base_url": base_url} if backend == "openai" else {}
         src = draw_and_score(src, rollouts, backend, target, params, PromptConfig(), options, resume=resume)
-    metrics_path = metrics_path_for(out, metrics)
     run_grade(src, out, cfg, plot=plot, dropped=dropped, metrics_path=metrics_path)
 
 

@@ -20,8 +20,10 @@ def init_tiny(
 ) -> None:
     """Build a tiny random Qwen2.5-VL (config only, no download) with a locally trained tokenizer."""
     from mmrl.console import console
+    from mmrl.io.paths import OutputFolder, check_outputs
     from mmrl.model.tiny import init_tiny as build
 
+    check_outputs(folders=[OutputFolder(out_dir, label="OUT_DIR")])
     info = build(out_dir, size=size, seed=seed)
     console.print(
         f"wrote tiny Qwen2.5-VL ({info['size']}, {info['parameters']:,} parameters, vocab {info['vocab']}) "

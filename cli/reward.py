@@ -9,31 +9,11 @@ import typer
 from mmrl_cli.config import ConfigOption, section_for
 
 
-def _load_plugins() -> None:
-    """Verifiers other modules provide (eval's benchmark scorers), when this build has them."""
-    import importlib
-    import importlib.util
-
-    for module in PLUGIN_MODULES:
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
-            try:
-                importlib.import_module(module)
-            except Exception:  # noqa: BLE001 - a broken plugin must not take the command down
-                continue
-
-
-# Modules whose import registers more verifiers; absent ones are skipped.
-PLUGIN_MODULES = ("mmrl.eval.verifiers",)
-
-
 def _verifier_lines() -> list[tuple[str, str]]:
     from mmrl.rewards import VERIFIERS, summary_of
+    from mmrl.rewards.lookup import load_plugins
 
-    _load_plugins()
+    load_plugins()
 
     return [(name, summary_of(VERIFIERS.get(name))) for name in VERIFIERS.names()]
 
@@ -92,7 +72,8 @@ def reward(
     config: Optional[str] = ConfigOption,
 ) -> None:
     from mmrl.errors import ConfigError
-    from mmrl.io.metrics import metrics_path_for
+    from mmrl.io.metrics import metrics_output, metrics_path_for
+    from mmrl.io.paths import check_outputs
     from mmrl.rewards import RewardConfig
     from mmrl.rewards.run import run_reward
     from mmrl.rewards.scoring import parse_params, parse_weights
@@ -124,7 +105,9 @@ def reward(
         settings["start_method"] = "fork"  # this process has no threads yet: instant workers
     cfg = RewardConfig.from_mapping(settings)
 
-    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path_for(out, metrics))
+    metrics_path = metrics_path_for(out, metrics)
+    check_outputs({"-o": out, **metrics_output(out, metrics)}, {"input": input})
+    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path)
 
 
 def register(app: typer.Typer) -> None:

@@ -51,7 +51,8 @@ def rollout(
     from mmrl.model.loading import ModelSpec
     from mmrl.rollout import PromptConfig, SamplingParams
     from mmrl.rollout.prompts import FORMAT_INSTRUCTION
-    from mmrl.io.metrics import metrics_path_for
+    from mmrl.io.metrics import metrics_output, metrics_path_for
+    from mmrl.io.paths import check_outputs
     from mmrl.rollout.run import run_rollout
 
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
@@ -69,6 +70,7 @@ def rollout(
     }.get(backend, {})
     target = model if backend == "openai" else spec
     metrics_path = metrics_path_for(out, metrics)
+    check_outputs({"-o": out, **metrics_output(out, metrics)}, {"--data": data, "--model": model})
     run_rollout(data, out, backend, target, params, prompt_cfg, options, resume=resume, metrics_path=metrics_path)
 
 

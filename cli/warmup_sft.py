@@ -62,8 +62,12 @@ def warmup_sft(
     """Supervised fine-tuning on assistant tokens only, so the model writes the target format before RL."""
     import os
 
+    from mmrl.io.paths import OutputFolder, check_outputs
     from mmrl.sft import SFTConfig, train
+    from mmrl.sft.trainer import OUT_WRITES
 
+    check_outputs(inputs={"--data": data, "--model": model, "--deepspeed": deepspeed},
+                  folders=[OutputFolder(out, OUT_WRITES, "--out")])
     if local_rank is not None:
         os.environ.setdefault("LOCAL_RANK", str(local_rank))
     cfg = SFTConfig(

@@ -25,19 +25,46 @@ class ImageError(MmrlError):
 
 def load_image(ref: str, base_dir: str | os.PathLike | None = None) -> Image.Image:
     """Open an image given as a path (relative to ``base_dir``), a ``data:`` URI or an http(s) URL."""
+    if isinstance(ref, str) and ref.startswith(("http://", "https://")):
+        return _open(io.BytesIO(_fetch(ref)), ref)
+    return _open(*_local_source(ref, base_dir))
+
+
+def check_image(ref: str, base_dir: str | os.PathLike | None = None, decode: bool = False) -> None:
+    """Raise an ImageError unless a path or data URI holds an image a model can take.
+
+    ``decode=False`` opens the file and checks its structure (``Image.verify``: the header, and for
+    PNG every chunk's checksum) without decoding the pixels, which is fast enough to check every
+    image of a data set before a run starts; ``decode=True`` decodes every pixel. Either way the
+    size must pass the resize rule (no empty image, aspect ratio below 200). URLs are not fetched.
+    """
+    if isinstance(ref, str) and ref.startswith(("http://", "https://")):
+        return
+    if not decode:
+        src, name = _local_source(ref, base_dir)
+        try:
+            with Image.open(src) as img:
+                size = img.size
+                img.verify()
+        except (OSError, Image.DecompressionBombError, SyntaxError, ValueError) as e:
+            raise ImageError(f"cannot decode image {name}: {e}") from None
+    else:
+        size = load_image(ref, base_dir).size
+    smart_resize(size[1], size[0])
+
+
+def _local_source(ref: str, base_dir: str | os.PathLike | None):
+    """A non-URL reference as (something ``Image.open`` reads, its name for messages)."""
     if not isinstance(ref, str) or not ref:
         raise ImageError(f"image reference must be a non-empty string, got {ref!r}")
     if ref.startswith("data:"):
-        data = _decode_data_uri(ref)
-        return _open(io.BytesIO(data), "data URI")
-    if ref.startswith(("http://", "https://")):
-        return _open(io.BytesIO(_fetch(ref)), ref)
+        return io.BytesIO(_decode_data_uri(ref)), "data URI"
     path = Path(ref)
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
     if not path.is_file():
         raise ImageError(f"image file not found: {path}")
-    return _open(path, str(path))
+    return path, str(path)
 
 
 def _open(src, name: str) -> Image.Image:

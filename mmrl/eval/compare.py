@@ -7,7 +7,6 @@ count, decoding, prompt) are still compared, with a warning naming each differen
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from rich.table import Table
 
 from mmrl.errors import DataError
 from mmrl.eval.summary import pct
+from mmrl.io.strictjson import read_json_file
 
 SUMMARY_FILE = "summary.json"
 
@@ -26,10 +26,9 @@ def load_summary(run: str | Path) -> dict[str, Any]:
         path = path / SUMMARY_FILE
     if not path.is_file():
         raise DataError(str(path), None, "no such summary (expected an eval output folder or its summary.json)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise DataError(str(path), e.lineno, f"invalid JSON: {e.msg}") from None
+    data = read_json_file(path)
+    if not isinstance(data, dict):
+        raise DataError(str(path), None, "not an eval summary: expected a JSON object")
     for field in ("benchmark", "accuracy", "breakdowns"):
         if field not in data:
             raise DataError(str(path), None, "not an eval summary: required field is missing", field)

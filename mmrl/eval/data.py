@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -22,6 +21,8 @@ from typing import Any
 from mmrl.errors import ConfigError, DataError
 from mmrl.eval.benchmark import Benchmark, Row, RowError
 from mmrl.io.jsonl import Located, iter_located
+from mmrl.io.schema import check_record
+from mmrl.io.strictjson import invalid_value, read_json_file
 
 IMAGES_DIR = "images"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -72,10 +73,7 @@ def _local_rows(path: Path, split: str) -> Iterator[Located]:
 
 
 def _json_rows(path: Path) -> Iterator[Located]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise DataError(str(path), e.lineno, f"invalid JSON: {e.msg}") from None
+    data = read_json_file(path)
     rows = list(data.values()) if isinstance(data, dict) else data
     if not isinstance(rows, list):
         raise DataError(str(path), None, "expected a list of rows or an object of rows by id")
@@ -205,8 +203,20 @@ def iter_samples(bench: Benchmark, data: str | None, split: str, out_dir: Path,
             sample = bench.to_sample(src.record, images, index, split)
         except RowError as e:
             raise src.error(e.reason, e.field) from None
+        _check_sample(src, sample, out_dir)
         if sample["id"] in seen:
             raise src.error(f"duplicate id {sample['id']!r} (first on row {seen[sample['id']]})", "id")
         seen[sample["id"]] = src.line
         count += 1
         yield sample
+
+
+def _check_sample(src: Located, sample: dict[str, Any], out_dir: Path) -> None:
+    """Refuse, naming the row, a sample that a later stage would refuse: not JSON (NaN from a
+    Parquet column), not SPEC, an image that does not open, a verifier this build lacks."""
+    bad = invalid_value(sample)
+    if bad is not None:
+        raise src.error(bad.reason, bad.field)
+    problems = check_record(sample, out_dir, "sample", references="verify")
+    if problems:
+        raise src.error(problems[0].reason, problems[0].field)

@@ -8,7 +8,6 @@ is the exact prompt format a model was trained with.
 """
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -16,18 +15,25 @@ from pathlib import Path
 from typing import Any
 
 from mmrl.console import console, log, make_progress
-from mmrl.errors import ConfigError
+from mmrl.errors import ConfigError, DataError
 from mmrl.eval.benchmark import Benchmark, get_benchmark
+from mmrl.eval.data import IMAGES_DIR
 from mmrl.eval.judge import Judge, JudgeConfig
 from mmrl.eval.scoring import audit_row, score_batches, score_located, scoring_pool
 from mmrl.eval.summary import summarize, summary_table
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
 from mmrl.io.metrics import write_json
+from mmrl.io.references import reward_problems
+from mmrl.io.strictjson import read_json_file
 
 SAMPLES_FILE = "samples.jsonl"
 PREDICTIONS_FILE = "predictions.jsonl"
 SUMMARY_FILE = "summary.json"
 RUN_FILE = "run.json"
+# What each path writes in its output folder (an input there would be overwritten).
+PREPARE_WRITES = (SAMPLES_FILE, IMAGES_DIR)
+SCORE_WRITES = (PREDICTIONS_FILE, SUMMARY_FILE, RUN_FILE)
+RUN_WRITES = PREPARE_WRITES + SCORE_WRITES
 # what must agree between a run and the run it resumes
 RESUME_KEYS = ("benchmark", "split", "data", "limit", "model", "sampling", "prompt")
 
@@ -82,7 +88,9 @@ def _check_resume(out_dir: Path, record: dict[str, Any]) -> None:
     path = out_dir / RUN_FILE
     if not path.exists():
         return
-    before = json.loads(path.read_text(encoding="utf-8"))
+    before = read_json_file(path)
+    if not isinstance(before, dict):
+        raise DataError(str(path), None, "not an eval run file: expected a JSON object")
     changed = [k for k in RESUME_KEYS if k in before and before.get(k) != record.get(k)]
     if changed:
         raise ConfigError(f"{out_dir}: --resume with different {', '.join(changed)} than the run there "
@@ -148,6 +156,9 @@ def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeCon
     judge = usable_judge(bench, judge)
     out_dir.mkdir(parents=True, exist_ok=True)
     records = list(iter_located(rollouts))
+    for item in records:  # a verifier this build lacks is refused now, not scored as wrong
+        for field, why in reward_problems(item.record):
+            raise item.error(why, field)
     models = sorted({str(r.record.get("model")) for r in records if r.record.get("model")})
     run = {"benchmark": bench.name, "split": split or bench.default_split, "data": str(rollouts),
            "model": ", ".join(models) or None,

@@ -41,6 +41,11 @@ def run_grade(src: str, out: str | None, cfg: GradeConfig, plot: str | None = No
     return summary
 
 
+def unscored_path(rollouts: str) -> str:
+    """Where ``grade --model --rollouts R`` keeps the draws before they are scored."""
+    return str(Path(rollouts).with_suffix("")) + ".unscored.jsonl"
+
+
 def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: Any, params, prompt_cfg,
                    options: dict[str, Any], resume: bool = False) -> str:
     """``mmrl rollout`` then ``mmrl reward`` in process; returns the file of scored draws."""
@@ -53,7 +58,7 @@ def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: An
 
     if rollouts is None:
         rollouts = str(Path(tempfile.mkdtemp(prefix="mmrl-grade-")) / "rollouts.jsonl")
-    drawn = str(Path(rollouts).with_suffix("")) + ".unscored.jsonl"
+    drawn = unscored_path(rollouts)
     run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume)
     with JsonlWriter(rollouts) as w:
         w.write_all(score_records(iter_records(drawn), RewardConfig()))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import io
 import json
 import os
 import sys
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from mmrl.errors import DataError
+from mmrl.io import strictjson
 
 STDIO = "-"
 
@@ -49,27 +49,45 @@ def _is_gzip(path: str | os.PathLike) -> bool:
     return str(path).endswith(".gz")
 
 
-def _open_text_read(src: str | os.PathLike) -> IO[str]:
+def _open_read(src: str | os.PathLike) -> IO[bytes]:
+    """The bytes of a path (gunzipped for ``.gz``) or of stdin: lines are decoded one by one, so
+    that a byte that is not UTF-8 is reported on its own line."""
     if str(src) == STDIO:
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8") if hasattr(sys.stdin, "buffer") else sys.stdin
+        return getattr(sys.stdin, "buffer", None) or _TextAsBytes(sys.stdin)
     path = Path(src)
     if not path.exists():
         raise DataError(str(src), None, "no such file")
     if path.is_dir():
         raise DataError(str(src), None, "is a directory, expected a JSONL file")
-    if _is_gzip(path):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return open(path, encoding="utf-8")
+    try:
+        return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
+    except OSError as e:
+        raise DataError(str(src), None, f"cannot read: {e.strerror or e}") from None
+
+
+class _TextAsBytes:
+    """A text stream (a test's StringIO as stdin) read line by line as UTF-8 bytes."""
+
+    def __init__(self, stream: IO[str]):
+        self.stream = stream
+
+    def readline(self) -> bytes:
+        return self.stream.readline().encode("utf-8", errors="surrogateescape")
 
 
 def parse_line(text: str, path: str, line: int) -> Record | None:
-    """Parse one line; ``None`` for a blank line, a DataError for anything but a JSON object."""
+    """Parse one line; ``None`` for a blank line, a DataError for anything but a JSON object.
+
+    NaN, Infinity and lone surrogates are refused (they are not JSON text), naming the field.
+    """
     if not text.strip():
         return None
     try:
-        value = json.loads(text)
+        value = strictjson.loads(text)
     except json.JSONDecodeError as e:
         raise DataError(path, line, f"invalid JSON: {e.msg} (column {e.colno})") from None
+    except strictjson.JsonValueError as e:
+        raise DataError(path, line, e.reason, e.field) from None
     if not isinstance(value, dict):
         raise DataError(path, line, f"expected a JSON object, got {type(value).__name__}")
     return value
@@ -81,18 +99,23 @@ def iter_parsed(src: str | os.PathLike) -> Iterator[Located | DataError]:
     Reading goes on past a bad line, so that validation can list every problem of a file.
     """
     name = display_name(src)
-    stream = _open_text_read(src)
+    stream = _open_read(src)
     try:
         lineno = 0
         while True:
             try:
-                text = stream.readline()
+                raw = stream.readline()
             except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:
                 yield DataError(name, lineno + 1, f"unreadable: {e}")
                 return
-            if not text:
+            if not raw:
                 return
             lineno += 1
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                yield DataError(name, lineno, strictjson.utf8_problem(raw, e)[1])
+                continue
             try:
                 record = parse_line(text, name, lineno)
             except DataError as e:
@@ -101,7 +124,7 @@ def iter_parsed(src: str | os.PathLike) -> Iterator[Located | DataError]:
             if record is not None:
                 yield Located(record, name, lineno)
     finally:
-        if stream is not sys.stdin:
+        if str(src) != STDIO:
             stream.close()
 
 
@@ -198,7 +221,12 @@ class JsonlWriter:
         if self.dst == STDIO:
             self._stream: IO[str] = sys.stdout
             return
-        path = Path(self.dst)
+        try:
+            self._stream = self._open(Path(self.dst), mode, keep_existing)
+        except OSError as e:  # check_outputs refuses most of these before any work; this is the rest
+            raise DataError(self.dst, None, f"cannot write: {e.strerror or e}") from None
+
+    def _open(self, path: Path, mode: str, keep_existing: bool) -> IO[str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         if mode == "atomic":
             fd, self._tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -208,9 +236,8 @@ class JsonlWriter:
             target = self.dst
         how = "at" if (mode == "append" and keep_existing) else "wt"
         if _is_gzip(path):
-            self._stream = gzip.open(target, how, encoding="utf-8")
-        else:
-            self._stream = open(target, how, encoding="utf-8")
+            return gzip.open(target, how, encoding="utf-8")
+        return open(target, how, encoding="utf-8")
 
     def write(self, record: Record) -> None:
         self._stream.write(dumps(record) + "\n")

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mmrl.errors import DataError
 from mmrl.io.jsonl import STDIO
 
 
@@ -24,14 +25,22 @@ def metrics_path_for(out: str | None, given: str | None = None) -> str | None:
     return str(Path(out).with_suffix("")) + ".metrics.json"
 
 
+def metrics_output(out: str | None, given: str | None = None) -> dict[str, str | None]:
+    """The metrics file as an output for ``check_outputs``, labelled by where its path came from."""
+    return {"--metrics" if given else "--metrics (default: beside -o)": metrics_path_for(out, given)}
+
+
 def write_json(path: str | os.PathLike, payload: Any) -> None:
     """Write one JSON document (indented, UTF-8) atomically: a temporary file renamed over it."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        os.replace(tmp, target)
+    except OSError as e:  # check_outputs refuses most of these before any work; this is the rest
+        raise DataError(str(target), None, f"cannot write: {e.strerror or e}") from None
 
 
 def write_metrics(path: str | os.PathLike | None, payload: dict[str, Any]) -> None:

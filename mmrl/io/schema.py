@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrl.errors import DataError
-from mmrl.io.jsonl import Located, Record, iter_parsed
+from mmrl.io.jsonl import Located, Record, iter_located, iter_parsed
 
 KINDS = ("sample", "rollout", "scored", "graded")
 FINISH_REASONS = ("stop", "length", "forced")
@@ -146,23 +146,46 @@ def _check_messages(msgs: Any) -> Iterator[Problem]:
             yield Problem(f"messages[{i}].content", "must be a string")
 
 
-def check_rollout(r: Record) -> list[Problem]:
-    """Section 2 of SPEC.md: the fields a rollout adds."""
+def check_rollout(r: Record, required: bool = True) -> list[Problem]:
+    """Section 2 of SPEC.md: the fields a rollout adds (``required=False``: only those present)."""
     out: list[Problem] = []
     for name, typ, label in (("sample", int, "an integer"), ("response", str, "a string"),
                              ("num_tokens", int, "an integer"), ("model", str, "a string")):
         if name not in r:
-            out.append(Problem(name, "required field is missing"))
+            if required:
+                out.append(Problem(name, "required field is missing"))
         elif not isinstance(r[name], typ) or isinstance(r[name], bool):
             out.append(Problem(name, f"must be {label}, got {type(r[name]).__name__}"))
     if isinstance(r.get("sample"), int) and r["sample"] < 0:
         out.append(Problem("sample", "must be >= 0"))
     fr = r.get("finish_reason")
     if fr is None:
-        out.append(Problem("finish_reason", "required field is missing"))
+        if required:
+            out.append(Problem("finish_reason", "required field is missing"))
     elif fr not in FINISH_REASONS:
         out.append(Problem("finish_reason", f"must be one of {', '.join(FINISH_REASONS)}, got {fr!r}"))
     return out
+
+
+def draw_key_errors(items: Iterable[Located]) -> Iterator[DataError]:
+    """What identifies each draw downstream (grade groups by it): ``id`` a non-empty string, the
+    rollout fields present of their SPEC types, no (id, sample) twice. For readers of rollouts
+    that are lenient about which rollout fields are there (reward), so that they refuse at
+    start-up what grade would refuse later. A missing ``sample`` counts as draw 0 (as resume does)."""
+    seen: dict[tuple[str, Any], int] = {}
+    for item in items:
+        r, rid = item.record, item.record.get("id")
+        if "id" not in r:
+            yield item.error("required field is missing", "id")
+        elif not isinstance(rid, str) or not rid:
+            yield item.error(f"must be a non-empty string, got {type(rid).__name__}", "id")
+        for p in check_rollout(r, required=False):
+            yield item.error(p.reason, p.field)
+        if isinstance(rid, str) and isinstance(r.get("sample", 0), int):
+            key = (rid, r.get("sample", 0))
+            if key in seen:
+                yield item.error(f"duplicate draw {key[1]} of id {rid!r} (first on line {seen[key]})", "sample")
+            seen.setdefault(key, item.line)
 
 
 def check_scored(r: Record) -> list[Problem]:
@@ -218,8 +241,14 @@ def infer_kind(r: Record) -> str:
     return "sample"
 
 
-def check_record(r: Record, base_dir: Path | None = None, kind: str | None = None) -> list[Problem]:
-    """Every problem of one record, as the kind it claims to be (inferred when not given)."""
+def check_record(r: Record, base_dir: Path | None = None, kind: str | None = None,
+                 references: str | None = None) -> list[Problem]:
+    """Every problem of one record, as the kind it claims to be (inferred when not given).
+
+    ``references`` also checks what the record refers to (``mmrl.io.references``): ``verify``
+    (images open, verifier names resolve: what commands check at start-up) or ``decode`` (every
+    image decoded too: ``mmrl data validate``).
+    """
     kind = kind or infer_kind(r)
     if kind not in KINDS:
         raise ValueError(f"unknown record kind {kind!r}; expected one of {KINDS}")
@@ -230,6 +259,10 @@ def check_record(r: Record, base_dir: Path | None = None, kind: str | None = Non
         out += check_scored(r)
     if kind == "graded":
         out += check_graded(r)
+    if references is not None:
+        from mmrl.io.references import reference_problems
+
+        out += [Problem(f, why) for f, why in reference_problems(r, base_dir, references)]
     return out
 
 
@@ -239,11 +272,11 @@ def base_dir_of(src: str | os.PathLike) -> Path | None:
 
 
 def validate_located(items: Iterable[Located], base_dir: Path | None, kind: str | None = None,
-                     unique_ids: bool = True) -> Iterator[DataError]:
+                     unique_ids: bool = True, references: str | None = None) -> Iterator[DataError]:
     """Yield a DataError for every problem of every record (and duplicate ids)."""
     seen: dict[Any, int] = {}
     for item in items:
-        for p in check_record(item.record, base_dir, kind):
+        for p in check_record(item.record, base_dir, kind, references):
             yield item.error(p.reason, p.field)
         rid = item.record.get("id")
         if unique_ids and isinstance(rid, str):
@@ -256,8 +289,13 @@ def validate_located(items: Iterable[Located], base_dir: Path | None, kind: str 
                 seen[key] = item.line
 
 
-def validate_file(src: str | os.PathLike, kind: str | None = None) -> tuple[int, list[DataError]]:
-    """Check a whole file; returns (records read, problems). Unparseable lines are problems too."""
+def validate_file(src: str | os.PathLike, kind: str | None = None,
+                  references: str | None = "decode") -> tuple[int, list[DataError]]:
+    """Check a whole file; returns (records read, problems). Unparseable lines are problems too.
+
+    By default as strictly as anything can be checked without a model: every image is decoded
+    and every verifier name resolved (``references=None``: the record structure only).
+    """
     errors: list[DataError] = []
     records: list[Located] = []
     for item in iter_parsed(src):
@@ -265,9 +303,25 @@ def validate_file(src: str | os.PathLike, kind: str | None = None) -> tuple[int,
             errors.append(item)
         else:
             records.append(item)
-    errors.extend(validate_located(records, base_dir_of(src), kind))
+    errors.extend(validate_located(records, base_dir_of(src), kind, references=references))
     errors.sort(key=lambda e: e.line or 0)
     return len(records), errors
+
+
+def read_checked(src: str | os.PathLike, kind: str = "sample", references: str | None = "verify",
+                 progress: str | None = None) -> list[Located]:
+    """Every record of a file (or stdin), each checked as ``kind`` with what it refers to, ids
+    unique: what a command reads at start-up, so the first problem stops it before any work.
+    ``progress``: the label of a progress bar on stderr (images take a while to open)."""
+    items = list(iter_located(src))
+    checked: Iterable[Located] = items
+    if progress:
+        from mmrl.console import track
+
+        checked = track(items, progress)
+    for problem in validate_located(checked, base_dir_of(src), kind, references=references):
+        raise problem
+    return items
 
 
 def require_valid(item: Located, kind: str = "sample", base_dir: Path | None = None) -> Record:

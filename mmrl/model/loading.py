@@ -19,6 +19,11 @@ log = logging.getLogger("mmrl")
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 
+# What ``save_pretrained`` of a model and its processor writes in a folder (names or patterns).
+CHECKPOINT_FILES = ("config.json", "generation_config.json", "*.safetensors", "*.safetensors.index.json",
+                    "pytorch_model*.bin", "adapter_config.json", "tokenizer*", "special_tokens_map.json",
+                    "added_tokens.json", "vocab.json", "merges.txt", "chat_template.*", "*processor_config.json")
+
 # Attribute names under which image-text-to-text models keep their vision tower and projector.
 VISION_TOWER_NAMES = ("visual", "vision_tower", "vision_model", "vision_encoder")
 PROJECTOR_NAMES = ("merger", "multi_modal_projector", "mm_projector", "connector", "aligner")

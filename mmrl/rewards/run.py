@@ -8,6 +8,7 @@ from mmrl.console import console, make_progress
 from mmrl.errors import DataError
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output
 from mmrl.io.metrics import write_metrics
+from mmrl.io.schema import draw_key_errors
 from mmrl.rewards.pool import RewardScorer
 from mmrl.rewards.scoring import RewardConfig, validate_record
 from mmrl.rewards.summary import SummaryAccumulator, SummaryRow, summary_table
@@ -22,13 +23,14 @@ def run_reward(src: str, out: str | None, cfg: RewardConfig, *, resume: bool = F
     """
     started = time.perf_counter()
     records = []
-    for loc in iter_located(src):
+    located = list(iter_located(src))
+    for loc in located:
         problem = validate_record(loc.record, cfg)
         if problem is not None:
             raise loc.error(problem[1], problem[0])
-        if "id" not in loc.record:
-            raise loc.error("required field is missing", "id")
         records.append(loc.record)
+    for error in draw_key_errors(located):  # what grade, next, would refuse
+        raise error
     if not records:
         raise DataError(str(src), None, "no records to score")
 

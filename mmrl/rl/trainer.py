@@ -29,7 +29,8 @@ from mmrl.console import console, log, make_progress
 from mmrl.errors import ConfigError
 from mmrl.io.jsonl import JsonlWriter
 from mmrl.io.metrics import write_json
-from mmrl.model.loading import LoraSpec, ModelSpec, load
+from mmrl.io.paths import OutputFolder, check_outputs
+from mmrl.model.loading import CHECKPOINT_FILES, LoraSpec, ModelSpec, load
 from mmrl.rewards import RewardConfig, RewardScorer
 from mmrl.rl.advantages import ADVANTAGES
 from mmrl.rl.collect import Collected, Collector, make_group_filter
@@ -42,6 +43,7 @@ from mmrl.rl.update import frozen_logprobs, ppo_update, single_update
 from mmrl.rollout.backends.hf import HFBackend
 from mmrl.rollout.prompts import PromptBuilder, PromptConfig
 from mmrl.rollout.types import SamplingParams
+from mmrl.train.checkpoint import CHECKPOINTS
 from mmrl.train.distributed import LocalEngine, OptimSpec, dist_info
 from mmrl.train.metrics import MetricsLog, check_reporter, open_wandb
 from mmrl.train.optim import warmup_steps_for
@@ -57,6 +59,8 @@ from mmrl.train.run import (
 
 RUN_FILE = "mmrl_grpo.json"
 SAMPLES_FILE = "samples.jsonl"
+# Everything a run writes (or deletes, with --overwrite) directly in its --out folder.
+OUT_WRITES = (METRICS_FILE, SAMPLES_FILE, RUN_FILE, CHECKPOINTS, "tensorboard", "wandb", *CHECKPOINT_FILES)
 
 
 @dataclass
@@ -205,6 +209,8 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     if info.world_size > 1:
         raise ConfigError("mmrl grpo runs in one process in this build; multi-GPU (ZeRO) training is not "
                           "available for grpo yet")
+    check_outputs(inputs={"--data": cfg.data, "--eval-data": cfg.eval_data, "--model": cfg.model},
+                  folders=[OutputFolder(cfg.out, OUT_WRITES, "--out")])
     check_reporter(cfg.report_to)
     rewards = reward_config(cfg)
     items = load_samples(cfg.data, rewards)  # every problem of the data before any model loads

@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from mmrl.io.jsonl import STDIO, iter_located, key_id_sample, open_output
+from mmrl.io.jsonl import STDIO, key_id_sample, open_output
 from mmrl.io.metrics import write_metrics
 from mmrl.rollout.prompts import PromptConfig
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
@@ -35,16 +35,6 @@ class RolloutStats:
         return {**asdict(self), "prompts_per_s": round(self.prompts_per_s, 3), "tokens_per_s": round(self.tokens_per_s, 1)}
 
 
-def count_records(src: str) -> int | None:
-    """Lines with content in a file (for the progress total); None for stdin."""
-    if src == STDIO:
-        return None
-    from mmrl.io.jsonl import _open_text_read
-
-    with _open_text_read(src) as f:
-        return sum(1 for line in f if line.strip())
-
-
 def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, params: SamplingParams,
                 prompt_cfg: PromptConfig, options: dict[str, Any], resume: bool = False,
                 metrics_path: str | None = None) -> RolloutStats:
@@ -53,13 +43,15 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
 
     from mmrl.console import console, log, make_progress
     from mmrl.rollout.backends import make_backend
-    from mmrl.io.schema import base_dir_of
+    from mmrl.io.schema import base_dir_of, read_checked
     from mmrl.rollout.records import rebase_images, rollout_records
 
-    total = count_records(data)
-    src_dir, dst_dir = base_dir_of(data), base_dir_of(out or STDIO)
     start = time.perf_counter()
-    # The model first: a model that fails to load must not cost the output file it would replace.
+    # Every sample is checked (images open, verifiers resolve) before the model costs anything;
+    # the model before the output: a model that fails to load must not cost the file it replaces.
+    samples = read_checked(data, progress="checking samples")
+    total = len(samples)
+    src_dir, dst_dir = base_dir_of(data), base_dir_of(out or STDIO)
     backend = make_backend(backend_kind, model, **options)
     try:
         writer, state = open_output(out, resume=resume, key=key_id_sample)
@@ -85,7 +77,7 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
                 progress.update(task, advance=len(prompts),
                                 rate=f"{stats.prompts_per_s:.2f} prompts/s  {stats.tokens_per_s:.0f} tok/s")
 
-            items = _skipping(iter_located(data), state.done, params.n, stats, progress, task)
+            items = _skipping(samples, state.done, params.n, stats, progress, task)
             for record in rollout_records(items, backend, params, prompt_cfg, model_name, done=state.done,
                                           on_batch=on_batch):
                 writer.write(rebase_images(record, src_dir, dst_dir))

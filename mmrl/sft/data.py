@@ -18,8 +18,8 @@ from typing import Any
 
 from mmrl.console import track
 from mmrl.errors import DataError
-from mmrl.io.jsonl import Located, iter_located
-from mmrl.io.schema import base_dir_of, require_valid
+from mmrl.io.jsonl import Located
+from mmrl.io.schema import base_dir_of, read_checked
 from mmrl.sft.example import Example, ExampleError, TooLong, build_example, num_targets
 
 CACHE_BUDGET_BYTES = 1 << 30
@@ -57,22 +57,27 @@ def _nbytes(example: Example) -> int:
     return sum(v.numel() * v.element_size() for v in example.values() if hasattr(v, "element_size"))
 
 
-def load_sft_data(cfg, processor, curate: Curator | None = None, show_progress: bool = True) -> SFTData:
-    """Read, check, curate and measure the records of ``cfg.data``."""
+def read_sft_records(data: str, show_progress: bool = False) -> list[Located]:
+    """Every record of the SFT data, checked as samples (images open, ids unique) with a target
+    (``response`` or ``messages``): read before the model loads, so a bad record costs nothing."""
+    records = read_checked(data, progress="checking SFT data" if show_progress else None)
+    for item in records:
+        if "messages" not in item.record and "response" not in item.record:
+            raise item.error("required for warmup-sft (or give messages)", "response")
+    return records
+
+
+def load_sft_data(cfg, processor, curate: Curator | None = None, show_progress: bool = True,
+                  records: list[Located] | None = None) -> SFTData:
+    """Curate and measure the records of ``cfg.data`` (read and checked here unless given)."""
     base_dir = base_dir_of(cfg.data)
     data = SFTData([], [], [], Counter(), base_dir, processor, cfg, cache=[])
-    seen: dict[str, int] = {}
     cached_bytes = 0
-    items = iter_located(cfg.data)
+    items = read_sft_records(cfg.data) if records is None else records
     if show_progress:
-        items = track(items, "checking SFT data")
+        items = track(items, "building SFT examples")
     for item in items:
-        record = require_valid(item, "sample", base_dir)
-        if record["id"] in seen:
-            raise item.error(f"duplicate id {record['id']!r} (first on line {seen[record['id']]})", "id")
-        seen[record["id"]] = item.line
-        if "messages" not in record and "response" not in record:
-            raise item.error("required for warmup-sft (or give messages)", "response")
+        record = item.record
         if curate is not None:
             reason = curate(record)
             if reason is not None:

@@ -21,10 +21,10 @@ from typing import Any
 from mmrl.console import console, log, make_progress
 from mmrl.errors import ConfigError
 from mmrl.io.metrics import write_json
-from mmrl.model.loading import LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
+from mmrl.model.loading import CHECKPOINT_FILES, LoraSpec, ModelSpec, load, resolve_device, resolve_dtype
 from mmrl.sft.collate import Collator, rope_index_of
 from mmrl.sft.config import SFTConfig
-from mmrl.sft.data import Curator, SFTData, load_sft_data
+from mmrl.sft.data import Curator, SFTData, load_sft_data, read_sft_records
 from mmrl.sft.schedule import BatchPlan
 from mmrl.train.distributed import (
     DeepSpeedEngine,
@@ -36,11 +36,15 @@ from mmrl.train.distributed import (
     init_process_group,
     load_ds_config,
 )
+from mmrl.train.checkpoint import CHECKPOINTS
 from mmrl.train.loss import nll_sum
 from mmrl.train.metrics import MetricsLog
 from mmrl.train.optim import warmup_steps_for
 from mmrl.train.run import METRICS_FILE, prepare_out_dir, resume_point, save_checkpoint, save_pretrained, seed_everything
+
 RUN_FILE = "mmrl_sft.json"
+# Everything a run writes (or deletes, with --overwrite) directly in its --out folder.
+OUT_WRITES = (METRICS_FILE, RUN_FILE, CHECKPOINTS, "tensorboard", *CHECKPOINT_FILES)
 
 
 @dataclass
@@ -126,6 +130,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
                           "pass a ZeRO config such as recipes/deepspeed/zero2.json")
     if cfg.deepspeed:
         init_process_group(info)
+    records = read_sft_records(cfg.data, show_progress=info.is_main)  # before the model: a bad record costs nothing
     out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
     if cfg.deepspeed:
         import torch.distributed as dist
@@ -143,7 +148,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
         from mmrl.sft.curation import make_curator
 
         curate = make_curator(cfg.filter_max_repeat)
-    data = load_sft_data(cfg, processor, curate, show_progress=info.is_main)
+    data = load_sft_data(cfg, processor, curate, show_progress=info.is_main, records=records)
     plan = BatchPlan(len(data), cfg.batch_size, cfg.grad_accum, info.world_size, cfg.seed)
     total = cfg.max_steps or plan.steps_for(cfg.epochs)
     optim = OptimSpec(cfg.lr, cfg.weight_decay, cfg.adam_betas, cfg.adam_eps, cfg.max_grad_norm, cfg.scheduler,

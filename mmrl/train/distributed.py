@@ -18,7 +18,6 @@ is torch's AdamW (``torch_adam``), so no oneCCL or compiled Adam is needed.
 from __future__ import annotations
 
 import copy
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,10 +180,12 @@ def load_ds_config(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"DeepSpeed config not found: {path}")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as e:
-        raise ConfigError(f"{path}:{e.lineno}: invalid JSON: {e.msg}") from None
+    from mmrl.io.strictjson import read_json_file
+
+    config = read_json_file(path)
+    if not isinstance(config, dict):
+        raise ConfigError(f"{path}: a DeepSpeed config must be a JSON object")
+    return config
 
 
 def _fill(node: dict[str, Any], key: str, value: Any) -> None:

@@ -138,3 +138,60 @@ def test_without_resume_the_output_starts_empty(tmp_path):
 def test_resume_needs_a_file_not_stdout():
     with pytest.raises(DataError, match="--resume needs an output file"):
         open_output("-", resume=True, key=key_id_sample)
+
+
+# Values Python's json accepts but JSON does not: refused when read, naming line and field.
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_constants_are_refused_naming_the_field(tmp_path, constant):
+    line = '{"id": "b", "reward": {"weights": {"accuracy": %s}}}' % constant
+    f = write_lines(tmp_path / "a.jsonl", '{"id": "a"}', line)
+    with pytest.raises(DataError) as e:
+        read_jsonl(f)
+    assert str(e.value) == f"{f}:2: reward.weights.accuracy: {constant} is not valid JSON (use a number or null)"
+
+
+def test_the_word_nan_inside_a_string_is_fine(tmp_path):
+    f = write_lines(tmp_path / "a.jsonl", '{"id": "NaN", "question": "Infinity and \\ud83d\\ude00"}')
+    assert read_jsonl(f) == [{"id": "NaN", "question": "Infinity and \U0001F600"}]
+
+
+def test_a_lone_surrogate_is_refused_naming_the_field(tmp_path):
+    f = write_lines(tmp_path / "a.jsonl", '{"id": "a", "choices": ["x", "y\\ud800"]}')
+    with pytest.raises(DataError) as e:
+        read_jsonl(f)
+    assert str(e.value) == f"{f}:1: choices[1]: lone surrogate \\ud800 in a string (not valid Unicode text)"
+
+
+def test_a_lone_surrogate_in_a_key_is_refused(tmp_path):
+    f = write_lines(tmp_path / "a.jsonl", '{"id": "a", "meta": {"\\udfff": 1}}')
+    with pytest.raises(DataError, match=r":1: meta: lone surrogate \\udfff in a key"):
+        read_jsonl(f)
+
+
+def test_bytes_that_are_not_utf8_are_located_on_their_own_line(tmp_path):
+    f = tmp_path / "a.jsonl"
+    good = b'{"id": "%d", "pad": "' + b"x" * 5000 + b'"}\n'
+    f.write_bytes(b"".join(good.replace(b"%d", str(i).encode()) for i in range(5)) + b'{"id": "\xff"}\n')
+    with pytest.raises(DataError) as e:
+        read_jsonl(f)
+    assert str(e.value) == f"{f}:6: not UTF-8 text: byte 0xff at column 9 (save the file as UTF-8)"
+
+
+def test_reading_goes_on_past_a_line_that_is_not_utf8(tmp_path):
+    from mmrl.io.jsonl import iter_parsed
+
+    f = tmp_path / "a.jsonl"
+    f.write_bytes(b'{"id": "\xfe"}\n{"id": "b"}\n')
+    items = list(iter_parsed(f))
+    assert isinstance(items[0], DataError) and items[0].line == 1
+    assert items[1].record == {"id": "b"}
+
+
+def test_stdin_that_is_not_utf8_is_a_located_error(monkeypatch):
+    import io
+    import sys
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"id": "s"}\n{"id": "\xc3("}\n')))
+    with pytest.raises(DataError, match=r"^<stdin>:2: not UTF-8 text: byte 0xc3 at column 9"):
+        read_jsonl("-")

@@ -12,7 +12,7 @@ from mmrl.io.jsonl import JsonlWriter
 
 MIX = "mix"
 
-__all__ = ["MIX", "TASKS", "Task", "generate", "synthesize"]
+__all__ = ["MIX", "TASKS", "Task", "generate", "images_dir", "synthesize"]
 
 
 def _task_for(task: str, index: int) -> Task:
@@ -38,13 +38,18 @@ def generate(task: str = MIX, n: int = 64, seed: int = 0, image_size: int = 112)
         yield image, {"id": sample_id, **record, "source": f"synth/{t.name}"}
 
 
+def images_dir(out: str | Path) -> Path:
+    """Where ``synthesize`` writes the images of the samples it writes to ``out``."""
+    return Path(out).parent / "images"
+
+
 def synthesize(out: str | Path, task: str = MIX, n: int = 64, seed: int = 0, image_size: int = 112,
                progress: bool = False) -> int:
     """Write n samples to ``out`` (JSONL) and their PNGs to ``images/`` beside it; returns n."""
     out = Path(out)
     if str(out) == "-":
         raise ConfigError("data synth writes images beside its output: give a file path with -o")
-    image_dir = out.parent / "images"
+    image_dir = images_dir(out)
     image_dir.mkdir(parents=True, exist_ok=True)
     samples = generate(task, n, seed, image_size)
     if progress:
