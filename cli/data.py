@@ -8,7 +8,7 @@ import typer
 
 from mmrl_cli.config import ConfigOption
 
-data_app = typer.Typer(help="Make and check data sets (SPEC.md JSONL).", no_args_is_help=True)
+data_app = typer.Typer(help="Make and check data sets (JSONL records as docs/data-format.md describes).", no_args_is_help=True)
 
 
 def _task_help() -> str:
@@ -45,7 +45,7 @@ def validate(
     ),
     config: Optional[str] = ConfigOption,
 ) -> None:
-    """Check files against SPEC.md, as strictly as any later command would: valid JSON and UTF-8, every
+    """Check files against docs/data-format.md, as strictly as any later command would: valid JSON and UTF-8, every
     field, every image decoded, every reward.verifier resolved. Prints every problem as PATH:LINE: field:
     reason (exit 2 if any)."""
     from mmrl.console import console

@@ -16,29 +16,55 @@ SUBCOMMANDS = ("run", "prepare", "score", "compare", "list")
 
 class EvalGroup(TyperGroup):
     """``mmrl eval BENCH ...`` is ``mmrl eval run BENCH ...``: any name that is not a subcommand
-    is taken as a benchmark (built-in or ``file.py:Class``)."""
+    is taken as a benchmark (built-in or ``file.py:Class``), with a help page of its own."""
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         if args and args[0] not in self.commands and not args[0].startswith("-"):
-            return args[0], self.commands["run"], args  # BENCH stays the run command's argument
+            return args[0], benchmark_command(self.commands["run"], args[0]), args[1:]
         return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str):
-        """A benchmark name stands for ``run`` (so a recipe section ``eval: {mathvista: ...}`` is
-        checked against the run command's options)."""
+        """A benchmark name stands for ``run`` with its benchmark set (so a recipe section
+        ``eval: {mathvista: ...}`` is checked against the run command's options)."""
         command = super().get_command(ctx, cmd_name)
         if command is None and (":" in cmd_name or cmd_name in _benchmark_names()):
-            return self.commands["run"]
+            return benchmark_command(self.commands["run"], cmd_name)
         return command
+
+    def format_usage(self, ctx: click.Context, formatter) -> None:
+        formatter.write_usage(ctx.command_path, "BENCH --model M -o DIR [OPTIONS] | COMMAND [ARGS]...")
+
+
+def benchmark_command(run: click.Command, bench: str) -> click.Command:
+    """``mmrl eval BENCH``: the run command with its benchmark argument filled in, and its own help."""
+    import copy
+
+    command = copy.copy(run)
+    command.name = bench
+    command.params = [p for p in run.params if p.name != "bench"]
+    callback = run.callback
+    command.callback = lambda **kwargs: callback(bench=bench, **kwargs)
+    summary = _benchmark_summary(bench)
+    command.help = (f"{summary}\n\nDraw answers with a model, score them with this benchmark's rules, write "
+                    f"predictions.jsonl and summary.json to DIR.\n\nExample: mmrl eval {bench} --model ckpt/sft "
+                    f"-o runs/{bench.replace(':', '-').replace('/', '-')}")
+    command.short_help = summary
+    return command
+
+
+def _benchmark_summary(bench: str) -> str:
+    from mmrl.eval.benchmark import BENCHMARKS
+
+    try:
+        return str(BENCHMARKS.get(bench).summary) if ":" not in bench else f"The benchmark in {bench}."
+    except Exception:  # noqa: BLE001 - an unknown name still gets a help page; running it says what is wrong
+        return f"Benchmark {bench!r} (see 'mmrl eval list')."
 
 
 def _benchmark_names() -> list[str]:
     from mmrl.eval.benchmark import benchmark_names
 
     return benchmark_names()
-
-    def format_usage(self, ctx: click.Context, formatter) -> None:
-        formatter.write_usage(ctx.command_path, "BENCH --model M [OPTIONS] | COMMAND [ARGS]...")
 
 
 eval_app = typer.Typer(

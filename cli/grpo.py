@@ -12,7 +12,7 @@ ALGO_HELP = "grpo, drgrpo, rloo, reinforce_pp, dapo or stepgrpo: sets the defaul
 
 def grpo(
     model: str = typer.Option(..., "--model", help="Hub name or folder of an image-text-to-text model (often a warmup-sft output)."),
-    data: str = typer.Option(..., "--data", help="SPEC.md samples with `answer` (and optional `reward`, `source`, `difficulty`)."),
+    data: str = typer.Option(..., "--data", help="Samples (docs/data-format.md) with `answer` (and optional `reward`, `source`, `difficulty`)."),
     out: str = typer.Option(..., "--out", help="Folder for the final model, metrics.jsonl, samples.jsonl and checkpoints/."),
     algo: str = typer.Option("grpo", "--algo", help=ALGO_HELP),
     group_size: Optional[int] = typer.Option(None, "--group-size", "-G", help="G: responses per prompt [algo; 8]."),

@@ -17,6 +17,10 @@ from mmrl_cli.config import apply_recipe
 class MmrlGroup(TyperGroup):
     """Root group: turns mmrl's user-facing errors into a message on stderr and exit status 2."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        hide_flag_types(self)
+
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
@@ -25,6 +29,25 @@ class MmrlGroup(TyperGroup):
 
             console.print(str(e), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(e.exit_code) from None
+
+
+def hide_flag_types(command) -> None:
+    """On/off flags take no value, so their help shows no value type (typer would print `<bool>`):
+    every flag of every command, and the ``--help`` option click adds to each on demand."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    make_help = command.get_help_option
+
+    def get_help_option(ctx):
+        option = make_help(ctx)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        hide_flag_types(sub)
 
 
 app = typer.Typer(

@@ -10,7 +10,7 @@ from mmrl_cli.config import ConfigOption
 
 def rollout(
     model: str = typer.Option(..., "--model", "-m", help="Model folder or hub name (openai: the served model name)."),
-    data: str = typer.Option(..., "--data", "-d", help="Input samples (SPEC.md JSONL); '-' for stdin."),
+    data: str = typer.Option(..., "--data", "-d", help="Input samples (JSONL, docs/data-format.md); '-' for stdin."),
     n: int = typer.Option(1, "-n", "--n", min=1, help="Draws per sample."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Output JSONL (default stdout)."),
     backend: str = typer.Option("hf", "--backend", help="hf (in-process transformers), vllm, or openai (HTTP)."),

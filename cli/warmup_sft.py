@@ -10,7 +10,7 @@ from mmrl_cli.config import ConfigOption
 
 def warmup_sft(
     model: str = typer.Option(..., "--model", help="Hub name or folder of an image-text-to-text model."),
-    data: str = typer.Option(..., "--data", help="SPEC.md samples with `response` (or `messages`); '-' for stdin."),
+    data: str = typer.Option(..., "--data", help="Samples (docs/data-format.md) with `response` (or `messages`); '-' for stdin."),
     out: str = typer.Option(..., "--out", help="Folder for the checkpoint, metrics.jsonl and checkpoints/."),
     epochs: float = typer.Option(1.0, "--epochs", help="Passes over the data (ignored with --max-steps)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Optimizer steps to run (overrides --epochs)."),

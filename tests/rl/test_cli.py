@@ -39,3 +39,14 @@ def test_a_second_run_into_the_same_folder_is_refused(cli, tiny_model_dir, parit
 def test_an_unknown_algorithm_exits_2(cli, tiny_model_dir, parity_file, tmp_path):
     result = cli("grpo", "--algo", "ppo2", "--model", tiny_model_dir, "--data", parity_file, "--out", str(tmp_path / "x"))
     assert result.exit_code == 2 and "unknown --algo" in result.stderr
+
+
+def test_the_output_folder_may_not_be_the_model_folder(cli, tiny_model_dir, parity_file, tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    before = (model / "model.safetensors").read_bytes()
+    result = cli("grpo", "--model", str(model), "--data", parity_file, "--out", str(model), *SMALL)
+    assert result.exit_code == 2 and "--model" in result.stderr
+    assert (model / "model.safetensors").read_bytes() == before

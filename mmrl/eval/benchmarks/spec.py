@@ -23,7 +23,7 @@ def sample_verifier(sample: dict[str, Any]) -> str:
 @register_benchmark
 class SpecSamples(Benchmark):
     name = "spec"
-    summary = "Your own SPEC.md samples (e.g. mmrl data synth): each scored by its reward.verifier"
+    summary = "Your own samples (docs/data-format.md; e.g. mmrl data synth): each scored by its reward.verifier"
     hub_id = ""
     default_split = "all"
     splits = ("all",)
