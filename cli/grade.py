@@ -34,6 +34,7 @@ def grade(
     correct_threshold: float = typer.Option(1.0, "--correct-threshold", help="A draw is correct at this accuracy."),
     plot: Optional[str] = typer.Option(None, "--plot", help="Write a difficulty histogram PNG here."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Summary JSON (default: OUT.metrics.json)."),
+    image_root: Optional[str] = typer.Option(None, "--image-root", help="Folder that relative image paths of stdin records are relative to (default: the current folder)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Draw and score with this model first."),
     n: int = typer.Option(8, "-n", "--n", min=1, help="With --model: draws per sample."),
     backend: str = typer.Option("hf", "--backend", help="With --model: hf, vllm or openai."),
@@ -68,8 +69,9 @@ def grade(
         params = SamplingParams(n=n, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed)
         target = model if backend == "openai" else ModelSpec(model)
         options = {"base_url": base_url} if backend == "openai" else {}
-        src = draw_and_score(src, rollouts, backend, target, params, PromptConfig(), options, resume=resume)
-    run_grade(src, out, cfg, plot=plot, dropped=dropped, metrics_path=metrics_path)
+        src = draw_and_score(src, rollouts, backend, target, params, PromptConfig(), options, resume=resume,
+                             image_root=image_root)
+    run_grade(src, out, cfg, plot=plot, dropped=dropped, metrics_path=metrics_path, image_root=image_root)
 
 
 def register(app: typer.Typer) -> None:

@@ -68,6 +68,7 @@ def reward(
                                    help="Training progress in [0, 1] for schedules (dynamic IoU)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the records already in -o and score the rest."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Run metrics JSON (default: OUT.metrics.json)."),
+    image_root: Optional[str] = typer.Option(None, "--image-root", help="Folder that relative image paths of stdin records are relative to (default: the current folder)."),
     list_verifiers: bool = typer.Option(False, "--list-verifiers", help="List the verifiers and exit."),
     config: Optional[str] = ConfigOption,
 ) -> None:
@@ -107,7 +108,7 @@ def reward(
 
     metrics_path = metrics_path_for(out, metrics)
     check_outputs({"-o": out, **metrics_output(out, metrics)}, {"input": input})
-    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path)
+    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path, image_root=image_root)
 
 
 def register(app: typer.Typer) -> None:

@@ -45,6 +45,7 @@ def rollout(
     max_retries: int = typer.Option(5, "--max-retries", min=0, help="openai: retries with backoff per request."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run: skip draws already in -o."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Write run metrics (JSON) here (default: OUT.metrics.json)."),
+    image_root: Optional[str] = typer.Option(None, "--image-root", help="Folder that relative image paths of stdin records are relative to (default: the current folder)."),
     config: Optional[str] = ConfigOption,
 ) -> None:
     """Draw n responses per sample; one SPEC rollout record per (sample, draw), flushed as written."""
@@ -71,7 +72,8 @@ def rollout(
     target = model if backend == "openai" else spec
     metrics_path = metrics_path_for(out, metrics)
     check_outputs({"-o": out, **metrics_output(out, metrics)}, {"--data": data, "--model": model})
-    run_rollout(data, out, backend, target, params, prompt_cfg, options, resume=resume, metrics_path=metrics_path)
+    run_rollout(data, out, backend, target, params, prompt_cfg, options, resume=resume, metrics_path=metrics_path,
+                image_root=image_root)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,18 +10,21 @@ from mmrl.grading.grade import GradeConfig, grade_groups, group_draws
 from mmrl.grading.summary import print_summary, summarize
 from mmrl.io.jsonl import iter_located, write_jsonl
 from mmrl.io.metrics import write_metrics
+from mmrl.io.schema import base_dir_of, rebase_images
 
 
 def run_grade(src: str, out: str | None, cfg: GradeConfig, plot: str | None = None, dropped: str | None = None,
-              metrics_path: str | None = None) -> dict[str, Any]:
-    """Grade the scored rollouts of ``src`` into ``out`` (stdout when None); returns the summary."""
+              metrics_path: str | None = None, image_root: str | None = None) -> dict[str, Any]:
+    """Grade the scored rollouts of ``src`` into ``out`` (stdout when None); returns the summary.
+    Relative image paths are rewritten for each output's folder (``image_root``: stdin's images)."""
     from mmrl.console import console
 
     groups = group_draws(iter_located(src))
     result = grade_groups(groups, cfg)
-    write_jsonl(out or "-", result.kept)
+    src_dir = base_dir_of(src, image_root)
+    write_jsonl(out or "-", (rebase_images(r, src_dir, base_dir_of(out or "-")) for r in result.kept))
     if dropped:
-        write_jsonl(dropped, result.dropped)
+        write_jsonl(dropped, (rebase_images(r, src_dir, base_dir_of(dropped)) for r in result.dropped))
     summary = summarize(result.kept, result.dropped, cfg.ks)
     print_summary(summary, cfg.ks)
     band = f" outside accuracy band {cfg.keep.low:g}:{cfg.keep.high:g}" if cfg.keep else ""
@@ -47,7 +50,7 @@ def unscored_path(rollouts: str) -> str:
 
 
 def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: Any, params, prompt_cfg,
-                   options: dict[str, Any], resume: bool = False) -> str:
+                   options: dict[str, Any], resume: bool = False, image_root: str | None = None) -> str:
     """``mmrl rollout`` then ``mmrl reward`` in process; returns the file of scored draws."""
     try:
         from mmrl.rewards import RewardConfig, score_records
@@ -59,7 +62,7 @@ def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: An
     if rollouts is None:
         rollouts = str(Path(tempfile.mkdtemp(prefix="mmrl-grade-")) / "rollouts.jsonl")
     drawn = unscored_path(rollouts)
-    run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume)
+    run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume, image_root=image_root)
     with JsonlWriter(rollouts) as w:
         w.write_all(score_records(iter_records(drawn), RewardConfig()))
     return rollouts

@@ -266,9 +266,28 @@ def check_record(r: Record, base_dir: Path | None = None, kind: str | None = Non
     return out
 
 
-def base_dir_of(src: str | os.PathLike) -> Path | None:
-    """Folder that relative image paths of a file are resolved against (cwd for stdin)."""
-    return Path.cwd() if str(src) == "-" else Path(src).resolve().parent
+def base_dir_of(src: str | os.PathLike, image_root: str | os.PathLike | None = None) -> Path | None:
+    """Folder that relative image paths of a file are resolved against: the file's folder; for
+    stdin (and stdout) the current folder, or ``image_root`` when given (``--image-root``)."""
+    if str(src) == "-":
+        return Path(image_root).resolve() if image_root is not None else Path.cwd()
+    return Path(src).resolve().parent
+
+
+def rebase_images(record: dict[str, Any], src_dir: Path | None, dst_dir: Path | None) -> dict[str, Any]:
+    """The record with its relative image paths rewritten to stay valid beside an output in another
+    folder: the one rule of every command that reads and writes records with images. Relative paths
+    resolve against the input's folder (``base_dir_of``) and are rewritten for the output's."""
+    images = record.get("images")
+    if not images or not isinstance(images, list) or src_dir is None or dst_dir is None or src_dir == dst_dir:
+        return record
+    out = []
+    for ref in images:
+        if isinstance(ref, str) and ref and not ref.startswith(("data:", "http://", "https://")) \
+                and not os.path.isabs(ref):
+            ref = os.path.relpath(src_dir / ref, dst_dir)
+        out.append(ref)
+    return {**record, "images": out}
 
 
 def validate_located(items: Iterable[Located], base_dir: Path | None, kind: str | None = None,
@@ -309,18 +328,23 @@ def validate_file(src: str | os.PathLike, kind: str | None = None,
 
 
 def read_checked(src: str | os.PathLike, kind: str = "sample", references: str | None = "verify",
-                 progress: str | None = None) -> list[Located]:
+                 progress: str | None = None, image_root: str | os.PathLike | None = None) -> list[Located]:
     """Every record of a file (or stdin), each checked as ``kind`` with what it refers to, ids
     unique: what a command reads at start-up, so the first problem stops it before any work.
-    ``progress``: the label of a progress bar on stderr (images take a while to open)."""
+    ``progress``: the label of a progress bar on stderr (images take a while to open).
+    ``image_root``: where stdin's relative image paths live; they come back relative to the
+    current folder, so the records read like any other stdin records."""
     items = list(iter_located(src))
     checked: Iterable[Located] = items
     if progress:
         from mmrl.console import track
 
         checked = track(items, progress)
-    for problem in validate_located(checked, base_dir_of(src), kind, references=references):
+    for problem in validate_located(checked, base_dir_of(src, image_root), kind, references=references):
         raise problem
+    if str(src) == "-" and image_root is not None:
+        root, cwd = base_dir_of(src, image_root), Path.cwd()
+        items = [Located(rebase_images(i.record, root, cwd), i.path, i.line) for i in items]
     return items
 
 

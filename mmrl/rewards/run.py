@@ -8,15 +8,16 @@ from mmrl.console import console, make_progress
 from mmrl.errors import DataError
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output
 from mmrl.io.metrics import write_metrics
-from mmrl.io.schema import draw_key_errors
+from mmrl.io.schema import base_dir_of, draw_key_errors, rebase_images
 from mmrl.rewards.pool import RewardScorer
 from mmrl.rewards.scoring import RewardConfig, validate_record
 from mmrl.rewards.summary import SummaryAccumulator, SummaryRow, summary_table
 
 
 def run_reward(src: str, out: str | None, cfg: RewardConfig, *, resume: bool = False,
-               metrics_path: str | None = None) -> list[SummaryRow]:
-    """Score the rollout records of ``src`` into ``out``; returns the summary rows.
+               metrics_path: str | None = None, image_root: str | None = None) -> list[SummaryRow]:
+    """Score the rollout records of ``src`` into ``out``; returns the summary rows. Relative image
+    paths are rewritten for ``out``'s folder (``image_root``: where stdin's images live).
 
     Every record is checked before any scoring starts: a missing response or an unknown verifier
     is a PATH:LINE error (exit 2), not thousands of error records.
@@ -45,8 +46,9 @@ def run_reward(src: str, out: str | None, cfg: RewardConfig, *, resume: bool = F
             scorer.start()  # before the progress bar's refresh thread exists (fork safety)
             with make_progress() as bar:
                 task = bar.add_task("scoring", total=len(todo))
+                src_dir, dst_dir = base_dir_of(src, image_root), base_dir_of(out or "-")
                 for scored in scorer.iter_score(todo):
-                    writer.write(scored)
+                    writer.write(rebase_images(scored, src_dir, dst_dir))
                     summary.add(scored)
                     bar.advance(task)
         ok = True

@@ -1,7 +1,6 @@
 """Samples in, SPEC section 2 rollout records out: one record per (sample, draw)."""
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,23 +10,6 @@ from mmrl.rollout.prompts import PromptBuilder, PromptConfig
 from mmrl.rollout.types import Backend, Completion, Prompt, SamplingParams
 
 ROLLOUT_FIELDS = ("sample", "response", "finish_reason", "num_tokens", "model")
-
-
-def rebase_images(record: dict[str, Any], src_dir: Path | None, dst_dir: Path | None) -> dict[str, Any]:
-    """Rewrite relative image paths so they stay valid beside an output in another folder.
-
-    Relative paths resolve against the folder of the JSONL that holds them (stdin: the working
-    directory); a record moved from ``src_dir`` to ``dst_dir`` keeps pointing at the same files.
-    """
-    images = record.get("images")
-    if not images or src_dir is None or dst_dir is None or src_dir == dst_dir:
-        return record
-    out = []
-    for ref in images:
-        if isinstance(ref, str) and not ref.startswith(("data:", "http://", "https://")) and not os.path.isabs(ref):
-            ref = os.path.relpath(src_dir / ref, dst_dir)
-        out.append(ref)
-    return {**record, "images": out}
 
 
 def rollout_record(sample: dict[str, Any], draw: int, completion: Completion, model_name: str) -> dict[str, Any]:

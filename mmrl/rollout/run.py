@@ -37,19 +37,20 @@ class RolloutStats:
 
 def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, params: SamplingParams,
                 prompt_cfg: PromptConfig, options: dict[str, Any], resume: bool = False,
-                metrics_path: str | None = None) -> RolloutStats:
-    """Draw ``params.n`` responses for every sample of ``data`` into ``out`` (stdout when None)."""
+                metrics_path: str | None = None, image_root: str | None = None) -> RolloutStats:
+    """Draw ``params.n`` responses for every sample of ``data`` into ``out`` (stdout when None).
+    Relative image paths are rewritten for ``out``'s folder (``--image-root``: stdin's images)."""
     from rich.progress import TextColumn
 
     from mmrl.console import console, log, make_progress
     from mmrl.rollout.backends import make_backend
-    from mmrl.io.schema import base_dir_of, read_checked
-    from mmrl.rollout.records import rebase_images, rollout_records
+    from mmrl.io.schema import base_dir_of, read_checked, rebase_images
+    from mmrl.rollout.records import rollout_records
 
     start = time.perf_counter()
     # Every sample is checked (images open, verifiers resolve) before the model costs anything;
     # the model before the output: a model that fails to load must not cost the file it replaces.
-    samples = read_checked(data, progress="checking samples")
+    samples = read_checked(data, progress="checking samples", image_root=image_root)
     total = len(samples)
     src_dir, dst_dir = base_dir_of(data), base_dir_of(out or STDIO)
     backend = make_backend(backend_kind, model, **options)
