@@ -68,6 +68,10 @@ def reward(
                                    help="Training progress in [0, 1] for schedules (dynamic IoU)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the records already in -o and score the rest."),
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Run metrics JSON (default: OUT.metrics.json)."),
+    reward_spec: str = typer.Option("sample", "--reward-spec",
+                                    help="Who wins when a record has its own reward spec: sample (its verifier, "
+                                    "weights and params; default), config (yours) or merge (key by key, yours win). "
+                                    "A notice counts the records whose spec overrides a setting you gave."),
     image_root: Optional[str] = typer.Option(None, "--image-root", help="Folder that relative image paths of stdin records are relative to (default: the current folder)."),
     list_verifiers: bool = typer.Option(False, "--list-verifiers", help="List the verifiers and exit."),
     config: Optional[str] = ConfigOption,
@@ -89,7 +93,8 @@ def reward(
     recipe = section_for(ctx.meta.get("mmrl.recipe_data") or {}, ctx.command_path.split()[1:])
     settings = {k: v for k, v in recipe.items() if k not in ("config",)}
     flags = {"verifier": verifier, "format_mode": format_mode, "format_gate": format_gate, "workers": workers,
-             "timeout": timeout, "fallback": fallback, "progress": progress}
+             "timeout": timeout, "fallback": fallback, "progress": progress, "reward_spec": reward_spec}
+    given = {k for k in ("verifier", "weights") if _flag(ctx, k) or k in recipe}
     for name, value in flags.items():
         if _flag(ctx, name) or name not in settings:
             settings[name] = value
@@ -100,7 +105,8 @@ def reward(
     if param and _flag(ctx, "param"):
         params.update(parse_params(param))
     settings["params"] = params
-    for unused in ("out", "resume", "input", "list_verifiers", "metrics"):
+    given |= {f"param:{k}" for k in params}
+    for unused in ("out", "resume", "input", "list_verifiers", "metrics", "image_root"):
         settings.pop(unused, None)
     if "start_method" not in settings and "fork" in multiprocessing.get_all_start_methods():
         settings["start_method"] = "fork"  # this process has no threads yet: instant workers
@@ -108,7 +114,7 @@ def reward(
 
     metrics_path = metrics_path_for(out, metrics)
     check_outputs({"-o": out, **metrics_output(out, metrics)}, {"input": input})
-    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path, image_root=image_root)
+    run_reward(input, out, cfg, resume=resume, metrics_path=metrics_path, image_root=image_root, given=given)
 
 
 def register(app: typer.Typer) -> None:

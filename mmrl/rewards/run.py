@@ -4,18 +4,19 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 
-from mmrl.console import console, make_progress
+from mmrl.console import console, log, make_progress
 from mmrl.errors import DataError
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output
 from mmrl.io.metrics import write_metrics
 from mmrl.io.schema import base_dir_of, draw_key_errors, rebase_images
 from mmrl.rewards.pool import RewardScorer
-from mmrl.rewards.scoring import RewardConfig, validate_record
+from mmrl.rewards.scoring import RewardConfig, override_notice, spec_overrides, validate_record
 from mmrl.rewards.summary import SummaryAccumulator, SummaryRow, summary_table
 
 
 def run_reward(src: str, out: str | None, cfg: RewardConfig, *, resume: bool = False,
-               metrics_path: str | None = None, image_root: str | None = None) -> list[SummaryRow]:
+               metrics_path: str | None = None, image_root: str | None = None,
+               given: frozenset[str] | set[str] = frozenset()) -> list[SummaryRow]:
     """Score the rollout records of ``src`` into ``out``; returns the summary rows. Relative image
     paths are rewritten for ``out``'s folder (``image_root``: where stdin's images live).
 
@@ -34,6 +35,9 @@ def run_reward(src: str, out: str | None, cfg: RewardConfig, *, resume: bool = F
         raise error
     if not records:
         raise DataError(str(src), None, "no records to score")
+    notice = override_notice(spec_overrides(records, cfg, given), len(records))
+    if notice:
+        log.warning("reward: %s", notice)
 
     writer, state = open_output(out, resume=resume, key=key_id_sample)
     todo = [r for r in records if key_id_sample(r) not in state.done]

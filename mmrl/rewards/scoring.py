@@ -23,6 +23,8 @@ from mmrl.rewards.guard import VerifierTimeout, soft_deadline
 from mmrl.rewards.style import style_score
 
 DEFAULT_WEIGHTS = {"accuracy": 0.9, "format": 0.1}
+# who wins between a record's own reward spec and the run's settings (see resolve_spec)
+REWARD_SPEC_MODES = ("sample", "config", "merge")
 REQUIRED_COMPONENTS = ("accuracy", "format", "style")
 MAX_ERROR_CHARS = 500
 
@@ -48,6 +50,8 @@ class RewardConfig:
     ``fallback``: the extraction fallback when no tag, box or "the answer is" is found.
     ``memory_limit_mb``: address space a worker may add beyond its size at start (None: no cap).
     ``start_method``: how workers start (None: forkserver, safe beside threads and CUDA).
+    ``reward_spec``: who wins between a record's own ``reward`` spec and these settings:
+    ``sample``, ``config`` or ``merge`` (see ``resolve_spec``).
     """
 
     verifier: str = "math"
@@ -61,10 +65,13 @@ class RewardConfig:
     progress: float = 0.0
     memory_limit_mb: int | None = 4096
     start_method: str | None = None
+    reward_spec: str = "sample"
 
     def __post_init__(self) -> None:
         if self.format_mode not in FORMAT_MODES:
             raise ConfigError(f"format mode must be one of {', '.join(FORMAT_MODES)}, got {self.format_mode!r}")
+        if self.reward_spec not in REWARD_SPEC_MODES:
+            raise ConfigError(f"reward spec must be one of {', '.join(REWARD_SPEC_MODES)}, got {self.reward_spec!r}")
         if self.fallback not in FALLBACKS:
             raise ConfigError(f"fallback must be one of {', '.join(FALLBACKS)}, got {self.fallback!r}")
         if not (isinstance(self.timeout, (int, float)) and self.timeout > 0):
@@ -175,24 +182,72 @@ class RewardSpec:
 
 
 def resolve_spec(record: Mapping[str, Any], config: RewardConfig) -> RewardSpec:
-    """Merge a record's ``reward`` object over the run's settings (ValueError when malformed)."""
+    """A record's reward spec combined with the run's settings (ValueError when malformed).
+
+    ``config.reward_spec`` says who wins: ``sample`` (default; V-Triune's per-sample specs): the
+    record's verifier, weights and params, the run's only where the record has none; ``config``:
+    the run's verifier, weights and params, the record's only where the run has none; ``merge``:
+    the record's verifier, weights and params merged key by key with the run's winning.
+    """
     spec = record.get("reward") or {}
     if not isinstance(spec, Mapping):
         raise ValueError("reward must be an object {verifier, weights, params}")
-    name = spec.get("verifier", config.verifier)
+    mode = config.reward_spec
+    own_name = spec.get("verifier")
+    name = config.verifier if mode == "config" or own_name is None else own_name
     if not isinstance(name, str) or not name:
         raise ValueError("reward.verifier must be a verifier name")
-    if spec.get("weights") is not None:
-        weights = _finite_weights(spec["weights"], "reward.weights")
-    elif config.weights is not None:
-        weights = dict(config.weights)
+    own_weights = _finite_weights(spec["weights"], "reward.weights") if spec.get("weights") is not None else None
+    run_weights = dict(config.weights) if config.weights is not None else None
+    if mode == "merge" and (own_weights or run_weights):
+        weights = {**(own_weights or {}), **(run_weights or {})}
     else:
+        first, second = (run_weights, own_weights) if mode == "config" else (own_weights, run_weights)
+        weights = first if first is not None else second
+    if weights is None:
         weights = verifier_default_weights(name) or dict(DEFAULT_WEIGHTS)
     sample_params = spec.get("params") or {}
     if not isinstance(sample_params, Mapping):
         raise ValueError("reward.params must be an object")
-    params = {"fallback": config.fallback, "progress": float(config.progress), **config.params, **sample_params}
+    base = {"fallback": config.fallback, "progress": float(config.progress)}
+    if mode == "sample":
+        params = {**base, **config.params, **sample_params}
+    else:
+        params = {**base, **sample_params, **config.params}
     return RewardSpec(name, weights, params)
+
+
+def spec_overrides(records: Iterable[Mapping[str, Any]], config: RewardConfig,
+                   given: Iterable[str]) -> dict[str, int]:
+    """How many records' own reward specs override each run setting the user gave (``given``:
+    ``verifier``, ``weights`` and ``param:KEY`` names); only in ``sample`` mode, where they win."""
+    counts: dict[str, int] = {}
+    if config.reward_spec != "sample":
+        return counts
+    given = set(given)
+    for record in records:
+        spec = record.get("reward")
+        if not isinstance(spec, Mapping):
+            continue
+        hit = []
+        if "verifier" in given and spec.get("verifier") not in (None, config.verifier):
+            hit.append("--verifier")
+        if "weights" in given and spec.get("weights") is not None and spec.get("weights") != config.weights:
+            hit.append("--weights")
+        own = spec.get("params") if isinstance(spec.get("params"), Mapping) else {}
+        hit += [f"--param {k}" for k in own if f"param:{k}" in given and own[k] != config.params.get(k)]
+        for name in hit:
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def override_notice(counts: Mapping[str, int], total: int) -> str | None:
+    """One line saying which of the user's settings the samples' own specs overrode, and on how many."""
+    if not counts:
+        return None
+    parts = ", ".join(f"{name} on {n} of {total} records" for name, n in counts.items())
+    return (f"the samples' own reward specs override {parts}; pass --reward-spec config (your settings win) "
+            "or --reward-spec merge (key by key) to apply yours")
 
 
 def validate_record(record: Mapping[str, Any], config: RewardConfig) -> tuple[str, str] | None:

@@ -36,14 +36,14 @@ ALGORITHMS: dict[str, dict[str, Any]] = {
     # R1-VL StepGRPO: GRPO over StepRAR + StepRVR, k3 KL beta 0.04, G = 4, temperature 1.2.
     "stepgrpo": {"advantage": "stepgrpo", "beta": 0.04, "kl_estimator": "k3", "clip_low": 0.2, "clip_high": 0.2,
                  "loss_agg": "seq-mean-token-mean", "group_size": 4, "temperature": 1.2,
-                 "verifier": "steprar", "weights": {"step_rar": 1.0, "step_rvr": 1.0}},
+                 "verifier": "steprar", "weights": {"step_rar": 1.0, "step_rvr": 1.0}, "reward_spec": "config"},
 }
 
 # Defaults of the settings no algorithm (or the user) chose.
 COMMON: dict[str, Any] = {
     "advantage": "grpo", "beta": 0.0, "kl_estimator": "k3", "clip_low": 0.2, "clip_high": 0.2,
     "loss_agg": "token-mean", "group_filter": "none", "overlong_buffer": 0.0, "overlong_penalty": 1.0,
-    "group_size": 8, "temperature": 1.0, "verifier": "math", "weights": None,
+    "group_size": 8, "temperature": 1.0, "verifier": "math", "weights": None, "reward_spec": "sample",
 }
 
 
@@ -100,6 +100,7 @@ class GRPOConfig:
     params: dict[str, Any] = field(default_factory=dict)
     format_mode: str = "strict"
     format_gate: bool = False
+    reward_spec: str | None = None       # sample | config | merge: who wins over a sample's own spec
     reward_workers: int | None = None
     reward_timeout: float = 2.0
     # --- prompts (as `mmrl rollout`)

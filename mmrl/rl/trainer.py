@@ -32,6 +32,7 @@ from mmrl.io.metrics import write_json
 from mmrl.io.paths import OutputFolder, check_outputs
 from mmrl.model.loading import CHECKPOINT_FILES, LoraSpec, ModelSpec, load
 from mmrl.rewards import RewardConfig, RewardScorer
+from mmrl.rewards.scoring import override_notice, spec_overrides
 from mmrl.rl.advantages import ADVANTAGES
 from mmrl.rl.collect import Collected, Collector, make_group_filter
 from mmrl.rl.config import GRPOConfig, parse_band
@@ -88,7 +89,17 @@ class RLResult:
 def reward_config(cfg: GRPOConfig) -> RewardConfig:
     return RewardConfig(verifier=cfg.verifier, weights=cfg.weights, params=dict(cfg.params),
                         format_mode=cfg.format_mode, format_gate=cfg.format_gate, timeout=cfg.reward_timeout,
-                        workers=cfg.reward_workers)
+                        workers=cfg.reward_workers, reward_spec=cfg.reward_spec)
+
+
+def given_reward_settings(cfg: GRPOConfig) -> set[str]:
+    """The reward settings the user or the algorithm chose (for the precedence notice)."""
+    given = {f"param:{k}" for k in cfg.params}
+    if cfg.weights is not None:
+        given.add("weights")
+    if cfg.verifier != "math":
+        given.add("verifier")
+    return given
 
 
 def model_spec(cfg: GRPOConfig) -> ModelSpec:
@@ -215,6 +226,9 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     rewards = reward_config(cfg)
     items = load_samples(cfg.data, rewards)  # every problem of the data before any model loads
     eval_items = load_samples(cfg.eval_data, rewards, "--eval-data") if cfg.eval_data else []
+    notice = override_notice(spec_overrides([i.record for i in items], rewards, given_reward_settings(cfg)), len(items))
+    if notice:
+        log.warning("grpo: %s", notice)
     out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
     seed_everything(cfg.seed)
 
