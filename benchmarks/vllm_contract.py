@@ -122,7 +122,8 @@ def sampled_gap(completions: list[list[Any]], reference_lp: list[list[list[float
     return gap
 
 
-def greedy_gaps(prompts: list, engine_ids: list[list[int]], ref_ids: list[list[int]], reference: Reference) -> list[float]:
+def greedy_gaps(prompts: list, engine_ids: list[list[int]], ref_ids: list[list[int]],
+                reference: Reference) -> list[float]:
     """Per prompt whose greedy draws differ: how much less likely (reference log-prob, same prefix)
     the engine's token is than the reference's at the first position they differ."""
     firsts = [next((k for k, (a, b) in enumerate(zip(e, r)) if a != b), None) for e, r in zip(engine_ids, ref_ids)]
@@ -278,8 +279,10 @@ def run_contract(engine: str = "vllm", size: str = "m", dtype: str = "float32", 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--engine", choices=["vllm", "hf"], default="vllm", help="backend under test (hf: checks the checks)")
-    ap.add_argument("--colocate", action="store_true", help="vllm: the in-process engine (external_launcher, sleep mode)")
+    ap.add_argument("--engine", choices=["vllm", "hf"], default="vllm",
+                    help="backend under test (hf: checks the checks)")
+    ap.add_argument("--colocate", action="store_true",
+                    help="vllm: the in-process engine (external_launcher, sleep mode)")
     ap.add_argument("--size", default="m", help="tiny model size: xs, s, m (m: head size 64, safe for vLLM kernels)")
     ap.add_argument("--dtype", choices=sorted(TOLERANCE), default="float32")
     ap.add_argument("--device", default="auto", help="the reference model's device")

@@ -203,6 +203,7 @@ class LLM:
         self.llm_engine = LLMEngine(max_model_len or MODEL_CONTEXT, self.multiprocess, executor)
         self.tokenizer = AutoTokenizer.from_pretrained(model)
         self.sleep_mode = enable_sleep_mode
+        self.kv_cache_mapped = True
         self.requests: list[tuple[dict, SamplingParams]] = []
         self.encoder_cache: dict[str, int] = {}  # item hash -> weights version it was computed with
         self.encoder_versions: list[int] = []  # per request with images: the version its features came from
@@ -226,18 +227,24 @@ class LLM:
         if not self.sleep_mode:
             raise ValueError("Sleep mode is not enabled")
         self.events.append(f"sleep:{level}")
-        for w in self.workers:
-            w.model_runner.model.awake = False
+        self._map(["weights", "kv_cache"], False)
 
     def wake_up(self, tags: list[str] | None = None) -> None:
-        self.events.append("wake_up")
-        for w in self.workers:
-            w.model_runner.model.awake = True
+        tags = tags or ["weights", "kv_cache"]
+        self.events.append(f"wake_up:{','.join(tags)}")
+        self._map(tags, True)
+
+    def _map(self, tags: list[str], mapped: bool) -> None:
+        if "kv_cache" in tags:
+            self.kv_cache_mapped = mapped
+        if "weights" in tags:
+            for w in self.workers:
+                w.model_runner.model.awake = mapped
 
     # --- generation -----------------------------------------------------------------------------
     def generate(self, prompts, sampling_params, use_tqdm: bool = True) -> list[RequestOutput]:
         params = sampling_params if isinstance(sampling_params, list) else [sampling_params] * len(prompts)
-        if not self.workers[0].model_runner.model.awake:
+        if not (self.kv_cache_mapped and self.workers[0].model_runner.model.awake):
             raise RuntimeError("generate called on a sleeping engine")
         self.events.append("generate")
         outs = []

@@ -166,13 +166,15 @@ def test_colocated_engine_runs_in_process_and_sleeps_between_uses(vllm, tiny_mod
     backend = backend_for(tiny_model_dir, colocate=True, **SIZED)
     backend.generate(image_prompts[:1], SamplingParams(max_new_tokens=2, seed=0))
     assert not backend.llm.multiprocess
-    assert backend.llm.events == ["sleep:1", "wake_up", "generate", "sleep:1"]
+    assert backend.llm.events == ["sleep:1", "wake_up:weights,kv_cache", "generate", "sleep:1"]
 
 
-def test_colocated_weights_are_written_while_the_engine_is_awake(vllm, tiny_model_dir):
+def test_colocated_weight_push_maps_back_the_weights_only(vllm, tiny_model_dir, image_prompts):
     backend = backend_for(tiny_model_dir, colocate=True, **SIZED)
     backend.update_weights({WEIGHT: torch.ones(2)})
-    assert backend.llm.events == ["sleep:1", "wake_up", "rpc:mmrl_load_weights", "reset_prefix_cache", "sleep:1"]
+    backend.generate(image_prompts[:1], SamplingParams(max_new_tokens=2, seed=0))
+    assert backend.llm.events == ["sleep:1", "wake_up:weights", "rpc:mmrl_load_weights", "reset_prefix_cache",
+                                  "wake_up:kv_cache", "generate", "sleep:1"]
 
 
 def test_colocated_engine_needs_its_size(vllm, tiny_model_dir):

@@ -16,7 +16,6 @@ verl build theirs, takes the trainer's tensors without a copy and sleeps between
 """
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import logging
@@ -46,6 +45,7 @@ NAME_PREFIXES: tuple[tuple[str, str], ...] = (
 STANDALONE_MEMORY_SHARE = 0.85  # the engine has the GPU to itself (the CLI's --gpu-memory-utilization)
 COLOCATED_MEMORY_SHARE = 0.3  # beside a trainer (TRL's colocate default); vLLM needs it free at start
 SLEEP_LEVEL = 1  # asleep: weights kept in CPU memory, KV cache dropped (level 2 would drop the weights)
+SLEEP_TAGS = ("weights", "kv_cache")  # vLLM's sleep-mode memory tags (LLM.wake_up)
 WEIGHT_CHUNK_BYTES = 1 << 30  # tensors per collective_rpc: bounds the CPU copy sent to another process
 LOAD_METHOD = "mmrl_load_weights"
 
@@ -235,7 +235,8 @@ class VLLMBackend:
 
     ``max_prompt_length`` and ``max_new_tokens`` size the engine (``max_model_len`` overrides);
     ``colocate=True`` builds it to share GPUs with a trainer in this process (external launcher,
-    sleep mode, ``COLOCATED_MEMORY_SHARE``). Other keyword arguments go to ``vllm.LLM``.
+    sleep mode, ``COLOCATED_MEMORY_SHARE``): asleep except during ``generate``, with its weights
+    mapped back by ``update_weights``. Other keyword arguments go to ``vllm.LLM``.
     """
 
     name = "vllm"
@@ -265,31 +266,34 @@ class VLLMBackend:
         self._vllm = vllm
         self.llm = vllm.LLM(**kwargs)
         self.sleeps = bool(kwargs.get("enable_sleep_mode"))
+        self.asleep: set[str] = set()  # sleep-mode memory tags released now: "weights", "kv_cache"
         self.weights_version = 0
         self.cleaner = make_cleaner(self.processor)
         self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         self.context_length = self.llm.llm_engine.model_config.max_model_len
-        if self.sleeps:
-            self.llm.sleep(level=SLEEP_LEVEL)  # until first used: the trainer has the memory
+        self._sleep()  # until first used: the trainer has the memory
 
-    @contextlib.contextmanager
-    def _awake(self) -> Iterator[None]:
-        """The engine's memory in place for the block; with sleep mode, released again after it."""
-        if not self.sleeps:
-            yield
-            return
-        self.llm.wake_up()
-        try:
-            yield
-        finally:
+    def _sleep(self) -> None:
+        if self.sleeps:
             self.llm.sleep(level=SLEEP_LEVEL)
+            self.asleep = set(SLEEP_TAGS)
+
+    def _wake(self, tags: Sequence[str]) -> None:
+        """Map the memory of ``tags`` back (a weight push needs the weights, not the KV cache)."""
+        todo = [t for t in tags if t in self.asleep]
+        if todo:
+            self.llm.wake_up(tags=todo)
+            self.asleep -= set(todo)
 
     def generate(self, prompts: list[Prompt], params: SamplingParams) -> list[list[Completion]]:
         if params.greedy and params.n > 1:
             return replicate(self.generate(prompts, replace(params, n=1)), params.n)
         forced_ids = self.tokenizer.encode(params.forced_text, add_special_tokens=False) if params.forcing else ()
-        with self._awake():
+        self._wake(SLEEP_TAGS)
+        try:
             return generate_with_forcing(prompts, params, self._draw, self._continue, forced_ids)
+        finally:
+            self._sleep()
 
     def _request(self, prompt: Prompt, extra_ids: Sequence[int] = ()) -> dict[str, Any]:
         ids = self.tokenizer.encode(templated_text(prompt, self.processor))
@@ -308,8 +312,8 @@ class VLLMBackend:
     def _continue(self, prompts: list[Prompt], plan: list[Continuation], params: SamplingParams) -> list[Completion]:
         steps = [continuation_params(params, c) for c in plan]
         requests = [self._request(prompts[c.prompt_index], c.prefix_ids) for c in plan]
-        kwargs = [sampling_kwargs(step, c.budget, request_seed(params.seed, prompts[c.prompt_index].id, c.draw + params.n))
-                  for c, step in zip(plan, steps)]
+        seeds = [request_seed(params.seed, prompts[c.prompt_index].id, c.draw + params.n) for c in plan]
+        kwargs = [sampling_kwargs(step, c.budget, seed) for c, step, seed in zip(plan, steps, seeds)]
         return [completion_from_output(ro.outputs[0], self.cleaner, step.stop)
                 for ro, step in zip(self._run(requests, kwargs), steps)]
 
@@ -318,12 +322,12 @@ class VLLMBackend:
         vLLM; LoRA merged first, sharded parameters gathered first) and drop what was computed with
         the old ones: the prefix cache, and image features (their cache ids change)."""
         to_cpu = not shares_memory_with_engine(self.llm)
-        with self._awake():
-            for chunk in weight_chunks(vllm_weights(weights), WEIGHT_CHUNK_BYTES, to_cpu):
-                self.llm.collective_rpc(LOAD_METHOD, args=(chunk,))
-            self.weights_version += 1
-            if self.llm.reset_prefix_cache() is False:
-                raise RuntimeError("vLLM kept its prefix cache (requests still running) after new weights")
+        self._wake(("weights",))  # they stay mapped until the next generate puts the engine to sleep
+        for chunk in weight_chunks(vllm_weights(weights), WEIGHT_CHUNK_BYTES, to_cpu):
+            self.llm.collective_rpc(LOAD_METHOD, args=(chunk,))
+        self.weights_version += 1
+        if self.llm.reset_prefix_cache() is False:
+            raise RuntimeError("vLLM kept its prefix cache (requests still running) after new weights")
 
     def close(self) -> None:
         """Shut the engine down (its processes and GPU memory); a second call does nothing."""
