@@ -16,13 +16,16 @@ from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
 @dataclass(frozen=True)
 class Continuation:
-    """One draw to continue: prompt ``prompt_index``, draw ``draw``, from ``prefix`` for ``budget`` tokens."""
+    """One draw to continue: prompt ``prompt_index``, draw ``draw``, for ``budget`` tokens, after
+    ``prefix`` (its text, plus ``forced_text`` when forced) or, as token ids, ``prefix_ids`` (its
+    token ids, plus the forced ids when forced)."""
 
     prompt_index: int
     draw: int
     prefix: str
     budget: int
     forced: bool
+    prefix_ids: tuple[int, ...] = ()
 
 
 DrawFn = Callable[[list[Prompt], SamplingParams], list[list[Completion]]]
@@ -34,7 +37,8 @@ def first_phase_params(params: SamplingParams) -> SamplingParams:
     return replace(params, max_new_tokens=params.think_budget, think_budget=None)
 
 
-def plan_continuations(first: Sequence[Sequence[Completion]], params: SamplingParams) -> list[Continuation]:
+def plan_continuations(first: Sequence[Sequence[Completion]], params: SamplingParams,
+                       forced_ids: Sequence[int] = ()) -> list[Continuation]:
     """Draws of the first phase that hit the think budget, and how each goes on."""
     plan = []
     for b, comps in enumerate(first):
@@ -44,9 +48,10 @@ def plan_continuations(first: Sequence[Sequence[Completion]], params: SamplingPa
             if params.think_end in c.text:
                 budget = params.max_new_tokens - c.num_tokens
                 if budget > 0:
-                    plan.append(Continuation(b, j, c.text, budget, forced=False))
+                    plan.append(Continuation(b, j, c.text, budget, forced=False, prefix_ids=tuple(c.token_ids)))
             else:
-                plan.append(Continuation(b, j, c.text + params.forced_text, params.answer_budget, forced=True))
+                plan.append(Continuation(b, j, c.text + params.forced_text, params.answer_budget, forced=True,
+                                         prefix_ids=(*c.token_ids, *forced_ids)))
     return plan
 
 
@@ -74,7 +79,7 @@ def generate_with_forcing(prompts: list[Prompt], params: SamplingParams, draw: D
     if not params.forcing:
         return draw(prompts, params)
     first = draw(prompts, first_phase_params(params))
-    plan = plan_continuations(first, params)
+    plan = plan_continuations(first, params, forced_ids)
     if not plan:
         return first
     seconds = continue_from(prompts, plan, params)

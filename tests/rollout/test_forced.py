@@ -64,3 +64,8 @@ def test_without_a_budget_there_is_one_phase():
     params = SamplingParams(n=1)
     out = generate_with_forcing([], params, lambda p, s: ["drawn"], lambda *a: 1 / 0)
     assert out == ["drawn"]
+
+
+def test_plan_continues_from_the_drawn_ids_and_the_forced_ids():
+    plan = plan_continuations(FIRST, PARAMS, forced_ids=[50, 51])
+    assert [c.prefix_ids for c in plan] == [tuple(range(10)) + (50, 51), tuple(range(10))]

@@ -1,23 +1,36 @@
-"""The vllm backend's pure-Python parts (vLLM itself needs a CUDA machine)."""
+"""The vllm backend's pure-Python parts (vLLM itself needs a CUDA machine; the backend against a
+fake engine is tests/rollout/test_vllm_engine.py)."""
 from __future__ import annotations
 
 import importlib.util
+import inspect
 from types import SimpleNamespace
 
 import pytest
+import torch
 from PIL import Image
 
 from mmrl.errors import ConfigError
-from mmrl.rollout import Prompt, SamplingParams, make_backend
+from mmrl.model.loading import ModelSpec
+from mmrl.rollout import Completion, SamplingParams, make_backend
 from mmrl.rollout.backends.vllm import (
+    COLOCATED_MEMORY_SHARE,
+    STANDALONE_MEMORY_SHARE,
+    WORKER_EXTENSION,
     completion_from_output,
-    engine_model,
+    continuation_params,
+    engine_context_length,
+    engine_kwargs,
     engine_request,
+    image_uuid,
+    replicate,
     sampling_kwargs,
     vllm_weight_name,
     vllm_weights,
+    weight_chunks,
 )
 from mmrl.rollout.cleaning import clean_response
+from mmrl.rollout.forced import Continuation
 
 
 def test_sampling_params_map_to_vllm_names():
@@ -29,13 +42,23 @@ def test_sampling_params_map_to_vllm_names():
     assert "seed" not in sampling_kwargs(SamplingParams(), 8, None)
 
 
-def test_engine_request_carries_text_and_resized_images():
+def test_engine_request_carries_token_ids_images_and_their_cache_ids():
     img = Image.new("RGB", (56, 56))
-    one = engine_request(Prompt("a", [], [img], {}), "TEXT")
-    assert one == {"prompt": "TEXT", "multi_modal_data": {"image": img}}
-    two = engine_request(Prompt("a", [], [img, img], {}), "T")
+    one = engine_request([1, 2], [img], ["a"])
+    assert one == {"prompt_token_ids": [1, 2], "multi_modal_data": {"image": img}, "multi_modal_uuids": {"image": ["a"]}}
+    two = engine_request([1], [img, img], ["a", "a"])
     assert two["multi_modal_data"]["image"] == [img, img]
-    assert engine_request(Prompt("a", [], [], {}), "T") == {"prompt": "T"}
+    assert engine_request([3], [], []) == {"prompt_token_ids": [3]}
+
+
+def test_image_cache_id_follows_the_image_content():
+    black, white = Image.new("RGB", (28, 28)), Image.new("RGB", (28, 28), "white")
+    assert image_uuid(black, 0) == image_uuid(black.copy(), 0) != image_uuid(white, 0)
+
+
+def test_image_cache_id_changes_with_the_weights():
+    img = Image.new("RGB", (28, 28))
+    assert image_uuid(img, 0) != image_uuid(img, 1)
 
 
 @pytest.mark.parametrize("ours, theirs", [
@@ -54,6 +77,24 @@ def test_lora_weights_must_be_merged_first():
         list(vllm_weights({"model.language_model.layers.0.q_proj.lora_A.default.weight": 0}))
 
 
+def test_weights_travel_in_chunks_of_about_the_byte_budget():
+    items = [(f"w{i}", torch.zeros(4)) for i in range(5)]  # 16 bytes each
+    assert [[name for name, _ in chunk] for chunk in weight_chunks(items, 32, to_cpu=True)] == [
+        ["w0", "w1"], ["w2", "w3"], ["w4"]]
+
+
+def test_weights_for_another_process_are_detached_cpu_tensors():
+    weight = torch.ones(2, requires_grad=True)
+    ((_, sent),) = next(weight_chunks([("w", weight)], 1 << 20, to_cpu=True))
+    assert sent.device.type == "cpu" and not sent.requires_grad
+
+
+def test_weights_for_this_process_share_the_trainers_memory():
+    weight = torch.ones(2)
+    ((_, sent),) = next(weight_chunks([("w", weight)], 1 << 20, to_cpu=False))
+    assert sent.data_ptr() == weight.data_ptr()
+
+
 def test_engine_outputs_become_completions():
     lp = [{5: SimpleNamespace(logprob=-0.5)}, {6: SimpleNamespace(logprob=-1.5)}]
     out = SimpleNamespace(text="<answer>4</answer><|im_end|> tail", token_ids=[5, 6], finish_reason="stop", logprobs=lp)
@@ -65,13 +106,75 @@ def test_engine_outputs_become_completions():
     assert cut.finish_reason == "length" and cut.logprobs is None
 
 
-def test_engine_model_is_found_in_both_engine_layouts():
-    model = object()
-    v1 = SimpleNamespace(llm_engine=SimpleNamespace(model_executor=SimpleNamespace(
-        driver_worker=SimpleNamespace(worker=SimpleNamespace(model_runner=SimpleNamespace(model=model))))))
-    v0 = SimpleNamespace(llm_engine=SimpleNamespace(model_executor=SimpleNamespace(
-        driver_worker=SimpleNamespace(model_runner=SimpleNamespace(model=model)))))
-    assert engine_model(v1) is model and engine_model(v0) is model
+@pytest.mark.parametrize("reason", ["abort", "error", "repetition", None])
+def test_draws_the_engine_ended_otherwise_are_errors_not_stops(reason):
+    out = SimpleNamespace(text="x", token_ids=[1], finish_reason=reason, logprobs=None)
+    with pytest.raises(RuntimeError, match=f"finish_reason {reason!r}"):
+        completion_from_output(out, clean_response, [])
+
+
+def test_greedy_groups_are_one_draw_copied():
+    groups = replicate([[Completion("a", [1], "stop", 1)]], 3)
+    assert groups == [[Completion("a", [1], "stop", 1)] * 3]
+    assert len({id(c) for c in groups[0]}) == 3
+
+
+def test_continuing_a_forced_answer_drops_stop_strings():
+    params = SamplingParams(n=4, max_new_tokens=20, think_budget=5, stop=["</answer>"])
+    forced = continuation_params(params, Continuation(0, 1, "x", 4, forced=True))
+    assert (forced.n, forced.think_budget, forced.stop) == (1, None, [])
+
+
+def test_continuing_closed_thinking_keeps_stop_strings():
+    params = SamplingParams(n=4, max_new_tokens=20, think_budget=5, stop=["</answer>"])
+    assert continuation_params(params, Continuation(0, 1, "x", 4, forced=False)).stop == ["</answer>"]
+
+
+def test_engine_context_is_the_prompt_limit_plus_new_tokens():
+    assert engine_context_length(None, 1024, 512, colocate=False) == 1536
+
+
+def test_explicit_engine_context_wins():
+    assert engine_context_length(4096, 1024, 512, colocate=True) == 4096
+
+
+def test_unsized_engine_keeps_vllms_default_when_it_has_the_gpu():
+    assert engine_context_length(None, None, 512, colocate=False) is None
+
+
+def test_unsized_colocated_engine_is_refused():
+    with pytest.raises(ConfigError, match="colocated"):
+        engine_context_length(None, 1024, None, colocate=True)
+
+
+def test_engine_gets_the_model_revision_and_dtype():
+    kw = engine_kwargs(ModelSpec("org/m", dtype="bfloat16", revision="abc123"))
+    assert (kw["model"], kw["revision"], kw["tokenizer_revision"], kw["dtype"]) == ("org/m", "abc123", "abc123", "bfloat16")
+
+
+def test_engine_log_probs_are_taken_after_temperature():
+    assert engine_kwargs(ModelSpec("m"))["logprobs_mode"] == "processed_logprobs"
+
+
+def test_engine_workers_can_load_pushed_weights():
+    assert engine_kwargs(ModelSpec("m"))["worker_extension_cls"] == WORKER_EXTENSION
+
+
+def test_standalone_engine_share_is_the_command_lines_default():
+    from mmrl_cli.rollout import rollout
+
+    cli_default = inspect.signature(rollout).parameters["gpu_memory_utilization"].default.default
+    assert engine_kwargs(ModelSpec("m"))["gpu_memory_utilization"] == STANDALONE_MEMORY_SHARE == cli_default
+
+
+def test_colocated_engine_is_in_process_small_and_sleeps():
+    kw = engine_kwargs(ModelSpec("m"), colocate=True)
+    assert (kw["distributed_executor_backend"], kw["enable_sleep_mode"], kw["gpu_memory_utilization"]) == (
+        "external_launcher", True, COLOCATED_MEMORY_SHARE)
+
+
+def test_engine_options_override_the_defaults():
+    assert engine_kwargs(ModelSpec("m"), colocate=True, enable_sleep_mode=False)["enable_sleep_mode"] is False
 
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")

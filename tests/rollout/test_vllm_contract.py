@@ -1,0 +1,57 @@
+"""The vLLM contract check (benchmarks/vllm_contract.py): run against real vLLM where vLLM and a
+GPU are present; here its checks are themselves checked with the hf backend as the engine."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "vllm_contract.py"
+
+
+def vllm_on_a_gpu() -> bool:
+    import torch
+
+    return importlib.util.find_spec("vllm") is not None and torch.cuda.is_available()
+
+
+@pytest.fixture(scope="module")
+def contract():
+    spec = importlib.util.spec_from_file_location("vllm_contract", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+def outcomes(report):
+    return {c["name"]: c["passed"] for c in report["checks"]}
+
+
+@pytest.mark.skipif(not vllm_on_a_gpu(), reason="needs vLLM and a CUDA GPU")
+@pytest.mark.parametrize("colocate", [False, True], ids=["default-engine", "colocated"])
+def test_real_vllm_keeps_the_contract(contract, colocate):
+    report = contract.run_contract(engine="vllm", colocate=colocate)
+    assert report["passed"], outcomes(report)
+
+
+@pytest.mark.slow
+def test_every_check_passes_for_the_reference_itself(contract):
+    report = contract.run_contract(engine="hf", size="xs", device="cpu", prompts=3)
+    assert report["passed"], outcomes(report)
+
+
+@pytest.mark.slow
+def test_an_engine_that_ignores_pushed_weights_fails_the_weights_checks(contract, monkeypatch):
+    from mmrl.rollout.backends.hf import HFBackend
+
+    class IgnoresWeights(HFBackend):
+        def update_weights(self, weights) -> None:
+            pass
+
+    monkeypatch.setattr(contract, "make_engine", lambda kind, spec, colocate: IgnoresWeights(spec))
+    checks = outcomes(contract.run_contract(engine="hf", size="xs", device="cpu", prompts=3))
+    assert (checks["vision"], checks["weights"]) == (False, False)
