@@ -59,7 +59,7 @@ def run_reward(src: str, out: str | None, cfg: RewardConfig, *, resume: bool = F
     finally:
         writer.close(ok=ok)
     rows = summary.rows()
-    console.print(summary_table(rows))
+    console.print(summary_table(rows, "stdin" if src == "-" else str(src)))
     seconds = time.perf_counter() - started
     write_metrics(metrics_path, {
         "records": len(todo), "skipped_done": state.kept, "seconds": round(seconds, 3),

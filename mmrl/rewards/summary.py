@@ -73,11 +73,11 @@ def summarize(records: Iterable[Mapping[str, Any]], default_verifier: str = "mat
     return acc.rows()
 
 
-def summary_table(rows: list[SummaryRow]):
-    """The rows as a rich Table (for stderr)."""
+def summary_table(rows: list[SummaryRow], source: str | None = None):
+    """The rows as a rich Table (for stderr), titled with the file they score."""
     from rich.table import Table
 
-    table = Table(title="rewards", title_justify="left")
+    table = Table(title=f"rewards · {source}" if source else "rewards", title_justify="left")
     for col, justify in (("by", "left"), ("name", "left"), ("n", "right"), ("mean reward", "right"),
                          ("accuracy", "right"), ("format", "right"), ("errors", "right")):
         table.add_column(col, justify=justify)

@@ -155,3 +155,14 @@ def test_an_empty_input_is_an_error(cli, tmp_path):
     src.write_text("")
     result = cli("reward", str(src), "--workers", "0")
     assert result.exit_code == 2 and "no records to score" in result.stderr
+
+
+def test_the_summary_table_names_the_file_it_scored(cli, tmp_path):
+    import json
+
+    path = tmp_path / "eval-sft" / "predictions.jsonl"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"id": "a", "sample": 0, "answer": "1", "response": "<answer>1</answer>"}) + "\n")
+    result = cli("reward", str(path), "--workers", "0", "-o", str(tmp_path / "o.jsonl"))
+    assert result.exit_code == 0, result.stderr
+    assert "rewards · " in result.stderr and "eval-sft" in result.stderr
