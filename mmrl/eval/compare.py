@@ -7,6 +7,7 @@ count, decoding, prompt) are still compared, with a warning naming each differen
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from dataclasses import asdict
 
 from mmrl.console import console, log, make_progress
@@ -59,7 +60,7 @@ def run_reward(src: str, out: str | None, cfg: RewardConfig, *, resume: bool = F
     finally:
         writer.close(ok=ok)
     rows = summary.rows()
-    console.print(summary_table(rows, "stdin" if src == "-" else str(src)))
+    console.print(summary_table(rows, "stdin" if src == "-" else "/".join(Path(src).parts[-2:])))
     seconds = time.perf_counter() - started
     write_metrics(metrics_path, {
         "records": len(todo), "skipped_done": state.kept, "seconds": round(seconds, 3),
