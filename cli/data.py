@@ -1,4 +1,4 @@
-"""``mmrl data``: the built-in synthetic data set and the SPEC.md validator."""
+"""``mmrl data``: the built-in synthetic data set and the validator of docs/data-format.md."""
 from __future__ import annotations
 
 from pathlib import Path

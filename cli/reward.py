@@ -1,4 +1,4 @@
-"""``mmrl reward``: score rollout records with rule-based verifiers (SPEC.md section 3)."""
+"""``mmrl reward``: score rollout records with rule-based verifiers (docs/data-format.md section 3)."""
 from __future__ import annotations
 
 import multiprocessing
