@@ -50,3 +50,163 @@ def latex_value(latex: str) -> float | None:
         return float(m.re(value))
     except _ERRORS:
         return None
+
+
+# --- the value MATH-Vision's official is_equal computes ------------------------------------------
+# MATH-Vision's ``is_equal`` compares ``round(eval(str(latex2sympy(text))), 2)`` of both sides, in a
+# module whose names are Python's ``math`` functions. That reading has rules of its own, which
+# decide verdicts, so mmrl reproduces them here on top of its own bounded parser (never running
+# the text): a plain letter is a sympy symbol that ``eval`` cannot name (``e`` included: sympy's
+# ``E`` prints as a name ``math`` lacks, so ``6e1`` is no number); ``\frac`` and ``\sqrt`` need
+# braces; any character outside LaTeX's ASCII (a unicode degree sign, ``π``, ``−``) is a lexer
+# error; ``:`` divides (``3:4`` is 0.75); a comma followed by three digits is a thousands
+# separator (``1,000``); ``\log`` without a base is base 10; ``\ln``, ``|x|``, ``\lceil`` and
+# ``\sec`` print as names ``math`` lacks. The parser stops, without an error, at a token that
+# cannot continue the expression (a closing bracket, ``.``, ``'`` or ``\\``), so ``5)`` and
+# ``5.)`` read as 5; ``x = 5`` (one letter on the left) is an assignment, read as 5. The value is an int where Python's ``eval`` yields one (integer literals
+# combined by ``+ - *``, non-negative integer powers, ``!``, ``\binom``, ``\lfloor``), else a float.
+
+OFFICIAL_MAX_CHARS = 300  # longer text is not read (the official reads on; such text is prose)
+_OFFICIAL_COMMANDS = frozenset({
+    "frac", "sqrt", "pi", "cdot", "times", "div", "binom", "lfloor", "rfloor", "sin", "cos", "tan",
+    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "log", "exp", "tau",
+})
+_COMMAND = re.compile(r"\\([a-zA-Z]+)")
+_THOUSANDS = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?")
+_PERCENT = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\\%")
+_NUMBER_LITERAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_ASSIGNMENT = re.compile(r"\s*[a-zA-Z]\s*=(.*)\Z", re.S)
+_INT_FUNCTIONS = frozenset({"fact", "floor"})
+
+
+def _preprocess_like_latex2sympy(text: str) -> str:
+    """The rewrites latex2sympy applies before parsing, and ``\\left``/``\\right`` its grammar drops."""
+    text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    for spacing in ("\\displaystyle", "\\qquad", "\\quad", "~", "\\,", "$"):
+        text = text.replace(spacing, " ")
+    return text.replace("\\left", "").replace("\\right", "")
+
+
+def _braced_group_end(text: str, start: int) -> int | None:
+    """The index after the ``{...}`` group that opens at ``start``, or None."""
+    if start >= len(text) or text[start] != "{":
+        return None
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return i + 1
+    return None
+
+
+def _braced_arguments(text: str) -> bool:
+    """Every ``\\frac`` has two ``{}`` arguments and every ``\\sqrt`` a ``{}`` or ``[]`` one."""
+    for m in _COMMAND.finditer(text):
+        name, at = m.group(1), m.end()
+        while at < len(text) and text[at] == " ":
+            at += 1
+        if name == "frac":
+            first = _braced_group_end(text, at)
+            if first is None or _braced_group_end(text, first) is None:
+                return False
+        elif name == "sqrt" and not text.startswith(("{", "["), at):
+            return False
+    return True
+
+
+def _official_grammar_ok(text: str) -> bool:
+    if not text.isascii() or "|" in text or re.search(r"\^\s*[-+]", text):
+        return False
+    if any(name not in _OFFICIAL_COMMANDS for name in _COMMAND.findall(text)):
+        return False
+    return not re.search(r"[a-zA-Z]", _COMMAND.sub(" ", text)) and _braced_arguments(text)
+
+
+def _without_separators(m: re.Match) -> str:
+    """``1,000`` -> ``1000``; ``3,0000`` is ``3,000`` times ``0`` to the official lexer."""
+    digits = m.group().replace(",", "")
+    return digits + " \\cdot " if m.string[m.end():m.end() + 1].isdigit() else digits
+
+
+def _rewrite_for_mathparse(text: str) -> str | None:
+    """The official reading spelled in mmrl's grammar; None where the official has no number."""
+    text = _THOUSANDS.sub(_without_separators, text)
+    text = _PERCENT.sub(r"(\1/100)", text)
+    if "\\%" in text or "," in text:
+        return None
+    text = re.sub(r"\\log(?!\s*_)", r"\\log_{10}", text).replace("\\tau", "(2\\pi)")
+    return text.replace(":", "/").replace("\\{", "{").replace("\\}", "}")
+
+
+def _int_typed(node) -> bool:
+    """Whether Python's ``eval`` of sympy's printout of this value gives an int (not a float)."""
+    kind = node[0]
+    if kind == "n":
+        return node[1].denominator == 1
+    if kind in ("+", "*"):
+        return all(_int_typed(x) for x in node[1])
+    if kind == "neg":
+        return _int_typed(node[1])
+    if kind == "^":
+        power = exact(node[2])
+        return _int_typed(node[1]) and _int_typed(node[2]) and power is not None and power >= 0
+    if kind == "binom":
+        return True
+    return kind == "f" and node[1] in _INT_FUNCTIONS and _int_typed(node[2])
+
+
+def _official_number_of(text: str) -> int | float | None:
+    if not text.strip() or not _official_grammar_ok(text):
+        return None
+    rewritten = _rewrite_for_mathparse(text)
+    if rewritten is None:
+        return None
+    try:
+        node = parse_expression(rewritten)
+        q = exact(node)
+        if q is not None:
+            return q.numerator if _int_typed(node) and q.denominator == 1 else float(q)
+        value = numeric(node, None)
+        m = mp()
+        if m.im(value) != 0 or not m.isfinite(value):
+            return None
+        return float(m.re(value))
+    except _ERRORS:
+        return None
+
+
+def _stops(text: str) -> list[int]:
+    """Where the official parser may stop early: outside every bracket, before a token that
+    cannot continue the expression (an unmatched closing bracket, ``.``, ``'`` or ``\\\\``)."""
+    out, depth = [], 0
+    for i, ch in enumerate(text):
+        if depth == 0 and (ch in ")]}'" or (ch == "." and not text[i + 1:i + 2].isdigit())
+                           or text.startswith("\\\\", i)):
+            out.append(i)
+        depth += 1 if ch in "([{" else -1 if ch in ")]}" else 0
+        depth = max(depth, 0)
+    return out
+
+
+def official_number(text: str) -> int | float | None:
+    """The number MATH-Vision's official ``eval(str(latex2sympy(text)))`` gives, else None.
+
+    The whole text first, then (as the official parser stops at a token that cannot continue an
+    expression) the longest readable prefix before such a token: ``5)`` is 5, ``5.)`` is 5.
+    """
+    if not isinstance(text, str) or len(text) > OFFICIAL_MAX_CHARS:
+        return None
+    text = _preprocess_like_latex2sympy(text)
+    assigned = _ASSIGNMENT.match(text)
+    if assigned:  # latex2sympy reads ``x = 5`` as an assignment and returns its right side
+        return official_number(assigned.group(1))
+    value = _official_number_of(text)
+    if value is not None:
+        return value
+    for stop in _stops(text):
+        if stop == 0:
+            continue
+        value = _official_number_of(text[:stop])
+        if value is not None:
+            return value
+    return None
