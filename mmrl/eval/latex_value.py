@@ -63,19 +63,24 @@ def latex_value(latex: str) -> float | None:
 # separator (``1,000``); ``\log`` without a base is base 10; ``\ln``, ``|x|``, ``\lceil`` and
 # ``\sec`` print as names ``math`` lacks. The parser stops, without an error, at a token that
 # cannot continue the expression (a closing bracket, ``.``, ``'`` or ``\\``), so ``5)`` and
-# ``5.)`` read as 5; ``x = 5`` (one letter on the left) is an assignment, read as 5. The value is an int where Python's ``eval`` yields one (integer literals
+# ``5.)`` read as 5. The value is an int where Python's ``eval`` yields one (integer literals
 # combined by ``+ - *``, non-negative integer powers, ``!``, ``\binom``, ``\lfloor``), else a float.
+#
+# latex2sympy also keeps module-level state: reading a "differential" (``d`` followed by a letter,
+# as nearly every prose answer has: ``needto``, ``provideenough``) overwrites a global, and from then on every text
+# with a letter in it fails to read. An official run is in that state after its first prose answer
+# (on the published outputs: within the first items), so mmrl reads as in it: ``x = 5`` (which a
+# fresh latex2sympy reads as an assignment, 5) and ``\tau`` (a fresh ``math.tau``) are no numbers.
 
 OFFICIAL_MAX_CHARS = 300  # longer text is not read (the official reads on; such text is prose)
 _OFFICIAL_COMMANDS = frozenset({
     "frac", "sqrt", "pi", "cdot", "times", "div", "binom", "lfloor", "rfloor", "sin", "cos", "tan",
-    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "log", "exp", "tau",
+    "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "log", "exp",
 })
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
 _THOUSANDS = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?")
 _PERCENT = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\\%")
 _NUMBER_LITERAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
-_ASSIGNMENT = re.compile(r"\s*[a-zA-Z]\s*=(.*)\Z", re.S)
 _INT_FUNCTIONS = frozenset({"fact", "floor"})
 
 
@@ -134,7 +139,7 @@ def _rewrite_for_mathparse(text: str) -> str | None:
     text = _PERCENT.sub(r"(\1/100)", text)
     if "\\%" in text or "," in text:
         return None
-    text = re.sub(r"\\log(?!\s*_)", r"\\log_{10}", text).replace("\\tau", "(2\\pi)")
+    text = re.sub(r"\\log(?!\s*_)", r"\\log_{10}", text)
     return text.replace(":", "/").replace("\\{", "{").replace("\\}", "}")
 
 
@@ -155,6 +160,16 @@ def _int_typed(node) -> bool:
     return kind == "f" and node[1] in _INT_FUNCTIONS and _int_typed(node[2])
 
 
+def _factorials_of_ints(node) -> bool:
+    """``math.factorial`` takes ints only: ``\\sqrt[3]{8}!`` (a float 2.0) has no official number."""
+    if not isinstance(node, tuple) or not node:
+        return True
+    if node[0] == "f" and node[1] == "fact" and not _int_typed(node[2]):
+        return False
+    children = node[1] if node[0] in ("+", "*") else node[1:]
+    return all(_factorials_of_ints(x) for x in children if isinstance(x, tuple))
+
+
 def _official_number_of(text: str) -> int | float | None:
     if not text.strip() or not _official_grammar_ok(text):
         return None
@@ -163,6 +178,8 @@ def _official_number_of(text: str) -> int | float | None:
         return None
     try:
         node = parse_expression(rewritten)
+        if not _factorials_of_ints(node):
+            return None
         q = exact(node)
         if q is not None:
             return q.numerator if _int_typed(node) and q.denominator == 1 else float(q)
@@ -175,13 +192,18 @@ def _official_number_of(text: str) -> int | float | None:
         return None
 
 
+_STOP_COMMANDS = ("\\rfloor", "\\rceil", "\\}", "\\\\")
+
+
 def _stops(text: str) -> list[int]:
     """Where the official parser may stop early: outside every bracket, before a token that
-    cannot continue the expression (an unmatched closing bracket, ``.``, ``'`` or ``\\\\``)."""
+    cannot continue the expression (an unmatched closing bracket or ``\\rfloor``, ``.``, a
+    ``'`` that nothing multiplies, ``\\\\``)."""
     out, depth = [], 0
     for i, ch in enumerate(text):
-        if depth == 0 and (ch in ")]}'" or (ch == "." and not text[i + 1:i + 2].isdigit())
-                           or text.startswith("\\\\", i)):
+        if depth == 0 and (ch in ")]}" and text[i - 1:i] != "\\" or text.startswith(_STOP_COMMANDS, i)
+                           or (ch == "." and not text[i + 1:i + 2].isdigit())
+                           or (ch == "'" and not re.match(r"'*[\w\\({\[]", text[i:]))):
             out.append(i)
         depth += 1 if ch in "([{" else -1 if ch in ")]}" else 0
         depth = max(depth, 0)
@@ -197,9 +219,6 @@ def official_number(text: str) -> int | float | None:
     if not isinstance(text, str) or len(text) > OFFICIAL_MAX_CHARS:
         return None
     text = _preprocess_like_latex2sympy(text)
-    assigned = _ASSIGNMENT.match(text)
-    if assigned:  # latex2sympy reads ``x = 5`` as an assignment and returns its right side
-        return official_number(assigned.group(1))
     value = _official_number_of(text)
     if value is not None:
         return value
