@@ -53,7 +53,8 @@ def latex_value(latex: str) -> float | None:
 
 
 # --- the value MATH-Vision's official is_equal computes ------------------------------------------
-# MATH-Vision's ``is_equal`` compares ``round(eval(str(latex2sympy(text))), 2)`` of both sides, in a
+# MATH-Vision's ``is_equal`` compares, rounded to 2 places, what Python's evaluator makes of sympy's
+# printout of ``latex2sympy(text)`` on both sides, in a
 # module whose names are Python's ``math`` functions. That reading has rules of its own, which
 # decide verdicts, so mmrl reproduces them here on top of its own bounded parser (never running
 # the text): a plain letter is a sympy symbol that ``eval`` cannot name (``e`` included: sympy's
@@ -211,7 +212,7 @@ def _stops(text: str) -> list[int]:
 
 
 def official_number(text: str) -> int | float | None:
-    """The number MATH-Vision's official ``eval(str(latex2sympy(text)))`` gives, else None.
+    """The number MATH-Vision's official reading gives (latex2sympy, printed, evaluated by Python), else None.
 
     The whole text first, then (as the official parser stops at a token that cannot continue an
     expression) the longest readable prefix before such a token: ``5)`` is 5, ``5.)`` is 5.

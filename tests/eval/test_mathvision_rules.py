@@ -35,6 +35,20 @@ def test_the_box_is_taken_greedily_to_the_last_closing_brace():
     assert official("The ratio is \\boxed{\\frac{\\sqrt{3}}{2}} in the end.", "\\frac{\\sqrt{3}}{2}").correct
 
 
+def test_the_box_runs_from_the_first_oxed_to_the_last_brace_as_the_greedy_regex_does():
+    from mmrl.eval.benchmarks.mathvision import greedy_box
+
+    assert greedy_box("a oxed{1} b oxed{2} c") == "1} b oxed{2"
+    assert greedy_box("oxed{" * 1000) is None
+
+
+def test_a_hostile_tuple_is_compared_as_text():
+    from mmrl.eval.benchmarks.mathvision import MAX_TUPLE_ELEMENTS
+
+    huge = "(" + ",".join(["1"] * (MAX_TUPLE_ELEMENTS + 1)) + ")"
+    assert eval_tuple(huge) == huge
+
+
 def test_with_several_boxes_the_last_one_counts():
     assert official("First \\boxed{5} pieces, then \\boxed{4} cuts.", "4").correct
 

@@ -31,6 +31,7 @@ from mmrl.rewards.extract import ANSWER_CLOSE, ANSWER_OPEN, final_region, find_t
 _IMAGE_TAG = re.compile(r"<image\d*>")
 _FLAGS = ("the final answer is", "the answer is", "the correct answer is", "the answer should be")
 _DEGREES = ("^{\\circ}", "^\\circ", "°", "\\degree")
+MAX_TUPLE_ELEMENTS = 1000  # a longer "tuple" is compared as text: bounded work on hostile responses
 
 
 def is_number(s: str) -> bool:
@@ -43,15 +44,18 @@ def is_number(s: str) -> bool:
 
 
 def _tuple_element(part: str) -> str | None:
-    """One element as the official ``str(round(eval(...), 2))`` prints it: ``6``, ``0.5``, ``2.0``."""
+    """One element's official value rounded to 2 places and printed: ``6``, ``0.5``, ``2.0``."""
     value = official_number(part)
     return None if value is None else str(round(value, 2))
 
 
 def eval_tuple(s: str) -> str:
     """``(2*3, 5+2)`` -> ``(6,7)``: each element's official value rounded to 2 places (an int
-    stays an int, ``4/2`` prints ``2.0``); ``infty``, ``a`` and ``-a`` kept; else ``s`` unchanged."""
-    parts = s[1:-1].split(",")
+    stays an int, ``4/2`` prints ``2.0``); ``infty``, ``a`` and ``-a`` kept; else ``s`` unchanged
+    (also past ``MAX_TUPLE_ELEMENTS``, where the official would go on evaluating)."""
+    parts = s[1:-1].split(",", MAX_TUPLE_ELEMENTS)
+    if len(parts) > MAX_TUPLE_ELEMENTS:
+        return s
     if len(s) < 2 or len(parts) <= 1 or (s[0], s[-1]) not in (("(", ")"), ("[", "]")):
         return s
     out = []
@@ -97,6 +101,8 @@ def _lenient_value(text: str) -> float | None:
 
 def _lenient_elements(text: str) -> list[float | str] | None:
     if len(text) < 2 or (text[0], text[-1]) not in (("(", ")"), ("[", "]")) or "," not in text:
+        return None
+    if text.count(",") >= MAX_TUPLE_ELEMENTS:
         return None
     out: list[float | str] = []
     for part in text[1:-1].split(","):
@@ -184,11 +190,20 @@ def strip_string(string: str) -> str:
     return _fix_a_slash_b(string)
 
 
+def greedy_box(s: str) -> str | None:
+    """What the official ``re.findall('oxed{(.*)}', s, re.S)[-1]`` returns, found in linear time:
+    from the first ``oxed{`` to the last ``}`` (a greedy match takes all of it, so there is only
+    one); None without a ``}`` after the first ``oxed{``. The regex itself backtracks over every
+    ``oxed{`` when no ``}`` follows, quadratic on a hostile response."""
+    start, end = s.find("oxed{"), s.rfind("}")
+    return s[start + 5:end] if start >= 0 and end >= start + 5 else None
+
+
 def find_math_answer(s: str) -> str:
     """The official cleaner: the last ``oxed{...}`` (greedy), then value after ``=``/``\\approx``."""
     s = s.lower().replace("{}", "")
-    found = re.findall(r"oxed{(.*)}", s, flags=re.S)
-    ans = found[-1] if found else s
+    boxed = greedy_box(s)
+    ans = s if boxed is None else boxed
     if ans.find("}") != -1 and (ans.find("{") == -1 or ans.find("}") < ans.find("{")):
         ans = ans.split("}")[0]
     ans = ans.split("=")[-1].split("\\approx")[-1]
