@@ -1,13 +1,19 @@
 """The numeric value of a short LaTeX answer (``\\frac{3}{4}``, ``2\\sqrt{3}``, ``\\pi/2``, ``1.5``).
 
 MathVision's official ``is_equal`` rounds to two places the value Python computes from
-``latex2sympy`` of both sides, so only answers with a plain numeric value can match
-this way. This module gives that value with mmrl's own bounded math parser
-(``mmrl.rewards.mathparse``): the text is tokenised by a small grammar into a tuple AST and
-evaluated exactly (Fractions) or with mpmath; nothing is handed to Python's evaluator or to
-SymPy's parser. Anything it cannot read, anything with a free symbol, and anything beyond the
-parser's bounds (``9^{9^{9^9}}``) is None, which the caller scores as "not equal", as the
-official ``except`` does.
+``latex2sympy`` of both sides, so only answers with a plain numeric value can match this way.
+Two readings, both with mmrl's own bounded math parser (``mmrl.rewards.mathparse``: the text is
+tokenised by a small grammar into a tuple AST and evaluated exactly with Fractions or with
+mpmath; nothing is handed to Python's evaluator or to SymPy's parser):
+
+- ``official_number``: the value as the official reading gets it, its rules and quirks included
+  (what the MATH-Vision scorer's official mode compares);
+- ``latex_value``: the value a reader would see (degree signs, unicode ``π``, ``\\frac12``,
+  ``6e1`` read), for the lenient mode.
+
+Anything a reading cannot read, anything with a free symbol, and anything beyond the parser's
+bounds (``9^{9^{9^9}}``) is None, which the caller scores as "not equal", as the official
+``except`` does.
 """
 from __future__ import annotations
 
@@ -81,7 +87,6 @@ _OFFICIAL_COMMANDS = frozenset({
 _COMMAND = re.compile(r"\\([a-zA-Z]+)")
 _THOUSANDS = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?")
 _PERCENT = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\\%")
-_NUMBER_LITERAL = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _INT_FUNCTIONS = frozenset({"fact", "floor"})
 
 
@@ -215,7 +220,7 @@ def official_number(text: str) -> int | float | None:
     """The number MATH-Vision's official reading gives (latex2sympy, printed, evaluated by Python), else None.
 
     The whole text first, then (as the official parser stops at a token that cannot continue an
-    expression) the longest readable prefix before such a token: ``5)`` is 5, ``5.)`` is 5.
+    expression) the text before the first such token that reads: ``5)`` is 5, ``5.)`` is 5.
     """
     if not isinstance(text, str) or len(text) > OFFICIAL_MAX_CHARS:
         return None
