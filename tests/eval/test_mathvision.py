@@ -30,8 +30,8 @@ def test_values_equal_to_two_decimals_count(samples_of):
 
 def test_tuples_compare_element_by_element(samples_of):
     assert score("mathvision", "<answer>(1, 2)</answer>", samples_of("mathvision")["4"]).correct
-    assert eval_tuple("(2*3,5+2)") == "(6.0,7.0)"
-    assert eval_tuple("(a,1)") == "(a,1.0)"
+    assert eval_tuple("(2*3,5+2)") == "(6,7)"  # Python ints print without ".0", as officially
+    assert eval_tuple("(a,1)") == "(a,1)"
 
 
 def test_response_level_cuts_follow_the_official_order():

@@ -1,11 +1,15 @@
 """MathVerse (Zhang et al., 2024): testmini, 3,940 items = 788 problems x 5 problem versions.
 
-Official scoring (ZrrSkywalker/MathVerse ``evaluation/``) has two GPT steps: extract the answer
-(``extract_answer_s1.py``), then judge it against the reference (``score_answer_s2.py``), whose
-``--quick_match`` rule path is the exact comparison ``answer == extraction``. mmrl's rule path
-extracts deterministically (``<answer>`` part, box, "answer is" phrase; for multiple choice the
-option letter) and applies that quick match; with a judge, both GPT steps go to the judge with
-versioned prompts. Breakdowns: problem version, subject and subfield, as the paper reports.
+Official scoring (ZrrSkywalker/MathVerse ``evaluation/``) is two GPT steps: GPT extracts the
+answer (``extract_answer_s1.py``, which has no rule path), then GPT judges it against the
+reference (``score_answer_s2.py``), whose ``--quick_match`` option replaces that judgement by the
+exact comparison ``answer == extraction``. Without a judge mmrl reproduces only that quick match,
+on a deterministic extraction of its own (``<answer>`` part, box, "answer is" phrase; for
+multiple choice the option letter; else the last line) instead of GPT's: no equivalence is judged,
+so ``14 cm`` or a closing sentence does not match ``14``, and the judge-free number is usually
+below the judged one and not comparable with published MathVerse results. With a judge, both GPT
+steps go to the judge with versioned prompts. Breakdowns: problem version, subject and subfield,
+as the paper reports.
 """
 from __future__ import annotations
 
@@ -51,7 +55,8 @@ def rule_extract(response: str, question: str, multi_choice: bool) -> ex.Extract
 @register_benchmark
 class MathVerse(Benchmark):
     name = "mathverse"
-    summary = "MathVerse (testmini): rule extraction + the official quick match; judge optional"
+    summary = ("MathVerse (testmini): without a judge, rule extraction + the official quick match only "
+               "(not comparable with judged results); --judge-url runs the official GPT extraction and judging")
     hub_id = "AI4Math/MathVerse"
     hub_config = "testmini"
     default_split = "testmini"
@@ -60,7 +65,8 @@ class MathVerse(Benchmark):
     image_fields = ("image",)
     breakdowns = ("problem_version", "subject", "subfield")
     judge_roles = ("extract", "match")
-    scorer = "ZrrSkywalker/MathVerse evaluation/score_answer_s2.py (quick_match), judge steps optional"
+    scorer = ("ZrrSkywalker/MathVerse evaluation/score_answer_s2.py --quick_match on a rule extraction "
+              "(the GPT extraction and GPT judging only with a judge)")
 
     def to_sample(self, row, images, index, split):
         sid = answer_text(require(row, "sample_index", (str, int)))
