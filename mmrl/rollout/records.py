@@ -40,7 +40,7 @@ def rollout_records(
     """
     builder = PromptBuilder(prompt_cfg, processor=getattr(backend, "processor", None),
                             context_length=getattr(backend, "context_length", None))
-    seen: dict[Any, int | None] = {}
+    seen: dict[Any, str] = {}
     pending: list[Prompt] = []
 
     def flush() -> Iterator[dict[str, Any]]:
@@ -59,8 +59,8 @@ def rollout_records(
         rid = item.record.get("id")
         if isinstance(rid, str):
             if rid in seen:
-                raise item.error(f"duplicate id {rid!r} (first on line {seen[rid]})", "id")
-            seen[rid] = item.line
+                raise item.error(f"duplicate id {rid!r} (first on {seen[rid]})", "id")
+            seen[rid] = item.where
         if isinstance(rid, str) and all((rid, j) in done for j in range(params.n)):
             continue
         pending.append(builder.build(item))
