@@ -50,8 +50,10 @@ def unscored_path(rollouts: str) -> str:
 
 
 def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: Any, params, prompt_cfg,
-                   options: dict[str, Any], resume: bool = False, image_root: str | None = None) -> str:
-    """``mmrl rollout`` then ``mmrl reward`` in process; returns the file of scored draws."""
+                   options: dict[str, Any], resume: bool = False, image_root: str | None = None,
+                   split: str | None = None, columns: dict[str, str] | None = None) -> str:
+    """``mmrl rollout`` then ``mmrl reward`` in process; returns the file of scored draws. ``data``
+    is any source rollout reads (``split``, ``columns`` as there)."""
     try:
         from mmrl.rewards import RewardConfig, score_records
     except ImportError as e:
@@ -62,7 +64,8 @@ def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: An
     if rollouts is None:
         rollouts = str(Path(tempfile.mkdtemp(prefix="mmrl-grade-")) / "rollouts.jsonl")
     drawn = unscored_path(rollouts)
-    run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume, image_root=image_root)
+    run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume, image_root=image_root,
+                split=split, columns=columns)
     with JsonlWriter(rollouts) as w:
         w.write_all(score_records(iter_records(drawn), RewardConfig()))
     return rollouts
