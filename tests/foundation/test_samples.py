@@ -98,3 +98,12 @@ def test_jsonl_records_keep_relative_image_paths(tmp_path):
     f.write_text(json.dumps({"id": "a", "question": "q", "images": ["img/a.png"]}) + "\n")
     (item,) = open_samples(f)
     assert item.record["images"] == ["img/a.png"] and (item.path, item.line, item.unit) == (str(f), 1, "line")
+
+
+def test_checking_embedded_images_keeps_no_image_as_a_cache_key(tmp_path):
+    from mmrl.io import references
+
+    references._file_problem.cache_clear()
+    open_samples(write_parquet(tmp_path / "d.parquet", sample_rows(3))).check()
+    assert references._file_problem.cache_info().currsize == 0
+    assert references._uri_verdicts and all(isinstance(digest, bytes) for digest, _ in references._uri_verdicts)
