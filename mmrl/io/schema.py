@@ -298,7 +298,11 @@ class RecordChecker:
     def __init__(self, base_dir: Path | None, kind: str | None = None, unique_ids: bool = True,
                  references: str | None = None):
         self.base_dir, self.kind, self.unique_ids, self.references = base_dir, kind, unique_ids, references
-        self._seen: dict[Any, tuple[str, int, str]] = {}
+        # id -> where it was first seen, packed in one int (line * files + file): the one thing
+        # kept per record, so it is kept small
+        self._seen: dict[Any, int] = {}
+        self._files: dict[tuple[str, str], int] = {}
+        self._names: list[tuple[str, str]] = []
 
     def __call__(self, item: Located) -> list[DataError]:
         found = [item.error(p.reason, p.field)
@@ -310,12 +314,25 @@ class RecordChecker:
             first = self._seen.get(key)
             if first is not None:
                 what = f"duplicate id {rid!r}" + (f" with sample {key[1]}" if per_draw else "")
-                path, line, unit = first
-                at = position(line, unit) if path == item.path else location(path, line, unit)
-                found.append(item.error(f"{what} (first on {at})", "id"))
+                found.append(item.error(f"{what} (first on {self._where(first, item)})", "id"))
             else:
-                self._seen[key] = (item.path, item.line, item.unit)
+                self._seen[key] = self._pack(item)
         return found
+
+    _FILES = 1 << 20  # files of one source told apart (a folder of Parquet shards); beyond, only messages blur
+
+    def _pack(self, item: Located) -> int:
+        name = (item.path, item.unit)
+        index = self._files.get(name)
+        if index is None:
+            index = self._files[name] = len(self._names)
+            self._names.append(name)
+        return item.line * self._FILES + index
+
+    def _where(self, packed: int, item: Located) -> str:
+        line, index = divmod(packed, self._FILES)
+        path, unit = self._names[index]
+        return position(line, unit) if path == item.path else location(path, line, unit)
 
 
 def validate_located(items: Iterable[Located], base_dir: Path | None, kind: str | None = None,

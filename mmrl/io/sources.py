@@ -186,9 +186,12 @@ def _json_rows(path: Path) -> Iterator[Located]:
 
 
 def _parquet_batches(path: Path):
+    """Record batches of a Parquet file, its pages read through a small buffer: pre-buffering
+    (pyarrow's default) holds whole row groups, which HF writes 100 rows at a time but pandas
+    and pyarrow up to a million."""
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(path).iter_batches(batch_size=BATCH_ROWS)
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20).iter_batches(batch_size=BATCH_ROWS)
 
 
 def _arrow_batches(path: Path):

@@ -107,3 +107,11 @@ def test_checking_embedded_images_keeps_no_image_as_a_cache_key(tmp_path):
     open_samples(write_parquet(tmp_path / "d.parquet", sample_rows(3))).check()
     assert references._file_problem.cache_info().currsize == 0
     assert references._uri_verdicts and all(isinstance(digest, bytes) for digest, _ in references._uri_verdicts)
+
+
+def test_a_duplicate_id_in_another_file_of_a_folder_names_that_file(tmp_path):
+    first = write_parquet(tmp_path / "shards" / "part-0.parquet", [{"id": "a", "question": "q"}])
+    second = write_parquet(tmp_path / "shards" / "part-1.parquet", [{"id": "b", "question": "q"},
+                                                                     {"id": "a", "question": "q"}])
+    with pytest.raises(DataError, match=rf"{second}:row 1: id: duplicate id 'a' \(first on {first}:row 0\)"):
+        open_samples(tmp_path / "shards").check()
