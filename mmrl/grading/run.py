@@ -61,11 +61,14 @@ def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: An
     from mmrl.io.jsonl import JsonlWriter, iter_records
     from mmrl.rollout.run import run_rollout
 
+    kept = rollouts is not None
     if rollouts is None:
         rollouts = str(Path(tempfile.mkdtemp(prefix="mmrl-grade-")) / "rollouts.jsonl")
     drawn = unscored_path(rollouts)
+    # embedded images go to files beside --rollouts; draws in a temporary folder keep them inline,
+    # so the graded samples do not point into that folder
     run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume, image_root=image_root,
-                split=split, columns=columns)
+                split=split, columns=columns, inline_images=not kept)
     with JsonlWriter(rollouts) as w:
         w.write_all(score_records(iter_records(drawn), RewardConfig()))
     return rollouts

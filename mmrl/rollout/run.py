@@ -38,14 +38,15 @@ class RolloutStats:
 def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, params: SamplingParams,
                 prompt_cfg: PromptConfig, options: dict[str, Any], resume: bool = False,
                 metrics_path: str | None = None, image_root: str | None = None, split: str | None = None,
-                columns: dict[str, str] | None = None) -> RolloutStats:
+                columns: dict[str, str] | None = None, inline_images: bool = False) -> RolloutStats:
     """Draw ``params.n`` responses for every sample of ``data`` into ``out`` (stdout when None).
 
     ``data`` is any source ``mmrl.io.samples`` reads (JSONL, Parquet, dataset folders; ``split``
     and ``columns`` as there). Every sample is checked first, streaming, then streamed again into
     the backend: a million rows are never held in memory. Relative image paths are rewritten for
     ``out``'s folder (``--image-root``: stdin's images); images a Parquet file or dataset held as
-    bytes are written once to ``images/`` beside ``out`` (they stay ``data:`` URIs on stdout)."""
+    bytes are written once to ``images/`` beside ``out`` (they stay ``data:`` URIs on stdout, and
+    with ``inline_images``: for an output that is not kept)."""
     from rich.progress import TextColumn
 
     from mmrl.console import console, log, make_progress
@@ -63,7 +64,7 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
     total = samples.check(progress="checking samples")
     src_dir, dst_dir = samples.base_dir, base_dir_of(out or STDIO)
     image_files = None
-    if samples.columnar and out not in (None, STDIO):
+    if samples.columnar and out not in (None, STDIO) and not inline_images:
         check_outputs(folders=[OutputFolder(dst_dir / IMAGES_DIR, label="-o (embedded images beside it)")])
         image_files = ImageFiles(dst_dir)
     backend = make_backend(backend_kind, model, **options)

@@ -47,6 +47,15 @@ def test_validate_maps_columns_given_on_the_command_line(cli, tmp_path):
     assert cli("data", "validate", str(src), "--columns", "id=uid,answer=final").exit_code == 0
 
 
+def test_columns_come_from_a_recipe_key(cli, tmp_path):
+    src = write_parquet(tmp_path / "d.parquet", [{"uid": "u0", "query": "1+1?", "final": "2"}])
+    recipe = tmp_path / "layout.yaml"
+    recipe.write_text("data:\n  validate:\n    columns: id=uid,question=query,answer=final\n")
+    assert cli("data", "validate", str(src)).exit_code == 2  # no question without the mapping
+    result = cli("--config", str(recipe), "data", "validate", str(src))
+    assert result.exit_code == 0, result.output
+
+
 def test_rollout_writes_embedded_images_beside_its_output_and_the_output_reads_back(cli, tiny_model_dir, tmp_path):
     src = write_parquet(tmp_path / "data" / "train.parquet", sample_rows(3))
     out = tmp_path / "runs" / "r.jsonl"
@@ -101,3 +110,14 @@ def test_grade_refuses_split_without_model(cli, tmp_path):
     src.write_text("")
     result = cli("grade", str(src), "--split", "train")
     assert result.exit_code == 2 and "--split and --columns read samples for --model" in result.stderr
+
+
+def test_grade_model_on_parquet_writes_graded_samples_that_read_back(cli, tiny_model_dir, tmp_path):
+    src = write_parquet(tmp_path / "train.parquet", sample_rows(2))
+    out = tmp_path / "graded" / "g.jsonl"
+    result = cli("grade", str(src), "--model", tiny_model_dir, "-n", "2", "-o", str(out), *GEN)
+    assert result.exit_code == 0, result.output
+    graded = read_jsonl(out)
+    assert [g["id"] for g in graded] == ["s0", "s1"]
+    assert all(g["images"][0].startswith("data:image/png") for g in graded)  # not a path into a temporary folder
+    assert cli("data", "validate", str(out), "--kind", "graded").exit_code == 0
