@@ -56,7 +56,7 @@ def _is_gzip(path: str | os.PathLike) -> bool:
     return str(path).endswith(".gz")
 
 
-def _open_read(src: str | os.PathLike) -> IO[bytes]:
+def open_bytes(src: str | os.PathLike) -> IO[bytes]:
     """The bytes of a path (gunzipped for ``.gz``) or of stdin: lines are decoded one by one, so
     that a byte that is not UTF-8 is reported on its own line."""
     if str(src) == STDIO:
@@ -107,7 +107,7 @@ def iter_parsed(src: str | os.PathLike, name: str | None = None) -> Iterator[Loc
     ``name``: how messages name the file (a copy of stdin is named ``<stdin>``).
     """
     name = name or display_name(src)
-    stream = _open_read(src)
+    stream = open_bytes(src)
     try:
         lineno = 0
         while True:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmrl.errors import ROW, ConfigError, DataError
-from mmrl.io.jsonl import STDIO, Located, _open_read, display_name, iter_parsed
+from mmrl.io.jsonl import STDIO, Located, open_bytes, display_name, iter_parsed
 from mmrl.io.strictjson import read_json_file
 
 JSONL, JSON, PARQUET, DATASET = "jsonl", "json", "parquet", "dataset"
@@ -218,7 +218,7 @@ def _spool_stdin() -> Path:
     """Copy stdin to a temporary file (removed when the process ends) and return its path."""
     fd, tmp = tempfile.mkstemp(prefix="mmrl-stdin-", suffix=".jsonl")
     atexit.register(_unlink, tmp)
-    stream = _open_read(STDIO)
+    stream = open_bytes(STDIO)
     with os.fdopen(fd, "wb") as out:
         if hasattr(stream, "read"):
             shutil.copyfileobj(stream, out)
