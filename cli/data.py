@@ -7,8 +7,10 @@ from typing import Optional
 import typer
 
 from mmrl_cli.config import ConfigOption
+from mmrl_cli.data_options import ColumnsOption, SplitOption
 
-data_app = typer.Typer(help="Make and check data sets (JSONL records as docs/data-format.md describes).", no_args_is_help=True)
+data_app = typer.Typer(help="Make and check data sets (records as docs/data-format.md describes: JSONL, Parquet, "
+                            "dataset folders).", no_args_is_help=True)
 
 
 def _task_help() -> str:
@@ -39,27 +41,32 @@ def synth(
 
 @data_app.command("validate")
 def validate(
-    files: list[str] = typer.Argument(..., help="JSONL files ('-' for stdin)."),
+    files: list[str] = typer.Argument(..., help="JSONL files ('-' for stdin), Parquet files or folders, dataset "
+                                              "folders (save_to_disk)."),
     kind: Optional[str] = typer.Option(
         None, "--kind", help="sample, rollout, scored or graded; inferred per record when absent."
     ),
+    split: Optional[str] = SplitOption,
+    columns: Optional[str] = ColumnsOption,
     config: Optional[str] = ConfigOption,
 ) -> None:
-    """Check files against docs/data-format.md, as strictly as any later command would: valid JSON and UTF-8, every
+    """Check data against docs/data-format.md, as strictly as any later command would: valid JSON and UTF-8, every
     field, every image decoded, every reward.verifier resolved. Prints every problem as PATH:LINE: field:
-    reason (exit 2 if any)."""
+    reason (PATH:row N for Parquet and datasets; exit 2 if any)."""
     from mmrl.console import console
     from mmrl.errors import DataErrors
-    from mmrl.io.schema import validate_file
+    from mmrl.io.columns import parse_columns
+    from mmrl.io.samples import validate_source
 
+    mapping = parse_columns(columns)
     problems, total = [], 0
     for f in files:
-        count, errors = validate_file(f, kind=kind)
+        count, errors = validate_source(f, kind=kind, split=split, columns=mapping)
         total += count
         problems.extend(errors)
     if problems:
         raise DataErrors(problems)
-    console.print(f"ok: {total} records in {len(files)} file(s)")
+    console.print(f"ok: {total} records in {len(files)} source(s)")
 
 
 def register(app: typer.Typer) -> None:

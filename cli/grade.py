@@ -6,6 +6,7 @@ from typing import Optional
 import typer
 
 from mmrl_cli.config import ConfigOption
+from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 
 def _ks(text: str) -> tuple[int, ...]:
@@ -21,7 +22,8 @@ def _ks(text: str) -> tuple[int, ...]:
 
 
 def grade(
-    src: str = typer.Argument(..., help="Scored rollouts (mmrl reward output), or samples with --model; '-' for stdin."),
+    src: str = typer.Argument(..., help="Scored rollouts (mmrl reward output), or samples with --model (JSONL, "
+                              "Parquet file or folder, or a dataset folder); '-' for stdin."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Graded samples JSONL (default stdout)."),
     k: str = typer.Option("1,4,8", "--k", help="pass@k for these k (k above a sample's n is left out)."),
     keep: Optional[str] = typer.Option(None, "--keep", help="Keep samples whose accuracy is in LOW:HIGH, e.g. 0.1:0.9."),
@@ -36,6 +38,8 @@ def grade(
     metrics: Optional[str] = typer.Option(None, "--metrics", help="Summary JSON (default: OUT.metrics.json)."),
     image_root: Optional[str] = typer.Option(None, "--image-root", help="Folder that relative image paths of stdin records are relative to (default: the current folder)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Draw and score with this model first."),
+    split: Optional[str] = typer.Option(None, "--split", help="With --model: " + SplitOption.help),
+    columns: Optional[str] = typer.Option(None, "--columns", help="With --model: " + ColumnsOption.help),
     n: int = typer.Option(8, "-n", "--n", min=1, help="With --model: draws per sample."),
     backend: str = typer.Option("hf", "--backend", help="With --model: hf, vllm or openai."),
     max_new_tokens: int = typer.Option(512, "--max-new-tokens", min=1, help="With --model: tokens per draw."),
@@ -53,7 +57,14 @@ def grade(
     from mmrl.io.metrics import metrics_output, metrics_path_for
     from mmrl.io.paths import check_outputs
 
+    from mmrl.errors import ConfigError
+    from mmrl.io.columns import parse_columns
+
     DIFFICULTY.get(difficulty)  # fail early on an unknown measure
+    mapping = parse_columns(columns)
+    if not model and (split is not None or mapping):
+        raise ConfigError("--split and --columns read samples for --model; without it grade reads scored rollouts "
+                          "(JSONL, as mmrl reward writes them)")
     metrics_path = metrics_path_for(out, metrics)
     outputs = {"-o": out, "--dropped": dropped, "--plot": plot, **metrics_output(out, metrics), "--rollouts": rollouts}
     if model and rollouts:
@@ -70,7 +81,7 @@ def grade(
         target = model if backend == "openai" else ModelSpec(model)
         options = {"base_url": base_url} if backend == "openai" else {}
         src = draw_and_score(src, rollouts, backend, target, params, PromptConfig(), options, resume=resume,
-                             image_root=image_root)
+                             image_root=image_root, split=split, columns=mapping)
     run_grade(src, out, cfg, plot=plot, dropped=dropped, metrics_path=metrics_path, image_root=image_root)
 
 

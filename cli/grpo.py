@@ -6,13 +6,16 @@ from typing import List, Optional
 import typer
 
 from mmrl_cli.config import ConfigOption
+from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 ALGO_HELP = "grpo, drgrpo, rloo, reinforce_pp, dapo or stepgrpo: sets the defaults of the flags marked [algo]."
 
 
 def grpo(
     model: str = typer.Option(..., "--model", help="Hub name or folder of an image-text-to-text model (often a warmup-sft output)."),
-    data: str = typer.Option(..., "--data", help="Samples (docs/data-format.md) with `answer` (and optional `reward`, `source`, `difficulty`)."),
+    data: str = typer.Option(..., "--data", help="Samples (docs/data-format.md) with `answer` (and optional `reward`, `source`, `difficulty`): JSONL, Parquet file or folder, or a dataset folder."),
+    split: Optional[str] = SplitOption,
+    columns: Optional[str] = typer.Option(None, "--columns", help=ColumnsOption.help + " Applies to --eval-data too."),
     out: str = typer.Option(..., "--out", help="Folder for the final model, metrics.jsonl, samples.jsonl and checkpoints/."),
     algo: str = typer.Option("grpo", "--algo", help=ALGO_HELP),
     group_size: Optional[int] = typer.Option(None, "--group-size", "-G", help="G: responses per prompt [algo; 8]."),
@@ -89,12 +92,14 @@ def grpo(
 
     Example: mmrl grpo --model ckpt/sft --data train.jsonl --out ckpt/rl --algo dapo -G 8 --batch-size 16
     """
+    from mmrl.io.columns import parse_columns
     from mmrl.rewards.scoring import parse_params, parse_weights
     from mmrl.rl.config import GRPOConfig
     from mmrl.rl.trainer import train
 
     cfg = GRPOConfig(
-        model=model, data=data, out=out, algo=algo, group_size=group_size, batch_size=batch_size,
+        model=model, data=data, out=out, algo=algo, split=split, columns=parse_columns(columns) or None,
+        group_size=group_size, batch_size=batch_size,
         mini_batch_size=mini_batch_size, micro_batch_size=micro_batch_size, ppo_epochs=ppo_epochs,
         max_steps=max_steps, lr=lr, scheduler=scheduler, warmup_ratio=warmup_ratio, weight_decay=weight_decay,
         max_grad_norm=max_grad_norm, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,

@@ -6,11 +6,15 @@ from typing import Optional
 import typer
 
 from mmrl_cli.config import ConfigOption
+from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 
 def rollout(
     model: str = typer.Option(..., "--model", "-m", help="Model folder or hub name (openai: the served model name)."),
-    data: str = typer.Option(..., "--data", "-d", help="Input samples (JSONL, docs/data-format.md); '-' for stdin."),
+    data: str = typer.Option(..., "--data", "-d", help="Input samples (docs/data-format.md): JSONL ('-' for stdin), "
+                             "Parquet file or folder, or a dataset folder (save_to_disk)."),
+    split: Optional[str] = SplitOption,
+    columns: Optional[str] = ColumnsOption,
     n: int = typer.Option(1, "-n", "--n", min=1, help="Draws per sample."),
     out: Optional[str] = typer.Option(None, "-o", "--out", help="Output JSONL (default stdout)."),
     backend: str = typer.Option("hf", "--backend", help="hf (in-process transformers), vllm, or openai (HTTP)."),
@@ -52,10 +56,12 @@ def rollout(
     from mmrl.model.loading import ModelSpec
     from mmrl.rollout import PromptConfig, SamplingParams
     from mmrl.rollout.prompts import FORMAT_INSTRUCTION
+    from mmrl.io.columns import parse_columns
     from mmrl.io.metrics import metrics_output, metrics_path_for
     from mmrl.io.paths import check_outputs
     from mmrl.rollout.run import run_rollout
 
+    mapping = parse_columns(columns)
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             stop=list(stop or []), seed=seed, think_budget=think_budget, answer_budget=answer_budget)
     prompt_cfg = PromptConfig(system=system, instruction=FORMAT_INSTRUCTION if instruction is None else instruction,
@@ -75,7 +81,7 @@ def rollout(
     metrics_path = metrics_path_for(out, metrics)
     check_outputs({"-o": out, **metrics_output(out, metrics)}, {"--data": data, "--model": model})
     run_rollout(data, out, backend, target, params, prompt_cfg, options, resume=resume, metrics_path=metrics_path,
-                image_root=image_root)
+                image_root=image_root, split=split, columns=mapping)
 
 
 def register(app: typer.Typer) -> None:

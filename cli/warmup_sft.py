@@ -6,11 +6,15 @@ from typing import Optional
 import typer
 
 from mmrl_cli.config import ConfigOption
+from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 
 def warmup_sft(
     model: str = typer.Option(..., "--model", help="Hub name or folder of an image-text-to-text model."),
-    data: str = typer.Option(..., "--data", help="Samples (docs/data-format.md) with `response` (or `messages`); '-' for stdin."),
+    data: str = typer.Option(..., "--data", help="Samples (docs/data-format.md) with `response` (or `messages`): "
+                             "JSONL ('-' for stdin), Parquet file or folder, or a dataset folder (save_to_disk)."),
+    split: Optional[str] = SplitOption,
+    columns: Optional[str] = ColumnsOption,
     out: str = typer.Option(..., "--out", help="Folder for the checkpoint, metrics.jsonl and checkpoints/."),
     epochs: float = typer.Option(1.0, "--epochs", help="Passes over the data (ignored with --max-steps)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Optimizer steps to run (overrides --epochs)."),
@@ -62,6 +66,7 @@ def warmup_sft(
     """Supervised fine-tuning on assistant tokens only, so the model writes the target format before RL."""
     import os
 
+    from mmrl.io.columns import parse_columns
     from mmrl.io.paths import OutputFolder, check_outputs
     from mmrl.sft import SFTConfig, train
     from mmrl.sft.trainer import OUT_WRITES
@@ -71,7 +76,8 @@ def warmup_sft(
     if local_rank is not None:
         os.environ.setdefault("LOCAL_RANK", str(local_rank))
     cfg = SFTConfig(
-        model=model, data=data, out=out, epochs=epochs, max_steps=max_steps, lr=lr, scheduler=scheduler,
+        model=model, data=data, out=out, split=split, columns=parse_columns(columns), epochs=epochs,
+        max_steps=max_steps, lr=lr, scheduler=scheduler,
         warmup_ratio=warmup_ratio, min_lr_ratio=min_lr_ratio, weight_decay=weight_decay,
         max_grad_norm=max_grad_norm or None, batch_size=batch_size, grad_accum=grad_accum, packing=packing,
         max_length=max_length, truncation=truncation, seed=seed, system=system, instruction=instruction,

@@ -8,16 +8,43 @@ class MmrlError(Exception):
     exit_code = 2
 
 
-class DataError(MmrlError):
-    """A problem with one record of an input file, located as ``PATH:LINE: field: reason``."""
+LINE, ROW = "line", "row"
 
-    def __init__(self, path: str, line: int | None, reason: str, field: str | None = None):
-        self.path, self.line, self.reason, self.field = str(path), line, reason, field
+
+def position(line: int, unit: str = LINE) -> str:
+    """Where a record sits in its file, in words: ``line 7`` (JSONL, 1-based) or ``row 6``
+    (Parquet and datasets, 0-based as ``dataset[6]`` and ``DataFrame.iloc[6]`` count)."""
+    return f"{unit} {line}"
+
+
+def location(path: str, line: int | None, unit: str = LINE) -> str:
+    """``PATH:LINE`` for a line, ``PATH:row N`` for a row, ``PATH`` for the whole file: the one
+    place that says how a record's place is written in messages."""
+    if line is None:
+        return path
+    return f"{path}:{line}" if unit == LINE else f"{path}:{position(line, unit)}"
+
+
+class DataError(MmrlError):
+    """A problem with one record of an input file, located as ``PATH:LINE: field: reason``
+    (``PATH:row N: field: reason`` for a row of a Parquet file or dataset)."""
+
+    def __init__(self, path: str, line: int | None, reason: str, field: str | None = None, unit: str = LINE):
+        self.path, self.line, self.reason, self.field, self.unit = str(path), line, reason, field, unit
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        where = location(self.path, self.line, self.unit)
         return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
+
+
+class FieldError(ValueError):
+    """A problem with one field of a record, raised where the record's place is not known; the
+    reader that knows it turns it into a DataError (``Located.error(e.reason, e.field)``)."""
+
+    def __init__(self, field: str, reason: str):
+        self.field, self.reason = field, reason
+        super().__init__(f"{field}: {reason}")
 
 
 class DataErrors(MmrlError):

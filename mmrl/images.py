@@ -58,7 +58,7 @@ def _local_source(ref: str, base_dir: str | os.PathLike | None):
     if not isinstance(ref, str) or not ref:
         raise ImageError(f"image reference must be a non-empty string, got {ref!r}")
     if ref.startswith("data:"):
-        return io.BytesIO(_decode_data_uri(ref)), "data URI"
+        return io.BytesIO(decode_data_uri(ref)), "data URI"
     path = Path(ref)
     if not path.is_absolute() and base_dir is not None:
         path = Path(base_dir) / path
@@ -76,7 +76,7 @@ def _open(src, name: str) -> Image.Image:
     return img.convert("RGB") if img.mode != "RGB" else img
 
 
-def _decode_data_uri(uri: str) -> bytes:
+def decode_data_uri(uri: str) -> bytes:
     header, sep, payload = uri.partition(",")
     if not sep or ";base64" not in header:
         raise ImageError("data URI must be of the form data:image/...;base64,<data>")

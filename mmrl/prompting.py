@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from mmrl.errors import DataError
 
 IMAGE_PLACEHOLDER = "<image>"
 CHOICE_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -96,6 +95,6 @@ def located_messages(item, **kwargs) -> list[Message]:
     try:
         return sample_messages(item.record, **kwargs)
     except KeyError as e:
-        raise DataError(item.path, item.line, "required field is missing", str(e).strip("'")) from None
+        raise item.error("required field is missing", str(e).strip("'")) from None
     except ValueError as e:
-        raise DataError(item.path, item.line, str(e), "images") from None
+        raise item.error(str(e), "images") from None

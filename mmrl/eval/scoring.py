@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from mmrl.errors import DataError
 from mmrl.eval.benchmark import Benchmark, get_benchmark
 from mmrl.io.jsonl import Located
 
@@ -119,4 +118,4 @@ def score_located(bench: Benchmark, items: Iterable[Located], judge=None, scorer
         try:
             yield audit_row(bench, record, judge)
         except (ValueError, TypeError, KeyError) as e:
-            raise DataError(item.path, item.line, f"cannot score with {bench.name}: {e}") from None
+            raise item.error(f"cannot score with {bench.name}: {e}") from None

@@ -50,8 +50,10 @@ def unscored_path(rollouts: str) -> str:
 
 
 def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: Any, params, prompt_cfg,
-                   options: dict[str, Any], resume: bool = False, image_root: str | None = None) -> str:
-    """``mmrl rollout`` then ``mmrl reward`` in process; returns the file of scored draws."""
+                   options: dict[str, Any], resume: bool = False, image_root: str | None = None,
+                   split: str | None = None, columns: dict[str, str] | None = None) -> str:
+    """``mmrl rollout`` then ``mmrl reward`` in process; returns the file of scored draws. ``data``
+    is any source rollout reads (``split``, ``columns`` as there)."""
     try:
         from mmrl.rewards import RewardConfig, score_records
     except ImportError as e:
@@ -59,10 +61,14 @@ def draw_and_score(data: str, rollouts: str | None, backend_kind: str, model: An
     from mmrl.io.jsonl import JsonlWriter, iter_records
     from mmrl.rollout.run import run_rollout
 
+    kept = rollouts is not None
     if rollouts is None:
         rollouts = str(Path(tempfile.mkdtemp(prefix="mmrl-grade-")) / "rollouts.jsonl")
     drawn = unscored_path(rollouts)
-    run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume, image_root=image_root)
+    # embedded images go to files beside --rollouts; draws in a temporary folder keep them inline,
+    # so the graded samples do not point into that folder
+    run_rollout(data, drawn, backend_kind, model, params, prompt_cfg, options, resume=resume, image_root=image_root,
+                split=split, columns=columns, inline_images=not kept)
     with JsonlWriter(rollouts) as w:
         w.write_all(score_records(iter_records(drawn), RewardConfig()))
     return rollouts

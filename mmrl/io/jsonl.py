@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from mmrl.errors import DataError
+from mmrl.errors import LINE, DataError, position
 from mmrl.io import strictjson
 
 STDIO = "-"
@@ -31,14 +31,21 @@ KeyFn = Callable[[Record], Hashable]
 
 @dataclass(frozen=True)
 class Located:
-    """A record and where it came from, so errors can name the file and line."""
+    """A record and where it came from, so errors can name the file and line (or row: ``unit``
+    is ``row`` for Parquet files and datasets, whose rows count from 0)."""
 
     record: Record
     path: str
     line: int
+    unit: str = LINE
 
     def error(self, reason: str, field: str | None = None) -> DataError:
-        return DataError(self.path, self.line, reason, field)
+        return DataError(self.path, self.line, reason, field, self.unit)
+
+    @property
+    def where(self) -> str:
+        """``line 7`` or ``row 6``: this record's place, for messages that point back at it."""
+        return position(self.line, self.unit)
 
 
 def display_name(src: str | os.PathLike) -> str:
@@ -49,7 +56,7 @@ def _is_gzip(path: str | os.PathLike) -> bool:
     return str(path).endswith(".gz")
 
 
-def _open_read(src: str | os.PathLike) -> IO[bytes]:
+def open_bytes(src: str | os.PathLike) -> IO[bytes]:
     """The bytes of a path (gunzipped for ``.gz``) or of stdin: lines are decoded one by one, so
     that a byte that is not UTF-8 is reported on its own line."""
     if str(src) == STDIO:
@@ -93,13 +100,14 @@ def parse_line(text: str, path: str, line: int) -> Record | None:
     return value
 
 
-def iter_parsed(src: str | os.PathLike) -> Iterator[Located | DataError]:
+def iter_parsed(src: str | os.PathLike, name: str | None = None) -> Iterator[Located | DataError]:
     """Yield each non-blank line as a Located record, or as the DataError that it is.
 
     Reading goes on past a bad line, so that validation can list every problem of a file.
+    ``name``: how messages name the file (a copy of stdin is named ``<stdin>``).
     """
-    name = display_name(src)
-    stream = _open_read(src)
+    name = name or display_name(src)
+    stream = open_bytes(src)
     try:
         lineno = 0
         while True:

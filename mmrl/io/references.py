@@ -10,7 +10,9 @@ GPU hours were spent. Verifier-specific params are checked by the verifier when 
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,10 @@ from mmrl.errors import MmrlError
 MODES = ("verify", "decode")
 
 
-@functools.lru_cache(maxsize=8192)
-def _image_problem(ref: str, base_dir: str | None, decode: bool, stamp: tuple[int, int] | None) -> str | None:
+CACHED_VERDICTS = 8192
+
+
+def _check(ref: str, base_dir: str | None, decode: bool) -> str | None:
     from mmrl.images import check_image
 
     try:
@@ -28,6 +32,34 @@ def _image_problem(ref: str, base_dir: str | None, decode: bool, stamp: tuple[in
     except MmrlError as e:
         return str(e)
     return None
+
+
+@functools.lru_cache(maxsize=CACHED_VERDICTS)
+def _file_problem(ref: str, base_dir: str | None, decode: bool, stamp: tuple[int, int] | None) -> str | None:
+    return _check(ref, base_dir, decode)
+
+
+_uri_verdicts: OrderedDict[tuple[bytes, bool], str | None] = OrderedDict()
+
+
+def _uri_problem(uri: str, decode: bool) -> str | None:
+    """The verdict on a data URI, remembered by a digest of it: a data set that embeds its images
+    repeats them often, and keeping the URIs themselves as cache keys would hold thousands of
+    images in memory."""
+    key = (hashlib.blake2b(uri.encode("ascii", "replace"), digest_size=16).digest(), decode)
+    if key in _uri_verdicts:
+        _uri_verdicts.move_to_end(key)
+        return _uri_verdicts[key]
+    verdict = _uri_verdicts[key] = _check(uri, None, decode)
+    if len(_uri_verdicts) > CACHED_VERDICTS:
+        _uri_verdicts.popitem(last=False)
+    return verdict
+
+
+def _image_problem(ref: str, base_dir: str | None, decode: bool, stamp: tuple[int, int] | None) -> str | None:
+    if ref.startswith("data:"):
+        return _uri_problem(ref, decode)
+    return _file_problem(ref, base_dir, decode, stamp)
 
 
 def _stamp(ref: str, base_dir: Path | None) -> tuple[int, int] | None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mmrl.errors import DataError
-from mmrl.io.jsonl import Located, Record, iter_located, iter_parsed
+from mmrl.errors import DataError, location, position
+from mmrl.io.jsonl import Located, Record
 
 KINDS = ("sample", "rollout", "scored", "graded")
 FINISH_REASONS = ("stop", "length", "forced")
@@ -172,7 +172,7 @@ def draw_key_errors(items: Iterable[Located]) -> Iterator[DataError]:
     rollout fields present of their SPEC types, no (id, sample) twice. For readers of rollouts
     that are lenient about which rollout fields are there (reward), so that they refuse at
     start-up what grade would refuse later. A missing ``sample`` counts as draw 0 (as resume does)."""
-    seen: dict[tuple[str, Any], int] = {}
+    seen: dict[tuple[str, Any], str] = {}
     for item in items:
         r, rid = item.record, item.record.get("id")
         if "id" not in r:
@@ -184,8 +184,8 @@ def draw_key_errors(items: Iterable[Located]) -> Iterator[DataError]:
         if isinstance(rid, str) and isinstance(r.get("sample", 0), int):
             key = (rid, r.get("sample", 0))
             if key in seen:
-                yield item.error(f"duplicate draw {key[1]} of id {rid!r} (first on line {seen[key]})", "sample")
-            seen.setdefault(key, item.line)
+                yield item.error(f"duplicate draw {key[1]} of id {rid!r} (first on {seen[key]})", "sample")
+            seen.setdefault(key, item.where)
 
 
 def check_scored(r: Record) -> list[Problem]:
@@ -290,62 +290,82 @@ def rebase_images(record: dict[str, Any], src_dir: Path | None, dst_dir: Path | 
     return {**record, "images": out}
 
 
+class RecordChecker:
+    """Every problem of one record after another (and ids seen twice): what ``validate_located``
+    does for a stream of records. Only the ids are remembered, so memory grows with the number of
+    records by an id each, never by the records."""
+
+    def __init__(self, base_dir: Path | None, kind: str | None = None, unique_ids: bool = True,
+                 references: str | None = None):
+        self.base_dir, self.kind, self.unique_ids, self.references = base_dir, kind, unique_ids, references
+        # id -> where it was first seen, packed in one int (line * files + file): the one thing
+        # kept per record, so it is kept small
+        self._seen: dict[Any, int] = {}
+        self._files: dict[tuple[str, str], int] = {}
+        self._names: list[tuple[str, str]] = []
+
+    def __call__(self, item: Located) -> list[DataError]:
+        found = [item.error(p.reason, p.field)
+                 for p in check_record(item.record, self.base_dir, self.kind, self.references)]
+        rid = item.record.get("id")
+        if self.unique_ids and isinstance(rid, str):
+            per_draw = (self.kind or infer_kind(item.record)) in ("rollout", "scored")
+            key = (rid, item.record.get("sample")) if per_draw else rid
+            first = self._seen.get(key)
+            if first is not None:
+                what = f"duplicate id {rid!r}" + (f" with sample {key[1]}" if per_draw else "")
+                found.append(item.error(f"{what} (first on {self._where(first, item)})", "id"))
+            else:
+                self._seen[key] = self._pack(item)
+        return found
+
+    _FILES = 1 << 20  # files of one source told apart (a folder of Parquet shards); beyond, only messages blur
+
+    def _pack(self, item: Located) -> int:
+        name = (item.path, item.unit)
+        index = self._files.get(name)
+        if index is None:
+            index = self._files[name] = len(self._names)
+            self._names.append(name)
+        return item.line * self._FILES + index
+
+    def _where(self, packed: int, item: Located) -> str:
+        line, index = divmod(packed, self._FILES)
+        path, unit = self._names[index]
+        return position(line, unit) if path == item.path else location(path, line, unit)
+
+
 def validate_located(items: Iterable[Located], base_dir: Path | None, kind: str | None = None,
                      unique_ids: bool = True, references: str | None = None) -> Iterator[DataError]:
     """Yield a DataError for every problem of every record (and duplicate ids)."""
-    seen: dict[Any, int] = {}
+    check = RecordChecker(base_dir, kind, unique_ids, references)
     for item in items:
-        for p in check_record(item.record, base_dir, kind, references):
-            yield item.error(p.reason, p.field)
-        rid = item.record.get("id")
-        if unique_ids and isinstance(rid, str):
-            per_draw = (kind or infer_kind(item.record)) in ("rollout", "scored")
-            key = (rid, item.record.get("sample")) if per_draw else rid
-            if key in seen:
-                what = f"duplicate id {rid!r}" + (f" with sample {key[1]}" if per_draw else "")
-                yield item.error(f"{what} (first on line {seen[key]})", "id")
-            else:
-                seen[key] = item.line
+        yield from check(item)
 
 
-def validate_file(src: str | os.PathLike, kind: str | None = None,
-                  references: str | None = "decode") -> tuple[int, list[DataError]]:
-    """Check a whole file; returns (records read, problems). Unparseable lines are problems too.
+def validate_file(src: str | os.PathLike, kind: str | None = None, references: str | None = "decode",
+                  split: str | None = None, columns: dict[str, str] | None = None) -> tuple[int, list[DataError]]:
+    """Check a whole source; returns (records read, problems). Unparseable lines are problems too.
 
     By default as strictly as anything can be checked without a model: every image is decoded
-    and every verifier name resolved (``references=None``: the record structure only).
+    and every verifier name resolved (``references=None``: the record structure only). Any
+    source ``mmrl.io.samples`` reads: JSONL, Parquet, dataset folders (``split``, ``columns``).
     """
-    errors: list[DataError] = []
-    records: list[Located] = []
-    for item in iter_parsed(src):
-        if isinstance(item, DataError):
-            errors.append(item)
-        else:
-            records.append(item)
-    errors.extend(validate_located(records, base_dir_of(src), kind, references=references))
-    errors.sort(key=lambda e: e.line or 0)
-    return len(records), errors
+    from mmrl.io.samples import validate_source
+
+    return validate_source(src, kind, references, split, columns)
 
 
 def read_checked(src: str | os.PathLike, kind: str = "sample", references: str | None = "verify",
                  progress: str | None = None, image_root: str | os.PathLike | None = None) -> list[Located]:
-    """Every record of a file (or stdin), each checked as ``kind`` with what it refers to, ids
-    unique: what a command reads at start-up, so the first problem stops it before any work.
-    ``progress``: the label of a progress bar on stderr (images take a while to open).
+    """Every record of a source (or stdin), each checked as ``kind`` with what it refers to, ids
+    unique: what a command reads at start-up, so the first problem stops it before any work
+    (``mmrl.io.samples.Samples.read_all``; commands that can stream use ``Samples.check``).
     ``image_root``: where stdin's relative image paths live; they come back relative to the
     current folder, so the records read like any other stdin records."""
-    items = list(iter_located(src))
-    checked: Iterable[Located] = items
-    if progress:
-        from mmrl.console import track
+    from mmrl.io.samples import open_samples
 
-        checked = track(items, progress)
-    for problem in validate_located(checked, base_dir_of(src, image_root), kind, references=references):
-        raise problem
-    if str(src) == "-" and image_root is not None:
-        root, cwd = base_dir_of(src, image_root), Path.cwd()
-        items = [Located(rebase_images(i.record, root, cwd), i.path, i.line) for i in items]
-    return items
+    return open_samples(src, image_root=image_root).read_all(kind, references, progress)
 
 
 def require_valid(item: Located, kind: str = "sample", base_dir: Path | None = None) -> Record:

@@ -45,7 +45,8 @@ def _lone_surrogate(text: str) -> str | None:
 
 def invalid_value(value: Any, field: str = "") -> JsonValueError | None:
     """The first part of a decoded value that is not valid JSON text (a non-finite number, a
-    string with a lone surrogate), as a JsonValueError naming its field; None when clean."""
+    string with a lone surrogate, a value of a type JSON lacks: bytes, dates from a Parquet
+    column), as a JsonValueError naming its field; None when clean."""
     if isinstance(value, float):
         if not math.isfinite(value):
             name = "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
@@ -70,7 +71,13 @@ def invalid_value(value: Any, field: str = "") -> JsonValueError | None:
             found = invalid_value(v, _join(field, i))
             if found:
                 return found
-    return None
+        return None
+    if value is None or isinstance(value, (bool, int)):
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return JsonValueError(field or None, "holds binary data, which a JSON record cannot carry (an image column? "
+                                             "map it with --columns images=COLUMN; else drop the column)")
+    return JsonValueError(field or None, f"a {type(value).__name__} value is not JSON (store it as text or a number)")
 
 
 def loads(text: str) -> Any:

@@ -55,6 +55,8 @@ class GRPOConfig:
     data: str
     out: str
     algo: str = "grpo"
+    split: str | None = None             # of a --data folder with several (a dataset, Parquet files)
+    columns: dict[str, str] | None = None  # sample field -> column, for --data and --eval-data
     # --- the step
     group_size: int | None = None        # G: responses per prompt
     batch_size: int = 8                  # prompts per step (valid groups after filtering)

@@ -5,6 +5,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from mmrl.errors import position
 from mmrl.io.jsonl import Located
 from mmrl.rollout.prompts import PromptBuilder, PromptConfig
 from mmrl.rollout.types import Backend, Completion, Prompt, SamplingParams
@@ -40,7 +41,7 @@ def rollout_records(
     """
     builder = PromptBuilder(prompt_cfg, processor=getattr(backend, "processor", None),
                             context_length=getattr(backend, "context_length", None))
-    seen: dict[Any, int | None] = {}
+    seen: dict[Any, int] = {}  # id -> line or row: the one thing kept per sample
     pending: list[Prompt] = []
 
     def flush() -> Iterator[dict[str, Any]]:
@@ -59,7 +60,7 @@ def rollout_records(
         rid = item.record.get("id")
         if isinstance(rid, str):
             if rid in seen:
-                raise item.error(f"duplicate id {rid!r} (first on line {seen[rid]})", "id")
+                raise item.error(f"duplicate id {rid!r} (first on {position(seen[rid], item.unit)})", "id")
             seen[rid] = item.line
         if isinstance(rid, str) and all((rid, j) in done for j in range(params.n)):
             continue

@@ -37,22 +37,36 @@ class RolloutStats:
 
 def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, params: SamplingParams,
                 prompt_cfg: PromptConfig, options: dict[str, Any], resume: bool = False,
-                metrics_path: str | None = None, image_root: str | None = None) -> RolloutStats:
+                metrics_path: str | None = None, image_root: str | None = None, split: str | None = None,
+                columns: dict[str, str] | None = None, inline_images: bool = False) -> RolloutStats:
     """Draw ``params.n`` responses for every sample of ``data`` into ``out`` (stdout when None).
-    Relative image paths are rewritten for ``out``'s folder (``--image-root``: stdin's images)."""
+
+    ``data`` is any source ``mmrl.io.samples`` reads (JSONL, Parquet, dataset folders; ``split``
+    and ``columns`` as there). Every sample is checked first, streaming, then streamed again into
+    the backend: a million rows are never held in memory. Relative image paths are rewritten for
+    ``out``'s folder (``--image-root``: stdin's images); images a Parquet file or dataset held as
+    bytes are written once to ``images/`` beside ``out`` (they stay ``data:`` URIs on stdout, and
+    with ``inline_images``: for an output that is not kept)."""
     from rich.progress import TextColumn
 
     from mmrl.console import console, log, make_progress
+    from mmrl.io.embedded import IMAGES_DIR, ImageFiles
+    from mmrl.io.paths import OutputFolder, check_outputs
+    from mmrl.io.samples import open_samples
+    from mmrl.io.schema import base_dir_of, rebase_images
     from mmrl.rollout.backends import make_backend
-    from mmrl.io.schema import base_dir_of, read_checked, rebase_images
     from mmrl.rollout.records import rollout_records
 
     start = time.perf_counter()
     # Every sample is checked (images open, verifiers resolve) before the model costs anything;
     # the model before the output: a model that fails to load must not cost the file it replaces.
-    samples = read_checked(data, progress="checking samples", image_root=image_root)
-    total = len(samples)
-    src_dir, dst_dir = base_dir_of(data), base_dir_of(out or STDIO)
+    samples = open_samples(data, split=split, columns=columns, image_root=image_root)
+    total = samples.check(progress="checking samples")
+    src_dir, dst_dir = samples.base_dir, base_dir_of(out or STDIO)
+    image_files = None
+    if samples.columnar and out not in (None, STDIO) and not inline_images:
+        check_outputs(folders=[OutputFolder(dst_dir / IMAGES_DIR, label="-o (embedded images beside it)")])
+        image_files = ImageFiles(dst_dir)
     backend = make_backend(backend_kind, model, **options)
     try:
         writer, state = open_output(out, resume=resume, key=key_id_sample)
@@ -78,10 +92,11 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
                 progress.update(task, advance=len(prompts),
                                 rate=f"{stats.prompts_per_s:.2f} prompts/s  {stats.tokens_per_s:.0f} tok/s")
 
-            items = _skipping(samples, state.done, params.n, stats, progress, task)
+            items = _skipping(iter(samples), state.done, params.n, stats, progress, task)
             for record in rollout_records(items, backend, params, prompt_cfg, model_name, done=state.done,
                                           on_batch=on_batch):
-                writer.write(rebase_images(record, src_dir, dst_dir))
+                record = rebase_images(record, src_dir, dst_dir)
+                writer.write(image_files.externalize(record) if image_files else record)
                 stats.records += 1
         ok = True
     finally:

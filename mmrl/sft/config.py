@@ -22,6 +22,8 @@ class SFTConfig:
     model: str
     data: str
     out: str
+    split: str | None = None                    # of a --data folder with several
+    columns: dict[str, str] | None = None       # sample field -> column (mmrl.io.columns)
     # schedule
     epochs: float = 1.0
     max_steps: int | None = None

@@ -1,8 +1,8 @@
 """The SFT data set: every record checked before training starts, examples built on demand.
 
-Loading reads the whole JSONL once, validates each record against SPEC.md, applies the
-``--filter`` curation and builds every example once to learn its length and its number of
-trained tokens. So a bad record stops the run before the first step with ``PATH:LINE: field:
+Loading reads the whole data once (JSONL, Parquet or a dataset folder: ``mmrl.io.samples``),
+validates each record against SPEC.md, applies the ``--filter`` curation and builds every
+example once to learn its length and its number of trained tokens. So a bad record stops the run before the first step with ``PATH:LINE: field:
 reason``, records dropped by the filter or the ``drop`` truncation policy are counted by reason,
 and the number of trained tokens of every global batch is known in advance (the loss is their
 mean over the global batch, on one process or many). Built examples are kept in memory while
@@ -19,7 +19,8 @@ from typing import Any
 from mmrl.console import track
 from mmrl.errors import DataError
 from mmrl.io.jsonl import Located
-from mmrl.io.schema import base_dir_of, read_checked
+from mmrl.io.samples import open_samples
+from mmrl.io.schema import base_dir_of
 from mmrl.sft.example import Example, ExampleError, TooLong, build_example, num_targets
 
 CACHE_BUDGET_BYTES = 1 << 30
@@ -57,10 +58,12 @@ def _nbytes(example: Example) -> int:
     return sum(v.numel() * v.element_size() for v in example.values() if hasattr(v, "element_size"))
 
 
-def read_sft_records(data: str, show_progress: bool = False) -> list[Located]:
-    """Every record of the SFT data, checked as samples (images open, ids unique) with a target
-    (``response`` or ``messages``): read before the model loads, so a bad record costs nothing."""
-    records = read_checked(data, progress="checking SFT data" if show_progress else None)
+def read_sft_records(cfg, show_progress: bool = False) -> list[Located]:
+    """Every record of ``cfg.data`` (any source ``mmrl.io.samples`` reads, with ``cfg.split`` and
+    ``cfg.columns``), checked as samples (images open, ids unique) with a target (``response`` or
+    ``messages``): read before the model loads, so a bad record costs nothing."""
+    samples = open_samples(cfg.data, split=cfg.split, columns=cfg.columns)
+    records = samples.read_all(progress="checking SFT data" if show_progress else None)
     for item in records:
         if "messages" not in item.record and "response" not in item.record:
             raise item.error("required for warmup-sft (or give messages)", "response")
@@ -73,7 +76,7 @@ def load_sft_data(cfg, processor, curate: Curator | None = None, show_progress: 
     base_dir = base_dir_of(cfg.data)
     data = SFTData([], [], [], Counter(), base_dir, processor, cfg, cache=[])
     cached_bytes = 0
-    items = read_sft_records(cfg.data) if records is None else records
+    items = read_sft_records(cfg) if records is None else records
     if show_progress:
         items = track(items, "building SFT examples")
     for item in items:

@@ -130,7 +130,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
                           "pass a ZeRO config such as recipes/deepspeed/zero2.json")
     if cfg.deepspeed:
         init_process_group(info)
-    records = read_sft_records(cfg.data, show_progress=info.is_main)  # before the model: a bad record costs nothing
+    records = read_sft_records(cfg, show_progress=info.is_main)  # before the model: a bad record costs nothing
     out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
     if cfg.deepspeed:
         import torch.distributed as dist
