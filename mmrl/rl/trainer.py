@@ -224,8 +224,9 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                   folders=[OutputFolder(cfg.out, OUT_WRITES, "--out")])
     check_reporter(cfg.report_to)
     rewards = reward_config(cfg)
-    items = load_samples(cfg.data, rewards)  # every problem of the data before any model loads
-    eval_items = load_samples(cfg.eval_data, rewards, "--eval-data") if cfg.eval_data else []
+    # every problem of the data before any model loads
+    items = load_samples(cfg.data, rewards, split=cfg.split, columns=cfg.columns)
+    eval_items = load_samples(cfg.eval_data, rewards, "--eval-data", columns=cfg.columns) if cfg.eval_data else []
     notice = override_notice(spec_overrides([i.record for i in items], rewards, given_reward_settings(cfg)), len(items))
     if notice:
         log.warning("grpo: %s", notice)

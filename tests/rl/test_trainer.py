@@ -150,3 +150,13 @@ def test_eval_steps_score_the_held_out_set_greedily(rl_config, parity_file):
     assert "eval/reward/mean" not in rows[0]
     assert "eval/reward/mean" in rows[1] and "eval/accuracy/mean" in rows[1]
     assert rows[1]["eval/response_len/max"] <= 4
+
+
+def test_grpo_trains_on_parquet_with_mapped_columns(rl_config, tmp_path):
+    from tests.formats import sample_rows, write_parquet
+
+    rows = [{**{k: v for k, v in r.items() if k != "question"}, "query": r["question"],
+             "reward": {"verifier": "test_parity", "weights": {"accuracy": 1.0}}} for r in sample_rows(4)]
+    data = write_parquet(tmp_path / "train.parquet", rows)
+    result = train(rl_config(data=str(data), columns={"question": "query"}, max_steps=1))
+    assert result.steps == 1 and metrics(result.out_dir)[0]["groups_drawn"] == 2
