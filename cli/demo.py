@@ -9,8 +9,8 @@ import typer
 def demo(
     out: str = typer.Option("runs/demo", "--out", "-o", help="Folder for everything the demo writes."),
     seed: int = typer.Option(0, "--seed", help="Seed of the data, the model and every phase."),
-    minutes: Optional[float] = typer.Option(None, "--minutes", help="Time budget of the RL phase in minutes: "
-                                            "it stops cleanly after the step that reaches it, then evaluates."),
+    minutes: Optional[float] = typer.Option(None, "--minutes", help="Time budget of the RL phase in minutes: no "
+                                            "step starts that would end past it; the model is then evaluated."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace what --out already holds."),
     quick: bool = typer.Option(False, "--quick", help="A seconds-long run of every phase with tiny settings: "
                                "checks the set-up and the artefacts, shows no learning."),

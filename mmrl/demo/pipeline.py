@@ -116,11 +116,11 @@ def commands(cfg: DemoConfig, lay: Layout) -> list[str]:
         f"--plot {q(lay.grade / 'difficulty.png')} -o {q(lay.graded)}",
         f"mmrl grpo --model {q(lay.sft)} --data {q(lay.graded)} --out {q(lay.rl)} --algo {cfg.algo} "
         f"-G {cfg.group_size} --batch-size {cfg.batch_size} --max-steps {cfg.rl_steps} --lr {cfg.rl_lr:g} "
-        f"--beta {cfg.beta:g} --temperature {cfg.temperature:g} --max-new-tokens {cfg.max_new_tokens} "
+        f"--beta {cfg.beta:g} --entropy-coef {cfg.entropy_coef:g} --temperature {cfg.temperature:g} --max-new-tokens {cfg.max_new_tokens} "
         f"--group-filter nonconstant --max-refill 0 --reward-workers 0 --seed {cfg.seed}",
     ]
     rows += [f"mmrl eval spec --model {q(lay.model(s))} --data {q(lay.test)} --max-new-tokens {cfg.max_new_tokens} "
-             f"--batch-size {cfg.eval_batch_size} -o {q(lay.eval(s))}" for s in STAGES]
+             f"--batch-size {cfg.eval_batch_size} --seed {cfg.seed} -o {q(lay.eval(s))}" for s in STAGES]
     rows.append(f"mmrl plot {q(lay.rl / 'metrics.jsonl')} -o {q(lay.curves)}")
     return rows
 
@@ -222,7 +222,7 @@ def reinforce(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
     result = train(GRPOConfig(
         model=str(lay.sft), data=str(lay.graded), out=str(lay.rl), algo=cfg.algo, group_size=cfg.group_size,
         batch_size=cfg.batch_size, max_steps=cfg.rl_steps, max_seconds=cfg.rl_seconds, lr=cfg.rl_lr, beta=cfg.beta,
-        temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens, group_filter="nonconstant", max_refill=0,
+        entropy_coef=cfg.entropy_coef, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens, group_filter="nonconstant", max_refill=0,
         reward_workers=0, sample_steps=25, seed=cfg.seed))
     if result.interrupted:
         raise KeyboardInterrupt
