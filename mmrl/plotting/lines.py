@@ -39,9 +39,9 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """About ``count`` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return [0.0, 1.0]
-    if hi - lo < 1e-12:
-        pad = abs(lo) * 0.1 or 1.0
-        lo, hi = lo - pad, hi + pad
+    if hi - lo < 1e-12:  # a constant: 0 is drawn on [0, 1] (a KL or clip fraction that stayed 0)
+        pad = abs(lo) * 0.1
+        lo, hi = (lo - pad, hi + pad) if pad else (0.0, 1.0)
     raw = (hi - lo) / max(1, count - 1)
     power = 10 ** math.floor(math.log10(raw))
     step = min((m * power for m in (1, 2, 5, 10)), key=lambda st: abs((hi - lo) / st - (count - 1)))

@@ -33,8 +33,13 @@ def test_nice_ticks_are_round_and_cover_the_range():
 
 
 def test_nice_ticks_of_a_constant_still_span_something():
+    ticks = nice_ticks(3.0, 3.0)
+    assert ticks[0] < 3.0 < ticks[-1]
+
+
+def test_nice_ticks_of_a_constant_zero_span_zero_to_one():
     ticks = nice_ticks(0.0, 0.0)
-    assert ticks[0] < 0.0 < ticks[-1]
+    assert ticks[0] == 0.0 and ticks[-1] == 1.0
 
 
 def test_moving_average_is_trailing_and_skips_missing_values():
