@@ -84,3 +84,12 @@ def test_unknown_task_fails_before_anything_is_written(tmp_path):
     with pytest.raises(ConfigError, match="unknown task 'juggling'"):
         run_demo(replace(quick(str(tmp_path / "run")), tasks="colour,juggling"))
     assert not (tmp_path / "run").exists()
+
+
+def test_minutes_stops_rl_early_and_still_evaluates(cli, tmp_path):
+    out = tmp_path / "run"
+    result = cli("demo", "--quick", "--out", str(out), "--minutes", "0.000001")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rl"]["out_of_time"] and summary["rl"]["steps"] == 1 < summary["rl"]["max_steps"]
+    assert (out / "eval" / "rl" / "summary.json").is_file()
