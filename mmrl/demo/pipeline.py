@@ -110,13 +110,15 @@ def commands(cfg: DemoConfig, lay: Layout) -> list[str]:
         f"--image-size {cfg.image_size} -o {q(lay.test)}",
         f"mmrl model init-tiny {q(lay.base)} --size {cfg.size} --seed {cfg.seed}",
         f"mmrl warmup-sft --model {q(lay.base)} --data {q(lay.train)} --out {q(lay.sft)} --max-steps {cfg.sft_steps} "
-        f"--lr {cfg.sft_lr:g} --batch-size {cfg.sft_batch_size} --scheduler cosine --warmup-ratio 0.05 --seed {cfg.seed}",
+        f"--lr {cfg.sft_lr:g} --batch-size {cfg.sft_batch_size} --scheduler cosine --warmup-ratio 0.05 "
+        f"--seed {cfg.seed}",
         f"mmrl grade {q(lay.train)} --model {q(lay.sft)} -n {cfg.grade_n} --temperature {cfg.temperature:g} "
         f"--max-new-tokens {cfg.max_new_tokens} --seed {cfg.seed} --k 1,{cfg.grade_n} --rollouts {q(lay.rollouts)} "
         f"--plot {q(lay.grade / 'difficulty.png')} -o {q(lay.graded)}",
         f"mmrl grpo --model {q(lay.sft)} --data {q(lay.graded)} --out {q(lay.rl)} --algo {cfg.algo} "
         f"-G {cfg.group_size} --batch-size {cfg.batch_size} --max-steps {cfg.rl_steps} --lr {cfg.rl_lr:g} "
-        f"--beta {cfg.beta:g} --entropy-coef {cfg.entropy_coef:g} --temperature {cfg.temperature:g} --max-new-tokens {cfg.max_new_tokens} "
+        f"--beta {cfg.beta:g} --entropy-coef {cfg.entropy_coef:g} --temperature {cfg.temperature:g} "
+        f"--max-new-tokens {cfg.max_new_tokens} "
         f"--group-filter nonconstant --max-refill 0 --reward-workers 0 --seed {cfg.seed}",
     ]
     rows += [f"mmrl eval spec --model {q(lay.model(s))} --data {q(lay.test)} --max-new-tokens {cfg.max_new_tokens} "
@@ -155,7 +157,8 @@ def run_demo(cfg: DemoConfig, overwrite: bool = False) -> dict[str, Any]:
 
     model_info = phases.run("model", "model init-tiny", model)
     evals: dict[str, dict[str, Any]] = {}
-    evals["base"] = phases.run("eval_base", "eval spec: the base model on the held-out set", lambda: evaluate(cfg, lay, "base"))
+    evals["base"] = phases.run("eval_base", "eval spec: the base model on the held-out set",
+                               lambda: evaluate(cfg, lay, "base"))
     sft = phases.run("sft", f"warmup-sft: {cfg.sft_steps} steps, the answer format", lambda: warmup(cfg, lay))
     evals["sft"] = phases.run("eval_sft", "eval spec: the SFT model", lambda: evaluate(cfg, lay, "sft"))
     graded = phases.run("grade", f"grade: {cfg.grade_n} draws per training prompt from the SFT model",
@@ -222,7 +225,8 @@ def reinforce(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
     result = train(GRPOConfig(
         model=str(lay.sft), data=str(lay.graded), out=str(lay.rl), algo=cfg.algo, group_size=cfg.group_size,
         batch_size=cfg.batch_size, max_steps=cfg.rl_steps, max_seconds=cfg.rl_seconds, lr=cfg.rl_lr, beta=cfg.beta,
-        entropy_coef=cfg.entropy_coef, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens, group_filter="nonconstant", max_refill=0,
+        entropy_coef=cfg.entropy_coef, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
+        group_filter="nonconstant", max_refill=0,
         reward_workers=0, sample_steps=25, seed=cfg.seed))
     if result.interrupted:
         raise KeyboardInterrupt
