@@ -17,7 +17,8 @@ def _task_help() -> str:
     from mmrl.data.synth import TASKS
 
     lines = [f"{name}: {TASKS.get(name).summary}" for name in TASKS]
-    return "Task to render, or 'mix' for all of them in turn. Tasks: " + "; ".join(lines)
+    return ("Task to render, several separated by commas (taken in turn), or 'mix' for the core tasks "
+            "(one per verifier) in turn. Tasks: " + "; ".join(lines))
 
 
 @data_app.command("synth")

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c")
+from mmrl.plotting.lines import PALETTE
+from mmrl.plotting.text import draw_text, font as chart_font
 MAX_SOURCES = len(PALETTE) - 1
 
 
@@ -36,15 +37,19 @@ def plot_difficulty(records: Sequence[dict[str, Any]], path: str | Path, bins: i
     width, height, left, right, bottom, head = 720, 420, 60, 190, 50, 40
     img = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(img)
-    font = ImageFont.load_default()
+    font = chart_font(12)
+
+    def text(xy, value: str) -> None:  # word spaces stay visible ("always solved", not "alwayssolved")
+        draw_text(draw, xy, value, font)
+
     plot_w, plot_h = width - left - right, height - head - bottom
-    draw.text((left, 12), title, fill="black", font=font)
+    text((left, 12), title)
     draw.line([(left, head), (left, head + plot_h), (left + plot_w, head + plot_h)], fill="black")
     for t in range(5):  # y ticks
         value = top * t / 4
         y = head + plot_h - plot_h * t / 4
         draw.line([(left - 4, y), (left, y)], fill="black")
-        draw.text((8, y - 6), f"{value:.0f}", fill="black", font=font)
+        text((8, y - 6), f"{value:.0f}")
     bar_w = plot_w / bins
     for i in range(bins):
         x0 = left + i * bar_w + 2
@@ -55,15 +60,15 @@ def plot_difficulty(records: Sequence[dict[str, Any]], path: str | Path, bins: i
                 draw.rectangle([x0, y - h, x0 + bar_w - 4, y], fill=color)
             y -= h
         if totals[i]:
-            draw.text((x0 + bar_w / 2 - 6, y - 14), str(totals[i]), fill="black", font=font)
+            text((x0 + bar_w / 2 - 6, y - 16), str(totals[i]))
     for i in range(bins + 1):
         x = left + i * bar_w
-        draw.text((x - 8, head + plot_h + 8), f"{i / bins:.1f}", fill="black", font=font)
-    draw.text((left + plot_w / 2 - 30, height - 20), "difficulty", fill="black", font=font)
+        text((x - 8, head + plot_h + 8), f"{i / bins:.1f}")
+    text((left + plot_w / 2 - 30, height - 20), "difficulty")
     for j, (s, color) in enumerate(zip(sources, PALETTE)):
         y = head + 10 + j * 18
         draw.rectangle([width - right + 15, y, width - right + 27, y + 12], fill=color)
-        draw.text((width - right + 33, y), f"{s} ({sum(stacks[s])})", fill="black", font=font)
+        text((width - right + 33, y), f"{s} ({sum(stacks[s])})")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path, format="PNG")

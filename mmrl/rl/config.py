@@ -64,6 +64,7 @@ class GRPOConfig:
     micro_batch_size: int | None = None  # prompts per forward/backward (None: the mini-batch)
     ppo_epochs: int = 1
     max_steps: int = 100
+    max_seconds: float | None = None     # time budget: no step starts that would likely end past it
     # --- optimizer
     lr: float = 1e-6
     scheduler: str = "constant"
@@ -174,6 +175,8 @@ class GRPOConfig:
             raise ConfigError(f"--overlong-buffer is a share of --max-new-tokens in [0, 1), got {self.overlong_buffer}")
         if self.temperature is not None and self.temperature <= 0:
             raise ConfigError(f"--temperature must be > 0 for RL sampling, got {self.temperature}")
+        if self.max_seconds is not None and not self.max_seconds > 0:
+            raise ConfigError(f"--max-seconds must be > 0, got {self.max_seconds}")
         if self.eval_steps is not None and self.eval_data is None:
             raise ConfigError("--eval-steps needs --eval-data")
         parse_band(self.accuracy_band, "--accuracy-band")

@@ -81,6 +81,7 @@ class RLResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     skipped_updates: int = 0
     interrupted: str | None = None
+    out_of_time: bool = False  # stopped before max_steps by max_seconds (the model is saved all the same)
     resumed_from: int | None = None
     seconds: float = 0.0
     model: Any = field(default=None, repr=False)
@@ -329,6 +330,11 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                     done = step + 1 == cfg.max_steps
                     if stop.requested or (cfg.save_steps and (step + 1) % cfg.save_steps == 0 and not done):
                         save(step + 1, elapsed)
+                    if not stop.requested and not done and out_of_time(cfg, step + 1 - start, elapsed - elapsed_before,
+                                                                       elapsed):
+                        result.out_of_time = True
+                        console.print(f"grpo: time budget of {cfg.max_seconds:g} s reached after step {step + 1}")
+                        break
                     if stop.requested:
                         result.interrupted = stop.requested
                         console.print(f"grpo: stopped by {stop.requested} after step {step + 1}; "
@@ -346,6 +352,13 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                                     "final": result.history[-1] if result.history else None})
         console.print(f"grpo: {result.steps} steps in {result.seconds:.0f} s; model in {out}")
     return result
+
+
+def out_of_time(cfg: GRPOConfig, steps_run: int, seconds_run: float, elapsed: float) -> bool:
+    """True when one more step, at the mean pace of this run so far, would end past ``max_seconds``."""
+    if cfg.max_seconds is None or steps_run < 1:
+        return False
+    return elapsed + seconds_run / steps_run > cfg.max_seconds
 
 
 def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngine, backend: HFBackend,

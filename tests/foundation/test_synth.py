@@ -44,9 +44,11 @@ def test_a_shorter_run_is_a_prefix_of_a_longer_one():
     assert long[:6] == short
 
 
-def test_mix_covers_every_task():
-    sources = {r["source"] for _, r in generate("mix", len(TASKS.names()), seed=0, image_size=56)}
-    assert sources == {f"synth/{t}" for t in TASKS.names()}
+def test_mix_covers_every_core_task():
+    from mmrl.data.synth import mix_names
+
+    sources = {r["source"] for _, r in generate("mix", len(mix_names()), seed=0, image_size=56)}
+    assert sources == {f"synth/{t}" for t in mix_names()}
 
 
 def test_count_answer_matches_the_drawn_shapes():
@@ -93,3 +95,81 @@ def test_arith_reference_response_earns_both_step_rewards():
                   "sample": 0, "finish_reason": "stop", "num_tokens": 1, "model": "ref"}
         rewards = score_record(record, RewardConfig(workers=0))["rewards"]
         assert rewards["step_rar"] == pytest.approx(1.1) and rewards["step_rvr"] == 1.0, sample["response"]
+
+
+# --- the pixel tasks (colour, position, bigcount): learnable from pixels, four answers each
+
+PIXEL_TASKS = ("colour", "position", "bigcount")
+
+
+def test_mix_is_the_core_tasks_without_the_pixel_tasks():
+    from mmrl.data.synth import mix_names
+
+    assert set(mix_names()).isdisjoint(PIXEL_TASKS)
+    assert set(mix_names()) | set(PIXEL_TASKS) == set(TASKS.names())
+
+
+def test_a_comma_list_takes_its_tasks_in_turn():
+    sources = [r["source"] for _, r in generate("colour,position", 4, seed=0, image_size=56)]
+    assert sources == ["synth/colour", "synth/position", "synth/colour", "synth/position"]
+
+
+@pytest.mark.parametrize("task", PIXEL_TASKS)
+def test_pixel_task_reference_response_earns_accuracy_and_format(task):
+    from mmrl.rewards import RewardConfig, score_record
+
+    for _, sample in generate(task, 8, seed=2, image_size=112):
+        record = {**sample, "sample": 0, "finish_reason": "stop", "num_tokens": 1, "model": "ref"}
+        rewards = score_record(record, RewardConfig(workers=0))["rewards"]
+        assert rewards["accuracy"] == 1.0 and rewards["format"] == 1.0, sample["response"]
+
+
+@pytest.mark.parametrize("task", PIXEL_TASKS)
+def test_pixel_task_chance_is_one_in_four(task):
+    assert TASKS.get(task).chance == pytest.approx(0.25)
+
+
+def test_colour_answer_is_the_colour_drawn():
+    from mmrl.data.synth.shapes import COLORS
+
+    for img, r in generate("colour", 8, seed=0, image_size=112):
+        drawn = {px for _, px in img.getcolors(112 * 112)} - {(255, 255, 255)}
+        assert drawn == {COLORS[r["answer"]]}
+
+
+def test_position_shape_lies_in_the_quadrant_named():
+    for img, r in generate("position", 8, seed=0, image_size=112):
+        x1, y1, x2, y2 = img.convert("L").point(lambda v: 255 if v < 250 else 0).getbbox()
+        vertical, horizontal = r["answer"].split()
+        assert (x2 <= 56) if horizontal == "left" else (x1 >= 56), r["answer"]
+        assert (y2 <= 56) if vertical == "top" else (y1 >= 56), r["answer"]
+
+
+def _blobs(img) -> int:
+    """Connected groups of non-white pixels (4-neighbourhood)."""
+    w, h = img.size
+    px = img.convert("L").load()
+    seen = set()
+    count = 0
+    for y in range(h):
+        for x in range(w):
+            if px[x, y] >= 250 or (x, y) in seen:
+                continue
+            count += 1
+            stack = [(x, y)]
+            seen.add((x, y))
+            while stack:
+                cx, cy = stack.pop()
+                for nx, ny in ((cx + 1, cy), (cx - 1, cy), (cx, cy + 1), (cx, cy - 1)):
+                    if 0 <= nx < w and 0 <= ny < h and (nx, ny) not in seen and px[nx, ny] < 250:
+                        seen.add((nx, ny))
+                        stack.append((nx, ny))
+    return count
+
+
+def test_bigcount_answer_is_the_number_of_shapes_drawn():
+    answers = set()
+    for img, r in generate("bigcount", 12, seed=0, image_size=112):
+        assert 1 <= r["answer"] <= 4 and _blobs(img) == r["answer"]
+        answers.add(r["answer"])
+    assert len(answers) > 1

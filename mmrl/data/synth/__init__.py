@@ -6,32 +6,42 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mmrl.data.synth import pixels  # noqa: F401 - registers the pixel tasks
 from mmrl.data.synth.tasks import TASKS, Task
 from mmrl.errors import ConfigError
 from mmrl.io.jsonl import JsonlWriter
 
 MIX = "mix"
 
-__all__ = ["MIX", "TASKS", "Task", "generate", "images_dir", "synthesize"]
+__all__ = ["MIX", "TASKS", "Task", "generate", "images_dir", "mix_names", "synthesize", "task_names"]
 
 
-def _task_for(task: str, index: int) -> Task:
+def mix_names() -> list[str]:
+    """The tasks of ``--task mix``: the core tasks, one per verifier."""
+    return [name for name in TASKS.names() if TASKS.get(name).in_mix]
+
+
+def task_names(task: str) -> list[str]:
+    """The tasks a ``--task`` value stands for: ``mix``, one name, or names separated by commas."""
     if task == MIX:
-        names = TASKS.names()
-        return TASKS.get(names[index % len(names)])
-    if task not in TASKS:
-        raise ConfigError(f"unknown task {task!r}; choose one of: {', '.join(TASKS.names())}, {MIX}")
-    return TASKS.get(task)
+        return mix_names()
+    names = [t.strip() for t in task.split(",") if t.strip()]
+    unknown = [t for t in names if t not in TASKS]
+    if unknown or not names:
+        raise ConfigError(f"unknown task {(unknown or [task])[0]!r}; choose one of: {', '.join(TASKS.names())}, "
+                          f"{MIX}, or several names separated by commas")
+    return names
 
 
 def generate(task: str = MIX, n: int = 64, seed: int = 0, image_size: int = 112) -> Iterator[tuple[Any, dict]]:
-    """Yield (PIL image, record without images) pairs.
+    """Yield (PIL image, record without images) pairs; several tasks are taken in turn.
 
     Each sample draws from its own generator seeded by (seed, index), so the first k samples of
     a run of n are the same as a run of k, and a seed always gives the same data.
     """
+    names = task_names(task)
     for i in range(n):
-        t = _task_for(task, i)
+        t = TASKS.get(names[i % len(names)])
         rng = random.Random(f"{seed}:{t.name}:{i}")
         image, record = t.render(rng, image_size)
         sample_id = f"synth-{t.name}-s{seed}-{i:05d}"

@@ -36,14 +36,18 @@ class Task:
     name: str
     summary: str
     render: Callable[[random.Random, int], Rendered]
+    # Accuracy of a uniform guess among the task's possible answers (0: open answers).
+    chance: float = 0.0
+    # Part of ``--task mix`` (the tour of the verifiers); the pixel tasks are taken by name.
+    in_mix: bool = True
 
 
 TASKS: Registry[Task] = Registry("synthetic task")
 
 
-def task(name: str, summary: str):
+def task(name: str, summary: str, chance: float = 0.0, in_mix: bool = True):
     def deco(fn: Callable[[random.Random, int], Rendered]):
-        TASKS.add(name, Task(name, summary, fn))
+        TASKS.add(name, Task(name, summary, fn, chance, in_mix))
         return fn
 
     return deco
@@ -61,7 +65,7 @@ def _plural(kind: str, n: int) -> str:
     return kind if n == 1 else kind + "s"
 
 
-@task("count", "count the shapes of one colour (number, integer)")
+@task("count", "count the shapes of one colour (number, integer)", chance=1 / 6)
 def count_task(rng: random.Random, size: int) -> Rendered:
     color, kind = rng.choice(list(COLORS)), rng.choice(SHAPES)
     target = rng.randint(0, 5)
@@ -137,7 +141,8 @@ def _one_shape(rng: random.Random, size: int, min_side: int, max_side: int) -> t
     return img, shape
 
 
-@task("choice", "multiple choice about the colour or the kind of a single shape (choice)")
+# Colour questions have 4 options, kind questions 3 (there are three kinds), half each.
+@task("choice", "multiple choice about the colour or the kind of a single shape (choice)", chance=(1 / 4 + 1 / 3) / 2)
 def choice_task(rng: random.Random, size: int) -> Rendered:
     img, shape = _one_shape(rng, size, min_side=size // 4, max_side=size // 2)
     color, kind = shape.color, shape.kind

@@ -1,0 +1,2 @@
+"""PNG charts drawn with Pillow (already a dependency): training curves (``mmrl plot``) and the
+text helper every mmrl chart uses."""

@@ -1,0 +1,95 @@
+"""`mmrl demo`: a seconds-long run of every phase through the CLI, checking what it leaves behind.
+
+The learning itself (RL beating SFT by 20+ points in minutes) is measured by
+benchmarks/demo_seeds.py, not here: these settings are far too small to learn anything.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mmrl.errors import ConfigError
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from mmrl_cli.main import app
+
+    out = tmp_path_factory.mktemp("demo") / "run"
+    result = CliRunner().invoke(app, ["demo", "--quick", "--out", str(out), "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def summary(demo_dir):
+    return json.loads((demo_dir / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_summary_has_the_accuracy_of_each_stage_chance_and_time(summary):
+    for key in ("accuracy_base", "accuracy_before_rl", "accuracy_after_rl"):
+        assert 0.0 <= summary[key] <= 1.0, key
+    assert summary["chance"] == pytest.approx(0.25)
+    assert summary["seconds"] > 0 and summary["seed"] == 3
+
+
+def test_summary_has_a_row_per_task_with_its_chance_and_three_accuracies(summary):
+    from mmrl.demo import DemoConfig
+
+    assert [t["task"] for t in summary["tasks"]] == sorted(DemoConfig().tasks.split(","))
+    assert sum(t["n"] for t in summary["tasks"]) == summary["n_test"] == 6
+    for row in summary["tasks"]:
+        assert row["chance"] == pytest.approx(0.25)
+        assert {"accuracy_base", "accuracy_before_rl", "accuracy_after_rl"} <= set(row)
+
+
+def test_summary_has_format_reward_and_length_per_stage(summary):
+    for key in ("format", "mean_reward", "response_tokens"):
+        assert set(summary[key]) == {"base", "sft", "rl"}, key
+
+
+def test_test_images_are_held_out(summary):
+    assert summary["held_out_images_also_in_train"] == 0
+
+
+def test_curves_png_is_written(demo_dir):
+    assert (demo_dir / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_phase_leaves_its_usual_outputs(demo_dir):
+    for path in ("data/train.jsonl", "data/test.jsonl", "model-base/config.json", "model-sft/metrics.jsonl",
+                 "grade/graded.jsonl", "model-rl/metrics.jsonl", "model-rl/config.json", "eval/base/summary.json",
+                 "eval/sft/summary.json", "eval/rl/summary.json", "commands.sh"):
+        assert (demo_dir / path).is_file(), path
+
+
+def test_a_folder_that_holds_a_run_needs_overwrite(tmp_path):
+    from mmrl.demo import quick, run_demo
+
+    (tmp_path / "summary.json").write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="--overwrite"):
+        run_demo(quick(str(tmp_path)))
+
+
+def test_unknown_task_fails_before_anything_is_written(tmp_path):
+    from dataclasses import replace
+
+    from mmrl.demo import quick, run_demo
+
+    with pytest.raises(ConfigError, match="unknown task 'juggling'"):
+        run_demo(replace(quick(str(tmp_path / "run")), tasks="colour,juggling"))
+    assert not (tmp_path / "run").exists()
+
+
+def test_minutes_stops_rl_early_and_still_evaluates(cli, tmp_path):
+    out = tmp_path / "run"
+    result = cli("demo", "--quick", "--out", str(out), "--minutes", "0.000001")
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rl"]["out_of_time"] and summary["rl"]["steps"] == 1 < summary["rl"]["max_steps"]
+    assert (out / "eval" / "rl" / "summary.json").is_file()
