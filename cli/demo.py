@@ -12,6 +12,8 @@ def demo(
     minutes: Optional[float] = typer.Option(None, "--minutes", help="Time budget of the RL phase in minutes: no "
                                             "step starts that would end past it; the model is then evaluated."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace what --out already holds."),
+    threads: int = typer.Option(1, "--threads", min=1, help="torch threads (one is fastest for the tiny model, "
+                                "and cannot stall on a CPU shared with other work)."),
     quick: bool = typer.Option(False, "--quick", help="A seconds-long run of every phase with tiny settings: "
                                "checks the set-up and the artefacts, shows no learning."),
 ) -> None:
@@ -22,7 +24,7 @@ def demo(
     from mmrl.demo import DemoConfig, quick as quick_config, run_demo
 
     cfg = quick_config(out, seed) if quick else DemoConfig(out=out, seed=seed)
-    run_demo(replace(cfg, minutes=minutes), overwrite=overwrite)
+    run_demo(replace(cfg, minutes=minutes, threads=threads), overwrite=overwrite)
 
 
 def register(app: typer.Typer) -> None:

@@ -54,10 +54,13 @@ class DemoConfig:
     temperature: float = 1.0
     # eval (greedy)
     eval_batch_size: int = 32
+    # torch threads: a tiny model runs as fast on one, and on a shared CPU two threads stalled
+    # GRPO steps from 0.4 s to 20 s (measured during a fresh-clone demo beside another job)
+    threads: int = 1
 
     def check(self) -> None:
         for name in ("n_train", "n_test", "sft_steps", "rl_steps", "group_size", "batch_size", "grade_n",
-                     "max_new_tokens", "eval_batch_size", "sft_batch_size"):
+                     "max_new_tokens", "eval_batch_size", "sft_batch_size", "threads"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"demo: {name} must be at least 1, got {getattr(self, name)}")
         if self.minutes is not None and not self.minutes > 0:

@@ -130,7 +130,11 @@ def commands(cfg: DemoConfig, lay: Layout) -> list[str]:
 def run_demo(cfg: DemoConfig, overwrite: bool = False) -> dict[str, Any]:
     """Run the demo as ``cfg`` says; returns the summary (also in ``DIR/summary.json``)."""
     cfg.check()
+    import torch
+
     from mmrl.data.synth import synthesize, task_names
+
+    torch.set_num_threads(cfg.threads)
 
     task_names(cfg.tasks)  # an unknown task fails before anything is written
     started = time.perf_counter()
