@@ -1,0 +1,375 @@
+"""Online RL speed: ``mmrl grpo`` beside TRL's ``GRPOTrainer``, same model, data, reward and settings.
+
+Both train the same tiny random Qwen2.5-VL (or a random model of a real size with ``--model``)
+from the same weights on the same synthetic samples, with the same prompt, reward function (mmrl's
+verifiers, scored in process by both), group size, prompts per step, sampling (temperature 1,
+top-p 1, no top-k), response length limit, loss (clip 0.2, token-mean, group-normalised
+advantages, no KL) and optimizer (AdamW, constant lr, clipping at 1.0), one optimizer update per
+step, no gradient checkpointing (TRL's default turns it on; it is off here because it only costs
+time), float32 on the CPU with one torch thread each.
+
+Every run of a framework is its own child process (so that its peak RSS is its own), and the
+runs of the two frameworks alternate, repeat after repeat, in one launch of this script, so a
+change in the machine's load hits both. Each run makes one warm-up step and ``--steps`` timed
+steps; a cell's number is the median over its ``--repeats`` runs, with the range beside it.
+
+    pip install trl        # the peer, for this benchmark only (not an mmrl dependency)
+    python benchmarks/grpo_vs_trl.py                       # the grid of BENCHMARKS.md
+    python benchmarks/grpo_vs_trl.py --sizes s --image-tokens 64 --new-tokens 32 --repeats 5
+    python benchmarks/grpo_vs_trl.py --model DIR --device cuda --dtype bfloat16   # e.g. a random 3B
+
+Stages: ``rollout`` (generation), ``reward``, ``logprob`` (old/reference passes without gradients;
+both frameworks skip them in this setting), ``update`` (the log-prob forward with gradients,
+backward and optimizer step) and ``other`` (the rest of the step: batching, advantages,
+bookkeeping). Without TRL installed the script says so and exits 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+STAGES = ("rollout", "reward", "logprob", "update", "other")
+
+
+# --- the data, shared by both frameworks --------------------------------------------------------
+
+def image_size_for(image_tokens: int, factor: int = 28) -> int:
+    side = int(math.isqrt(image_tokens))
+    if side * side != image_tokens:
+        raise SystemExit(f"--image-tokens must be a square number, got {image_tokens}")
+    return side * factor
+
+
+def make_data(root: Path, image_tokens: int, n: int) -> str:
+    """``n`` synthetic samples (every task, each with its verifier) whose image is ``image_tokens`` tokens."""
+    from mmrl.data.synth import synthesize
+
+    path = root / f"data-{image_tokens}" / "train.jsonl"
+    if not path.exists():
+        synthesize(path, task="mix", n=n, seed=0, image_size=image_size_for(image_tokens))
+    return str(path)
+
+
+def tiny_checkpoint(size: str, root: Path) -> str:
+    from mmrl.model.tiny import init_tiny
+
+    path = root / f"tiny-{size}"
+    if not (path / "config.json").exists():
+        init_tiny(path, size=size, seed=0)
+    return str(path)
+
+
+def reward_config():
+    from mmrl.rewards import RewardConfig
+
+    return RewardConfig(workers=0)  # in process, for both frameworks
+
+
+# --- one run of one framework (in a child process) ----------------------------------------------
+
+def peak_rss_mb() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
+
+
+def device_peak_mb(device: str) -> float | None:
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.max_memory_allocated() / 2**20
+    return None
+
+
+def run_mmrl(cell: dict) -> dict:
+    from mmrl.rl.config import GRPOConfig
+    from mmrl.rl.trainer import train
+
+    marks, tokens, stages = [], [], []
+
+    def on_step(report):
+        marks.append(time.perf_counter())
+        m = report.metrics
+        tokens.append(sum(len(r) for r in report.batch.responses) if report.batch is not None else 0)
+        step_s = m["time/step"]
+        parts = {"rollout": m["time/rollout"], "reward": m["time/reward"], "logprob": m.get("time/logprob", 0.0),
+                 "update": m.get("time/update", 0.0)}
+        parts["other"] = max(0.0, step_s - sum(parts.values()))
+        stages.append(parts)
+
+    with tempfile.TemporaryDirectory() as out:
+        cfg = GRPOConfig(model=cell["model"], data=cell["data"], out=str(Path(out) / "run"), algo="grpo",
+                         group_size=cell["n"], batch_size=cell["prompts"], max_steps=1 + cell["steps"],
+                         max_new_tokens=cell["new_tokens"], temperature=1.0, top_p=1.0, top_k=0, lr=1e-6,
+                         scheduler="constant", max_grad_norm=1.0, beta=0.0, clip_low=0.2, clip_high=0.2,
+                         loss_agg="token-mean", advantage="grpo", reward_workers=0, sample_steps=10**6,
+                         device=cell["device"], dtype=cell["dtype"], seed=0, overwrite=True,
+                         rollout_batch_rows=cell["prompts"] * cell["n"], **cell.get("mmrl", {}))
+        start = time.perf_counter()
+        train(cfg, on_step=on_step)
+    return summarise([start, *marks], tokens, stages, cell)
+
+
+def run_trl(cell: dict) -> dict:
+    import torch
+    from datasets import Dataset
+    from transformers import TrainerCallback
+    from trl import GRPOConfig, GRPOTrainer
+
+    from mmrl.io.jsonl import iter_located
+    from mmrl.model.loading import ModelSpec, load
+    from mmrl.rewards import RewardScorer
+    from mmrl.rollout.prompts import PromptBuilder, PromptConfig
+    from mmrl.rollout.records import rollout_record
+    from mmrl.rollout.types import Completion
+
+    torch.manual_seed(0)
+    loaded = load(ModelSpec(cell["model"], dtype=cell["dtype"], device=cell["device"]))
+    builder = PromptBuilder(PromptConfig(), processor=loaded.processor)  # the prompt mmrl builds
+    rows = []
+    for item in iter_located(cell["data"]):
+        p = builder.build(item)
+        rows.append({"prompt": p.messages, "images": p.images, "sample": json.dumps(p.sample)})
+    dataset = Dataset.from_list(rows)
+    scorer = RewardScorer(reward_config())
+    scorer.__enter__()
+    eos = set(loaded.model.generation_config.eos_token_id or [])
+
+    def mmrl_reward(prompts, completions, completion_ids, sample, **kwargs):
+        records = []
+        for j, (comp, ids, s) in enumerate(zip(completions, completion_ids, sample)):
+            text = comp[-1]["content"] if isinstance(comp, list) else comp
+            reason = "stop" if ids and ids[-1] in eos else "length"
+            c = Completion(text=text, token_ids=list(ids), finish_reason=reason, num_tokens=len(ids))
+            records.append(rollout_record(json.loads(s), j, c, "bench"))
+        return [float(r["rewards"]["total"]) for r in scorer.score(records, progress=0.0)]
+
+    clock = {"rollout": 0.0, "reward": 0.0, "logprob": 0.0, "prepare": 0.0}
+
+    class Clock(TrainerCallback):
+        def __init__(self):
+            self.marks, self.stages, self.tokens = [], [], []
+
+        def on_step_begin(self, args, state, control, **kw):
+            for k in clock:
+                clock[k] = 0.0
+            self.begin = time.perf_counter()
+
+        def on_step_end(self, args, state, control, **kw):
+            now = time.perf_counter()
+            self.marks.append(now)
+            step_s = now - self.begin
+            parts = {k: clock[k] for k in ("rollout", "reward", "logprob")}
+            parts["update"] = step_s - clock["prepare"]  # log-prob forward with grad, backward, optimizer
+            parts["other"] = max(0.0, clock["prepare"] - sum(parts[k] for k in ("rollout", "reward", "logprob")))
+            self.stages.append(parts)
+            self.tokens.append(trainer._mmrl_tokens)
+
+    cfg = GRPOConfig(
+        output_dir=cell["tmp"], per_device_train_batch_size=cell["prompts"] * cell["n"], num_generations=cell["n"],
+        gradient_accumulation_steps=1, steps_per_generation=1, num_iterations=1, max_completion_length=cell["new_tokens"],
+        temperature=1.0, top_p=1.0, top_k=0, beta=0.0, epsilon=0.2, loss_type="dapo", scale_rewards="group",
+        learning_rate=1e-6, lr_scheduler_type="constant", warmup_steps=0, weight_decay=0.0, max_grad_norm=1.0,
+        max_steps=1 + cell["steps"], logging_steps=1, report_to=[], save_strategy="no", seed=0,
+        use_cpu=not cell["device"].startswith("cuda"), bf16=cell["dtype"] == "bfloat16", fp16=False,
+        gradient_checkpointing=False, dataloader_num_workers=0, disable_tqdm=True, log_completions=False,
+        remove_unused_columns=False,
+    )
+    clock_cb = Clock()
+    trainer = GRPOTrainer(model=loaded.model, args=cfg, reward_funcs=[mmrl_reward], train_dataset=dataset,
+                          processing_class=loaded.processor, callbacks=[clock_cb])
+    trainer._mmrl_tokens = 0
+
+    def timed(name, fn, key):
+        def wrapper(*a, **k):
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                clock[key] += time.perf_counter() - t0
+        setattr(trainer, name, wrapper)
+
+    gen = trainer._generate_single_turn
+
+    def generate(*a, **k):
+        t0 = time.perf_counter()
+        completion_ids, logprobs = gen(*a, **k)
+        clock["rollout"] += time.perf_counter() - t0
+        trainer._mmrl_tokens = sum(len(c) for c in completion_ids)
+        return completion_ids, logprobs
+
+    trainer._generate_single_turn = generate
+    timed("_calculate_rewards", trainer._calculate_rewards, "reward")
+    timed("_generate_and_score_completions", trainer._generate_and_score_completions, "prepare")
+    logps = trainer._get_per_token_logps_and_entropies
+
+    def frozen_logps(*a, **k):  # only the passes without gradients (old/reference) count as "logprob"
+        t0 = time.perf_counter()
+        try:
+            return logps(*a, **k)
+        finally:
+            if not torch.is_grad_enabled():
+                clock["logprob"] += time.perf_counter() - t0
+
+    trainer._get_per_token_logps_and_entropies = frozen_logps
+    start = time.perf_counter()
+    trainer.train()
+    scorer.__exit__(None, None, None)
+    return summarise([start, *clock_cb.marks], clock_cb.tokens, clock_cb.stages, cell)
+
+
+def summarise(marks: list[float], tokens: list[int], stages: list[dict], cell: dict) -> dict:
+    """Seconds per timed step (the first step is the warm-up), tokens, stage means, peak memory."""
+    steps = [b - a for a, b in zip(marks[1:], marks[2:])]  # step 2 onwards
+    if not steps:
+        raise RuntimeError("no timed step: --steps must be at least 1")
+    timed = stages[1:]
+    return {"s_per_step": sum(steps) / len(steps), "tokens_per_step": sum(tokens[1:]) / len(steps),
+            "stages": {k: sum(s[k] for s in timed) / len(timed) for k in STAGES},
+            "peak_rss_mb": peak_rss_mb(), "device_peak_mb": device_peak_mb(cell["device"])}
+
+
+def child(spec: str) -> None:
+    cell = json.loads(spec)
+    import torch
+
+    torch.set_num_threads(cell["threads"])
+    with tempfile.TemporaryDirectory() as tmp:
+        cell["tmp"] = tmp
+        result = run_mmrl(cell) if cell["framework"] == "mmrl" else run_trl(cell)
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+def launch(cell: dict) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": str(cell["threads"]), "MKL_NUM_THREADS": str(cell["threads"])}
+    r = subprocess.run([sys.executable, __file__, "--child", json.dumps(cell)], env=env, capture_output=True,
+                       text=True)
+    for line in r.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    raise RuntimeError(f"{cell['framework']} run failed (exit {r.returncode}):\n{r.stderr[-4000:]}")
+
+
+# --- the grid -----------------------------------------------------------------------------------
+
+def spread(values: list[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def run_cell(base: dict, args) -> dict:
+    runs: dict[str, list[dict]] = {"mmrl": [], "trl": []}
+    loads = []
+    for r in range(args.repeats):
+        order = ("mmrl", "trl") if r % 2 == 0 else ("trl", "mmrl")  # neither always goes first
+        for fw in order:
+            loads.append(os.getloadavg()[0])
+            runs[fw].append(launch({**base, "framework": fw}))
+    samples = base["prompts"] * base["n"]
+    row = {k: base[k] for k in ("size", "image_tokens", "new_tokens", "n", "prompts", "steps", "device", "dtype")}
+    row["repeats"] = args.repeats
+    row["load_avg"] = [round(min(loads), 2), round(max(loads), 2)]
+    for fw, rs in runs.items():
+        s = [x["s_per_step"] for x in rs]
+        med, lo, hi = spread(s)
+        row[f"{fw}_s_per_step"] = med
+        row[f"{fw}_s_per_step_range"] = [lo, hi]
+        row[f"{fw}_samples_per_s"] = samples / med
+        row[f"{fw}_tokens_per_s"] = statistics.median([x["tokens_per_step"] / x["s_per_step"] for x in rs])
+        row[f"{fw}_peak_rss_mb"] = statistics.median([x["peak_rss_mb"] for x in rs])
+        row[f"{fw}_peak_rss_mb_range"] = [min(x["peak_rss_mb"] for x in rs), max(x["peak_rss_mb"] for x in rs)]
+        if rs[0]["device_peak_mb"] is not None:
+            row[f"{fw}_device_peak_mb"] = statistics.median([x["device_peak_mb"] for x in rs])
+        row[f"{fw}_stages"] = {k: statistics.median([x["stages"][k] for x in rs]) for k in STAGES}
+    row["speedup"] = row["trl_s_per_step"] / row["mmrl_s_per_step"]
+    row["speedup_range"] = [min(a["s_per_step"] for a in runs["trl"]) / max(b["s_per_step"] for b in runs["mmrl"]),
+                            max(a["s_per_step"] for a in runs["trl"]) / min(b["s_per_step"] for b in runs["mmrl"])]
+    return row
+
+
+def print_header() -> None:
+    print("| size | img tok | new tok | framework | s/step (range) | samples/s | tokens/s | peak RSS MB | "
+          "rollout | reward | logprob | update | other |")
+    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+
+def print_row(row: dict) -> None:
+    for fw, name in (("mmrl", "mmrl grpo"), ("trl", "TRL GRPOTrainer")):
+        lo, hi = row[f"{fw}_s_per_step_range"]
+        st = row[f"{fw}_stages"]
+        print(f"| {row['size']} | {row['image_tokens']} | {row['new_tokens']} | {name} | "
+              f"{row[f'{fw}_s_per_step']:.3f} ({lo:.3f}–{hi:.3f}) | {row[f'{fw}_samples_per_s']:.2f} | "
+              f"{row[f'{fw}_tokens_per_s']:,.0f} | {row[f'{fw}_peak_rss_mb']:,.0f} | "
+              + " | ".join(f"{st[k]:.3f}" for k in STAGES) + " |")
+    lo, hi = row["speedup_range"]
+    print(f"|  |  |  | **mmrl / TRL samples/s** | **{row['speedup']:.2f}x** ({lo:.2f}–{hi:.2f}x) | | | "
+          f"load {row['load_avg'][0]:.1f}–{row['load_avg'][1]:.1f} | | | | | |", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--sizes", default="s,m", help="tiny model sizes (xs, s, m)")
+    ap.add_argument("--model", default=None, help="a checkpoint folder instead of tiny models (e.g. a random 3B)")
+    ap.add_argument("--image-tokens", default="64,256", help="image tokens per prompt (square numbers)")
+    ap.add_argument("--new-tokens", default="32,128", help="most tokens drawn per response")
+    ap.add_argument("--n", type=int, default=8, help="group size G: responses per prompt")
+    ap.add_argument("--prompts", type=int, default=2, help="prompts per step")
+    ap.add_argument("--steps", type=int, default=3, help="timed steps per run (after one warm-up step)")
+    ap.add_argument("--repeats", type=int, default=3, help="runs of each framework per cell, interleaved")
+    ap.add_argument("--samples", type=int, default=32, help="synthetic samples in the training set")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--json", default=None, help="also write one object per cell here")
+    args = ap.parse_args()
+    if args.child is not None:
+        child(args.child)
+        return
+    try:
+        import trl
+    except ImportError:
+        print("TRL is not installed: it is the peer of this benchmark, not an mmrl dependency; "
+              "pip install trl", file=sys.stderr)
+        raise SystemExit(2)
+    import torch
+    import transformers
+
+    image_tokens = [int(x) for x in args.image_tokens.split(",")]
+    new_tokens = [int(x) for x in args.new_tokens.split(",")]
+    print(f"mmrl vs TRL {trl.__version__} (transformers {transformers.__version__}, torch {torch.__version__}), "
+          f"{args.device} {args.dtype}, {args.threads} thread(s) per run on {os.cpu_count()} cores, "
+          f"load {os.getloadavg()[0]:.2f}; {args.prompts} prompts x G={args.n} per step, "
+          f"{args.steps} timed steps per run, median of {args.repeats} interleaved runs (range)\n")
+    print_header()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmpdir:
+        tmp = Path(tmpdir)
+        models = [(Path(args.model).name, args.model)] if args.model else \
+            [(size, tiny_checkpoint(size, tmp)) for size in args.sizes.split(",")]
+        for label, model in models:
+            for img in image_tokens:
+                data = make_data(tmp, img, args.samples)
+                for new in new_tokens:
+                    base = {"size": label, "model": model, "data": data, "image_tokens": img, "new_tokens": new,
+                            "n": args.n, "prompts": args.prompts, "steps": args.steps, "threads": args.threads,
+                            "device": args.device, "dtype": args.dtype}
+                    rows.append(run_cell(base, args))
+                    print_row(rows[-1])
+                    if args.json:
+                        Path(args.json).write_text(json.dumps(rows, indent=2))
+    print(f"\nload after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
