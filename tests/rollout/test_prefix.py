@@ -163,3 +163,83 @@ def test_prefix_passes_warn_nothing(loaded, group, responses):
         warnings.simplefilter("error")
         greedy_collect(loaded.model, shared, N, 2)
         shared_prefix_logprobs(loaded.model, shared, responses, N)
+
+
+# --- memory: log-probs in pieces, and the shared prefix under gradient checkpointing -------------
+
+def _grads(model, fn):
+    params = {k: p for k, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad(set_to_none=True)
+    out = fn()
+    (out[0].sum() + (out[2].sum() if len(out) > 2 else 0)).backward()
+    grads = {k: p.grad.detach().clone() for k, p in params.items() if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    return [t.detach() for t in out], grads
+
+
+def test_logprobs_in_pieces_equal_the_whole_sequence_values_and_gradients(loaded, group, responses):
+    _, shared, _ = group
+    model = loaded.model
+    vocab = model.get_output_embeddings().weight.shape[0]
+    budget = len(responses) * vocab * 3  # three positions per piece: several pieces
+    whole, g_whole = _grads(model, lambda: shared_prefix_logprobs(model, shared, responses, N, entropy=True))
+    cut, g_cut = _grads(model, lambda: shared_prefix_logprobs(model, shared, responses, N, entropy=True,
+                                                               logits_budget=budget))
+    for a, b in zip(cut, whole):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+    assert g_cut.keys() == g_whole.keys()
+    for k in g_whole:
+        torch.testing.assert_close(g_cut[k], g_whole[k], atol=1e-6, rtol=1e-5, msg=k)
+
+
+def test_pieces_never_build_more_logits_than_the_budget(loaded, group, responses):
+    _, shared, _ = group
+    model = loaded.model
+    head = model.get_output_embeddings()
+    vocab = head.weight.shape[0]
+    budget = len(responses) * vocab * 2
+    sizes = []
+    hook = head.register_forward_hook(lambda m, i, o: sizes.append(o.numel()))
+    try:
+        logp, _ = shared_prefix_logprobs(model, shared, responses, N, logits_budget=budget)
+        logp.sum().backward()  # the recompute in backward is held to the budget too
+    finally:
+        hook.remove()
+        model.zero_grad(set_to_none=True)
+    full = len(responses) * max(len(r) for r in responses) * vocab
+    assert len(sizes) > 2 and max(sizes) <= budget < full
+
+
+def test_gradient_checkpointing_gives_the_same_logprobs_and_gradients(lively_model_dir, prompts):
+    from mmrl.model.loading import load
+    from mmrl.rollout import make_backend
+    from mmrl.sft.trainer import enable_checkpointing
+
+    fresh = load(lively_model_dir)
+    model = fresh.model.train()
+    inputs = make_backend("hf", fresh).encode([prompts[0], prompts[3]])
+    responses = [[5, 9, 11, 3][: 4 - i % 2] for i in range(2 * N)]
+    plain, g_plain = _grads(model, lambda: shared_prefix_logprobs(model, inputs, responses, N, entropy=True))
+    enable_checkpointing(model)
+    assert any(getattr(m, "gradient_checkpointing", False) for m in model.modules())
+    ckpt, g_ckpt = _grads(model, lambda: shared_prefix_logprobs(model, inputs, responses, N, entropy=True))
+    for a, b in zip(ckpt, plain):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+    assert g_ckpt.keys() == g_plain.keys() and any(k.startswith("model.visual") for k in g_ckpt)
+    for k in g_plain:
+        torch.testing.assert_close(g_ckpt[k], g_plain[k], atol=1e-5, rtol=1e-5, msg=k)
+
+
+def test_the_responses_pass_leaves_the_prefix_cache_as_it_was():
+    from transformers.cache_utils import DynamicCache
+
+    from mmrl.model.prefix import ReadOnlyLayer, read_only
+
+    cache = DynamicCache()
+    k = torch.ones(2, 1, 3, 2)
+    cache.update(k, -k, 0)
+    read_only(cache)
+    keys, values = cache.update(torch.zeros(2, 1, 1, 2), torch.zeros(2, 1, 1, 2), 0)
+    assert keys.shape[-2] == 4 and values.shape[-2] == 4
+    assert isinstance(cache.layers[0], ReadOnlyLayer) and cache.layers[0].keys.equal(k)
+    assert cache.get_seq_length() == 3
