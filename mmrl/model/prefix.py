@@ -273,9 +273,10 @@ def decode_shared(model, inputs: Mapping[str, Any], n: int | Sequence[int], step
         decode_step(model, state, tokens.to(state.attention_mask.device))
 
 
-def pad_responses(responses: Sequence[Sequence[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad token lists into ``(ids, mask)`` tensors of shape ``(R, T)``."""
-    width = max((len(r) for r in responses), default=0)
+def pad_responses(responses: Sequence[Sequence[int]], pad_id: int, device=None,
+                  width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token lists into ``(ids, mask)`` tensors of shape ``(R, T)`` (``T`` at least ``width``)."""
+    width = max([len(r) for r in responses] + [width or 0])
     ids = torch.full((len(responses), max(width, 1)), pad_id, dtype=torch.long, device=device)
     mask = torch.zeros_like(ids)
     for i, r in enumerate(responses):
@@ -309,6 +310,7 @@ def shared_prefix_logprobs(
     temperature: float = 1.0,
     entropy: bool = False,
     logits_budget: int = LOGITS_BUDGET,
+    width: int | None = None,
 ):
     """Per-token log-probs of responses given their prompts, prefix computed once per prompt.
 
@@ -317,7 +319,8 @@ def shared_prefix_logprobs(
     token ``t`` of response ``i`` under ``softmax(logits / temperature)`` (0 where ``mask`` is 0);
     with ``entropy=True`` also the entropy of that distribution at each position,
     ``(logprobs, mask, entropy)``. Runs under the caller's grad mode, so in training the loss's
-    gradient reaches every parameter, the vision tower included.
+    gradient reaches every parameter, the vision tower included. ``width`` pads the responses to
+    at least that many positions (processes that must run forwards of one shape).
 
     Memory: the full ``(R, T, vocab)`` logits are never built; log-probs come from the last hidden
     states in pieces of at most ``logits_budget`` logits (``chunked_logprobs``). Under gradient
@@ -338,7 +341,7 @@ def shared_prefix_logprobs(
     if state.rows.numel() != len(responses):
         raise ValueError(f"got {len(responses)} responses for {state.rows.numel()} rows (n={n})")
     read_only(state.cache)
-    ids, resp_mask = pad_responses(responses, pad_id, device=state.attention_mask.device)
+    ids, resp_mask = pad_responses(responses, pad_id, device=state.attention_mask.device, width=width)
     head = output_head(model)
     kwargs = dict(
         input_ids=ids,

@@ -120,6 +120,8 @@ class GRPOConfig:
     freeze_projector: bool = False
     device: str = "auto"
     dtype: str = "float32"
+    gradient_checkpointing: bool = False # recompute activations in backward (the shared prefix works with it)
+    deepspeed: str | None = None         # ZeRO config (recipes/deepspeed/zero{2,3}.json); launch with torchrun/deepspeed
     # --- run
     seed: int = 0
     eval_data: str | None = None

@@ -12,6 +12,12 @@ One step, one function per stage (all in process, no files in between):
    (``losses.policy_loss``) over mini-batches of groups;
 5. the rollout engine sees the new weights (the hf backend shares the model object).
 
+With ``--deepspeed`` (ZeRO-1/2/3, launched with ``torchrun`` or ``deepspeed``) every process
+draws the same prompts, generates and scores its share, and all hold the gathered batch; each
+then computes the log-probs and gradients of its share of every mini-batch, and the engine sums
+the gradients over processes (``collect`` and ``update`` say how). Under ZeRO-3 the weights are
+gathered once for each rollout.
+
 The run writes ``OUT/metrics.jsonl`` every step, ``OUT/samples.jsonl`` every ``sample_steps``,
 resumable checkpoints under ``OUT/checkpoints/`` and the final model in ``OUT``.
 """
@@ -42,7 +48,15 @@ from mmrl.rl.update import frozen_logprobs, ppo_update, single_update
 from mmrl.rollout.backends.hf import HFBackend
 from mmrl.rollout.prompts import PromptBuilder, PromptConfig
 from mmrl.rollout.types import SamplingParams
-from mmrl.train.distributed import LocalEngine, OptimSpec, dist_info
+from mmrl.train.distributed import (
+    DeepSpeedEngine,
+    LocalEngine,
+    OptimSpec,
+    dist_info,
+    fill_ds_config,
+    init_process_group,
+    load_ds_config,
+)
 from mmrl.train.metrics import MetricsLog, open_wandb
 from mmrl.train.optim import warmup_steps_for
 from mmrl.train.run import (
@@ -90,8 +104,35 @@ def reward_config(cfg: GRPOConfig) -> RewardConfig:
 def model_spec(cfg: GRPOConfig) -> ModelSpec:
     lora = LoraSpec(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
                     target_modules=cfg.lora_targets) if cfg.lora else None
-    return ModelSpec(cfg.model, dtype=cfg.dtype, device=cfg.device, lora=lora, freeze_vision=cfg.freeze_vision,
+    # Under DeepSpeed full weights load in float32: its bf16 mode keeps fp32 master weights itself.
+    dtype = "float32" if cfg.deepspeed and not cfg.lora else cfg.dtype
+    return ModelSpec(cfg.model, dtype=dtype, device=cfg.device, lora=lora, freeze_vision=cfg.freeze_vision,
                      freeze_projector=cfg.freeze_projector, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels)
+
+
+def check_world(cfg: GRPOConfig, world: int) -> None:
+    """Several processes need DeepSpeed and batches that split evenly over them."""
+    if world == 1:
+        return
+    if not cfg.deepspeed:
+        raise ConfigError(f"launched on {world} processes without --deepspeed CONFIG; "
+                          "pass a ZeRO config such as recipes/deepspeed/zero2.json")
+    for name, value in (("--batch-size", cfg.batch_size), ("--mini-batch-size", cfg.mini_batch)):
+        if value % world:
+            raise ConfigError(f"{name} ({value}) must be a multiple of the {world} processes: each trains an "
+                              "equal share of every mini-batch")
+
+
+def build_engine(cfg: GRPOConfig, model, optim: OptimSpec, info) -> LocalEngine | DeepSpeedEngine:
+    """The training engine: this process alone, or DeepSpeed ZeRO with one backward per micro-batch
+    of this process's share of a mini-batch and the update at the last one."""
+    if not cfg.deepspeed:
+        return LocalEngine(model, optim)
+    share = cfg.mini_batch // info.world_size
+    micro = min(cfg.micro_batch, share)
+    accumulation = math.ceil(share / micro)
+    ds = fill_ds_config(load_ds_config(cfg.deepspeed), optim, micro, accumulation, info.world_size, cfg.dtype)
+    return DeepSpeedEngine(model, optim, ds, info)
 
 
 def sampling_params(cfg: GRPOConfig, step: int) -> SamplingParams:
@@ -202,20 +243,28 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     """Run online RL as ``cfg`` says (see the module docstring); returns a summary."""
     cfg = cfg.resolved()
     info = dist_info()
-    if info.world_size > 1:
-        raise ConfigError("mmrl grpo runs in one process in this build; multi-GPU (ZeRO) training is not "
-                          "available for grpo yet")
+    check_world(cfg, info.world_size)
     rewards = reward_config(cfg)
     items = load_samples(cfg.data, rewards)  # every problem of the data before any model loads
     eval_items = load_samples(cfg.eval_data, rewards, "--eval-data") if cfg.eval_data else []
+    if cfg.deepspeed:
+        init_process_group(info)
     out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
+    if cfg.deepspeed:
+        import torch.distributed as dist
+
+        dist.barrier()  # every process has checked OUT before the main one starts writing there
     seed_everything(cfg.seed)
 
     loaded = load(model_spec(cfg))
     model = loaded.model
-    engine = LocalEngine(model, OptimSpec(cfg.lr, cfg.weight_decay, max_grad_norm=cfg.max_grad_norm or None,
-                                          scheduler=cfg.scheduler, total_steps=cfg.max_steps,
-                                          warmup_steps=warmup_steps_for(cfg.max_steps, cfg.warmup_ratio)))
+    if cfg.gradient_checkpointing:
+        from mmrl.sft.trainer import enable_checkpointing
+
+        enable_checkpointing(model)
+    engine = build_engine(cfg, model, OptimSpec(cfg.lr, cfg.weight_decay, max_grad_norm=cfg.max_grad_norm or None,
+                                                scheduler=cfg.scheduler, total_steps=cfg.max_steps,
+                                                warmup_steps=warmup_steps_for(cfg.max_steps, cfg.warmup_ratio)), info)
     reference = Reference(cfg, model)
     backend = HFBackend(loaded, max_batch_rows=cfg.rollout_batch_rows)
     prompt_cfg = PromptConfig(system=cfg.system, cot_pool=cfg.cot_pool, pool_seed=cfg.seed,
@@ -241,11 +290,12 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
             oversample.load_state_dict(resumed.state["oversample"])
         skipped = int(resumed.state.get("skipped_updates", 0))
 
-    wandb_run = open_wandb(out, cfg.to_dict(), cfg.resume) if cfg.report_to == "wandb" else None
+    main = info.is_main
+    wandb_run = open_wandb(out, cfg.to_dict(), cfg.resume) if cfg.report_to == "wandb" and main else None
     metrics = MetricsLog(out / METRICS_FILE, resume_step=start if cfg.resume else None,
                          tensorboard_dir=out / "tensorboard" if cfg.report_to == "tensorboard" else None,
-                         wandb_run=wandb_run)
-    samples = JsonlWriter(out / SAMPLES_FILE, mode="append", keep_existing=cfg.resume)
+                         wandb_run=wandb_run) if main else _Nowhere()
+    samples = JsonlWriter(out / SAMPLES_FILE, mode="append", keep_existing=cfg.resume) if main else _Nowhere()
     result = RLResult(str(out), start, cfg.max_steps, skipped_updates=skipped,
                       resumed_from=resumed.resumed_from if resumed else None)
     console.print(f"grpo ({cfg.algo}): {len(keep)} of {len(items)} prompts, {cfg.batch_size} x G={cfg.group_size} "
@@ -264,14 +314,15 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
         log.warning("step %d: update skipped (%s); %d skipped so far", step + 1, reason, result.skipped_updates)
 
     with RewardScorer(rewards) as scorer, StopRequest() as stop:
+        comm = engine if info.world_size > 1 else None
         collector = Collector(items, builder, backend, scorer, sampler, group_filter, oversample, cfg.max_refill,
-                              cfg.model)
+                              cfg.model, comm)
         eval_collector = Collector(eval_items, builder, backend, scorer, sampler, group_filter, None, 0, cfg.model)
         from rich.progress import TextColumn
 
         progress_bar = make_progress(TextColumn("reward {task.fields[reward]:.3f}"),
                                      TextColumn("acc {task.fields[acc]:.3f}"), TextColumn("kl {task.fields[kl]:.4f}"),
-                                     TextColumn("{task.fields[speed]:.1f} s/step"))
+                                     TextColumn("{task.fields[speed]:.1f} s/step"), enabled=main)
         t0 = time.perf_counter()
         try:
             with progress_bar:
@@ -290,11 +341,12 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                     collected = row.pop("_collected")
                     if cfg.sample_steps and (step % cfg.sample_steps == 0 or step + 1 == cfg.max_steps):
                         first = write_samples(samples, step + 1, collected)
-                        if first is not None:
+                        if first is not None and main:
                             log.info("step %d sample [%s] reward %.3f: %s", step + 1, first["id"],
                                      first["rewards"]["total"], first["response"][:200].replace("\n", " "))
                     if eval_items and cfg.eval_steps and ((step + 1) % cfg.eval_steps == 0 or step + 1 == cfg.max_steps):
-                        row.update(evaluate(eval_collector, list(range(len(eval_items))), cfg, step + 1))
+                        with engine.full_weights():
+                            row.update(evaluate(eval_collector, list(range(len(eval_items))), cfg, step + 1))
                     elapsed = elapsed_before + time.perf_counter() - t0
                     logged = metrics.log(step + 1, elapsed, **row)
                     result.history.append(logged)
@@ -318,12 +370,39 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     result.seconds = elapsed_before + time.perf_counter() - t0
     result.model = model
     if result.interrupted is None:
-        save_pretrained(model, loaded.processor, out, merge_lora=cfg.lora and cfg.merge_lora)
-        write_json(out / RUN_FILE, {"config": cfg.to_dict(), "steps": result.steps,
-                                    "skipped_updates": result.skipped_updates,
-                                    "final": result.history[-1] if result.history else None})
-        console.print(f"grpo: {result.steps} steps in {result.seconds:.0f} s; model in {out}")
+        save_final(engine, cfg, loaded.processor, out, result)
+    engine.close()
     return result
+
+
+class _Nowhere:
+    """Where the metrics and samples of processes other than the main one go."""
+
+    def log(self, step: int, elapsed: float, **row: Any) -> dict[str, Any]:
+        return {"step": step, "time": elapsed, **row}
+
+    def write(self, row: dict[str, Any]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def save_final(engine, cfg: GRPOConfig, processor, out, result: RLResult) -> None:
+    """The Hugging Face checkpoint of the trained model in OUT (ZeRO-3 weights gathered first)."""
+    full = engine.full_state_dict()
+    engine.barrier()
+    if not engine.info.is_main:
+        return
+    model = engine.module
+    if full is not None:  # ZeRO-3: rebuild the model in this process from the gathered weights
+        model = load(ModelSpec(**{**model_spec(cfg).__dict__, "device": "cpu"})).model
+        model.load_state_dict(full, strict=False)
+    save_pretrained(model, processor, out, merge_lora=cfg.lora and cfg.merge_lora)
+    write_json(out / RUN_FILE, {"config": cfg.to_dict(), "steps": result.steps,
+                                "skipped_updates": result.skipped_updates,
+                                "final": result.history[-1] if result.history else None})
+    console.print(f"grpo: {result.steps} steps in {result.seconds:.0f} s; model in {out}")
 
 
 def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngine, backend: HFBackend,
@@ -332,7 +411,8 @@ def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngi
     import torch
 
     t_start = time.perf_counter()
-    collected = collector.collect(cfg.batch_size, params, progress=min(1.0, step / cfg.max_steps))
+    with engine.full_weights():  # ZeRO-3: every weight here for generation; nothing to do otherwise
+        collected = collector.collect(cfg.batch_size, params, progress=min(1.0, step / cfg.max_steps))
     row: dict[str, Any] = {**group_metrics(collected.all_groups), "valid_group_frac": collected.valid_frac,
                            "groups_drawn": collected.drawn, "refill_rounds": collected.rounds - 1,
                            "_drawn": collected.drawn, "_collected": collected, "_batch": None}
@@ -349,10 +429,11 @@ def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngi
     batch.advantages = ADVANTAGES.get(cfg.advantage)(batch.rewards, batch.group_ids)
     t_lp = time.perf_counter()
     if not single_update(cfg):
-        batch.old_logp = frozen_logprobs(engine.model, backend.encode, batch, cfg.temperature, pad_id, cfg.micro_batch)
+        batch.old_logp = frozen_logprobs(engine.model, backend.encode, batch, cfg.temperature, pad_id, cfg.micro_batch,
+                                         engine=engine)
     if reference.active:
         batch.ref_logp = frozen_logprobs(reference.model, backend.encode, batch, cfg.temperature, pad_id,
-                                         cfg.micro_batch, reference.context)
+                                         cfg.micro_batch, reference.context, engine=engine)
     t_up = time.perf_counter()
     engine.train()
     max_len = max(batch.loss_mask.shape[1], cfg.max_new_tokens)
