@@ -92,9 +92,64 @@ def device_peak_mb(device: str) -> float | None:
     return None
 
 
+# Levers switched off one at a time (--ablate), to measure what each gives.
+ABLATIONS = {
+    "prefix-train": "off: the log-prob pass with gradients over repeated prompts (each row prefilled alone)",
+    "prefix-rollout": "off: generation over repeated prompts (each row prefilled alone)",
+    "image-reuse": "off: the processor runs again for the log-prob pass",
+}
+
+
+def ablate(name: str) -> None:
+    """Switch one of mmrl's levers off in this (child) process."""
+    import mmrl.rl.update as update
+    from mmrl.rollout.backends.hf import HFBackend
+
+    if name == "prefix-train":
+        def group_logprobs(model, encode, batch, groups, temperature, pad_id, entropy=False, full_width=False):
+            prompts = [batch.groups[g].prompt for g in groups for _ in range(batch.sizes[g])]
+            rows = batch.rows_of(groups)
+            out = update.shared_prefix_logprobs(model, encode(prompts), [batch.responses[r] for r in rows], 1,
+                                                pad_id, temperature, entropy=entropy)
+            return rows, [update._pad_to(t, batch.loss_mask.shape[1]) for t in out]
+
+        update.group_logprobs = group_logprobs
+    elif name == "prefix-rollout":
+        import mmrl.model.prefix as prefix
+
+        real = prefix.decode_shared
+
+        def decode_repeated(model, inputs, n, step, max_steps):
+            index = torch_repeat(inputs["input_ids"].shape[0], n)
+            rows = {k: v[index] for k, v in inputs.items() if k in ("input_ids", "attention_mask", "mm_token_type_ids")}
+            if "pixel_values" in inputs:  # every row's own copy of its prompt's images (one image per prompt)
+                grid = inputs["image_grid_thw"]
+                assert grid.shape[0] == inputs["input_ids"].shape[0], "one image per prompt"
+                sizes = grid.prod(-1).tolist()
+                import torch
+
+                parts = torch.split(inputs["pixel_values"], sizes)
+                rows["pixel_values"] = torch.cat([parts[i] for i in index.tolist()])
+                rows["image_grid_thw"] = grid[index]
+            return real(model, rows, 1, step, max_steps)
+
+        def torch_repeat(batch, n):
+            import torch
+
+            return torch.arange(batch).repeat_interleave(n)
+
+        prefix.decode_shared = decode_repeated  # the hf backend looks it up at each call
+    elif name == "image-reuse":
+        HFBackend.keep_encodings = lambda self, keep=True: None
+    elif name:
+        raise SystemExit(f"unknown ablation {name!r}; known: {', '.join(ABLATIONS)}")
+
+
 def run_mmrl(cell: dict) -> dict:
     from mmrl.rl.config import GRPOConfig
     from mmrl.rl.trainer import train
+
+    ablate(cell.get("ablate", ""))
 
     marks, tokens, stages = [], [], []
 
@@ -268,13 +323,14 @@ def spread(values: list[float]) -> tuple[float, float, float]:
 
 
 def run_cell(base: dict, args) -> dict:
-    runs: dict[str, list[dict]] = {"mmrl": [], "trl": []}
+    runs: dict[str, list[dict]] = {name: [] for name in frameworks(args)}
     loads = []
     for r in range(args.repeats):
-        order = ("mmrl", "trl") if r % 2 == 0 else ("trl", "mmrl")  # neither always goes first
+        order = list(runs) if r % 2 == 0 else list(reversed(runs))  # none always goes first
         for fw in order:
             loads.append(os.getloadavg()[0])
-            runs[fw].append(launch({**base, "framework": fw}))
+            name, _, ablation = fw.partition(":")
+            runs[fw].append(launch({**base, "framework": name, "ablate": ablation}))
     samples = base["prompts"] * base["n"]
     row = {k: base[k] for k in ("size", "image_tokens", "new_tokens", "n", "prompts", "steps", "device", "dtype")}
     row["repeats"] = args.repeats
@@ -297,14 +353,23 @@ def run_cell(base: dict, args) -> dict:
     return row
 
 
+def frameworks(args) -> list[str]:
+    """mmrl, TRL, then mmrl with each ``--ablate`` lever switched off."""
+    return ["mmrl", "trl"] + [f"mmrl:{a}" for a in args.ablate]
+
+
+NAMES = {"mmrl": "mmrl grpo", "trl": "TRL GRPOTrainer"}
+
+
 def print_header() -> None:
     print("| size | img tok | new tok | framework | s/step (range) | samples/s | tokens/s | peak RSS MB | "
           "rollout | reward | logprob | update | other |")
     print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 
 
-def print_row(row: dict) -> None:
-    for fw, name in (("mmrl", "mmrl grpo"), ("trl", "TRL GRPOTrainer")):
+def print_row(row: dict, args) -> None:
+    for fw in frameworks(args):
+        name = NAMES.get(fw) or f"mmrl without {fw.partition(':')[2]}"
         lo, hi = row[f"{fw}_s_per_step_range"]
         st = row[f"{fw}_stages"]
         print(f"| {row['size']} | {row['image_tokens']} | {row['new_tokens']} | {name} | "
@@ -332,7 +397,13 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--json", default=None, help="also write one object per cell here")
+    ap.add_argument("--ablate", default="", help="also run mmrl with these levers off (comma-separated): "
+                    + "; ".join(f"{k}: {v}" for k, v in ABLATIONS.items()))
     args = ap.parse_args()
+    args.ablate = [a for a in args.ablate.split(",") if a]
+    for a in args.ablate:
+        if a not in ABLATIONS:
+            raise SystemExit(f"unknown --ablate {a!r}; known: {', '.join(ABLATIONS)}")
     if args.child is not None:
         child(args.child)
         return
@@ -365,7 +436,7 @@ def main() -> None:
                             "n": args.n, "prompts": args.prompts, "steps": args.steps, "threads": args.threads,
                             "device": args.device, "dtype": args.dtype}
                     rows.append(run_cell(base, args))
-                    print_row(rows[-1])
+                    print_row(rows[-1], args)
                     if args.json:
                         Path(args.json).write_text(json.dumps(rows, indent=2))
     print(f"\nload after: {os.getloadavg()[0]:.2f}")

@@ -408,9 +408,17 @@ def save_final(engine, cfg: GRPOConfig, processor, out, result: RLResult) -> Non
 def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngine, backend: HFBackend,
              reference: Reference, pad_id: int, params: SamplingParams, skip: Callable[[str], None]) -> dict[str, Any]:
     """One step: rollout + reward, advantages, old/reference log-probs, update. Returns its metrics."""
+    t_start = time.perf_counter()
+    backend.keep_encodings()  # each prompt's image processed once this step: rollout, then log-prob passes
+    try:
+        return _run_step(cfg, step, collector, engine, backend, reference, pad_id, params, skip, t_start)
+    finally:
+        backend.keep_encodings(False)
+
+
+def _run_step(cfg, step, collector, engine, backend, reference, pad_id, params, skip, t_start) -> dict[str, Any]:
     import torch
 
-    t_start = time.perf_counter()
     with engine.full_weights():  # ZeRO-3: every weight here for generation; nothing to do otherwise
         collected = collector.collect(cfg.batch_size, params, progress=min(1.0, step / cfg.max_steps))
     row: dict[str, Any] = {**group_metrics(collected.all_groups), "valid_group_frac": collected.valid_frac,

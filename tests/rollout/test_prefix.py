@@ -243,3 +243,33 @@ def test_the_responses_pass_leaves_the_prefix_cache_as_it_was():
     assert keys.shape[-2] == 4 and values.shape[-2] == 4
     assert isinstance(cache.layers[0], ReadOnlyLayer) and cache.layers[0].keys.equal(k)
     assert cache.get_seq_length() == 3
+
+
+# --- images processed once per step: kept processor outputs ---------------------------------------
+
+def test_kept_encodings_equal_the_processor_in_any_grouping(loaded, prompts):
+    from mmrl.rollout.backends.hf import HFBackend
+
+    backend = HFBackend(loaded)
+    backend.keep_encodings()
+    backend.encode([prompts[5], prompts[0], prompts[3]])  # the rollout's batch
+    calls = []
+    real = backend.processor
+    backend.processor = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        kept = backend.encode([prompts[3], prompts[5]])  # a log-prob pass in another grouping
+    finally:
+        backend.processor = real
+    backend.keep_encodings(False)
+    fresh = backend.encode([prompts[3], prompts[5]])
+    assert calls == [], "kept prompts must not be processed again"
+    assert kept.keys() == fresh.keys() and "pixel_values" in kept
+    for k in fresh:
+        assert torch.equal(kept[k], fresh[k]), k
+
+
+def test_outputs_with_fields_it_does_not_know_are_not_split():
+    from mmrl.rollout.backends.hf import split_encoding
+
+    assert split_encoding({"input_ids": torch.zeros(1, 2), "attention_mask": torch.ones(1, 2),
+                           "pixel_values_videos": torch.zeros(1)}, [0]) is None
