@@ -409,7 +409,9 @@ def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngi
              reference: Reference, pad_id: int, params: SamplingParams, skip: Callable[[str], None]) -> dict[str, Any]:
     """One step: rollout + reward, advantages, old/reference log-probs, update. Returns its metrics."""
     t_start = time.perf_counter()
-    backend.keep_encodings()  # each prompt's image processed once this step: rollout, then log-prob passes
+    # each prompt's image processed once this step (rollout, then log-prob passes), and its features
+    # computed once when the vision tower is frozen
+    backend.keep_encodings(vision_features=True)
     try:
         return _run_step(cfg, step, collector, engine, backend, reference, pad_id, params, skip, t_start)
     finally:

@@ -273,3 +273,41 @@ def test_outputs_with_fields_it_does_not_know_are_not_split():
 
     assert split_encoding({"input_ids": torch.zeros(1, 2), "attention_mask": torch.ones(1, 2),
                            "pixel_values_videos": torch.zeros(1)}, [0]) is None
+
+
+def test_a_frozen_vision_tower_runs_once_per_prompt_and_gives_the_same_logprobs(lively_model_dir, prompts):
+    from mmrl.model.loading import ModelSpec, load
+    from mmrl.rollout.backends.hf import HFBackend
+
+    fresh = load(ModelSpec(lively_model_dir, freeze_vision=True, freeze_projector=True))
+    model = fresh.model.train()
+    backend = HFBackend(fresh)
+    chosen = [prompts[0], prompts[3]]
+    responses = [[5, 9, 11, 3][: 4 - i % 2] for i in range(2 * N)]
+    pixels = backend.encode(chosen)
+    calls = []
+    hook = model.model.visual.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        backend.keep_encodings(vision_features=True)
+        backend.encode(chosen)  # the rollout: features computed here
+        features = backend.encode(chosen)  # a log-prob pass
+        ours, grads_ours = _grads(model, lambda: shared_prefix_logprobs(model, features, responses, N))
+    finally:
+        hook.remove()
+        backend.keep_encodings(False)
+    assert "pixel_values" not in features and "mm_encoder_outputs" in features
+    assert len(calls) == 1, "the vision tower must run once for the step's prompts"
+    ref, grads_ref = _grads(model, lambda: shared_prefix_logprobs(model, pixels, responses, N))
+    torch.testing.assert_close(ours[0], ref[0], atol=1e-6, rtol=1e-6)
+    assert grads_ours.keys() == grads_ref.keys() and not any(k.startswith("model.visual") for k in grads_ours)
+    for k in grads_ref:
+        torch.testing.assert_close(grads_ours[k], grads_ref[k], atol=1e-5, rtol=1e-5, msg=k)
+
+
+def test_a_trainable_vision_tower_gets_pixels(loaded, prompts):
+    from mmrl.rollout.backends.hf import HFBackend
+
+    backend = HFBackend(loaded)
+    backend.keep_encodings(vision_features=True)
+    backend.encode([prompts[0]])
+    assert "pixel_values" in backend.encode([prompts[0]])

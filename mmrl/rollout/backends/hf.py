@@ -63,6 +63,7 @@ class HFBackend:
         self.cleaner = make_cleaner(self.tokenizer)
         self.context_length = context_length(model.model)
         self._kept: dict[int, tuple[Prompt, dict[str, Any]]] | None = None  # see keep_encodings
+        self._features = False
 
     @property
     def model(self):
@@ -85,13 +86,18 @@ class HFBackend:
     def _text(self, prompt: Prompt) -> str:
         return templated_text(prompt, self.processor)
 
-    def keep_encodings(self, keep: bool = True) -> None:
+    def keep_encodings(self, keep: bool = True, vision_features: bool = False) -> None:
         """Start (again) or stop keeping each prompt's processor output.
 
         While kept, a prompt's image is processed once: the rollout encodes it, and later batches
         of kept prompts (a trainer's log-prob passes, in other groupings) are collated from the
-        kept pieces, equal to what the processor returns. A trainer calls this once per step."""
+        kept pieces, equal to what the processor returns. A trainer calls this once per step.
+
+        With ``vision_features`` and a vision tower (projector included) that trains no weight,
+        each prompt's image features are computed once too, and every pass gets them in place
+        of pixels (transformers' ``mm_encoder_outputs``): the tower runs once per prompt per step."""
         self._kept = {} if keep else None
+        self._features = bool(keep and vision_features and frozen_vision(self.model))
 
     def encode(self, prompts: list[Prompt]) -> Mapping[str, Any]:
         """Processor inputs of a prompt batch: left-padded ids, mask, pixel values, grids."""
@@ -108,7 +114,31 @@ class HFBackend:
                 for p, piece in zip(prompts, pieces or []):
                     kept[id(p)] = (p, piece)  # the prompt itself is held, so its id cannot be reused
         device = self.loaded.device
-        return {k: (v.to(device) if hasattr(v, "to") else v) for k, v in inputs.items()}
+        inputs = {k: (v.to(device) if hasattr(v, "to") else v) for k, v in inputs.items()}
+        if self._features and "pixel_values" in inputs and all(id(p) in kept for p in prompts):
+            inputs = self._with_features(prompts, inputs)
+        return inputs
+
+    def _with_features(self, prompts: list[Prompt], inputs: dict[str, Any]) -> dict[str, Any]:
+        """``inputs`` with each image's (kept, or computed now and kept) features instead of pixels."""
+        import torch
+        from transformers.modeling_outputs import BaseModelOutputWithPooling
+
+        pieces = [self._kept[id(p)][1] for p in prompts]
+        missing = [piece for piece in pieces if "pixel_values" in piece and "image_features" not in piece]
+        if missing:
+            device = self.loaded.device
+            with torch.no_grad():
+                out = _unwrap(self.model).model.get_image_features(
+                    torch.cat([m["pixel_values"] for m in missing]).to(device),
+                    torch.cat([m["image_grid_thw"] for m in missing]).to(device), return_dict=True)
+            features = list(out.pooler_output)
+            for m in missing:
+                count = len(m["image_grid_thw"])
+                m["image_features"], features = features[:count], features[count:]
+        image = [f for piece in pieces for f in piece.get("image_features", [])]
+        rest = {k: v for k, v in inputs.items() if k != "pixel_values"}
+        return {**rest, "mm_encoder_outputs": {"image": BaseModelOutputWithPooling(pooler_output=image)}}
 
     def _generate_batch(self, prompts: list[Prompt], params: SamplingParams) -> list[list[Completion]]:
         import torch
@@ -148,6 +178,30 @@ class HFBackend:
 
     def close(self) -> None:
         self.loaded = None  # type: ignore[assignment]
+
+
+def _unwrap(model: Any) -> Any:
+    from mmrl.model.prefix import _unwrap as unwrap
+
+    return unwrap(model)
+
+
+def frozen_vision(model: Any) -> bool:
+    """True when the model's vision tower (and projector) train no weight and its image features can
+    be handed to its forward (``get_image_features`` and ``mm_encoder_outputs``, transformers 5)."""
+    import inspect
+
+    inner = _unwrap(model)
+    base = getattr(inner, "model", None)
+    visual = getattr(base, "visual", None)
+    if visual is None or not callable(getattr(base, "get_image_features", None)):
+        return False
+    try:
+        if "mm_encoder_outputs" not in inspect.signature(inner.forward).parameters:
+            return False
+    except (TypeError, ValueError):  # pragma: no cover
+        return False
+    return not any(p.requires_grad for p in visual.parameters())
 
 
 _ROW_KEYS = ("input_ids", "attention_mask", "mm_token_type_ids")
