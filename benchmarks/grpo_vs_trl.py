@@ -97,6 +97,7 @@ ABLATIONS = {
     "prefix-train": "off: the log-prob pass with gradients over repeated prompts (each row prefilled alone)",
     "prefix-rollout": "off: generation over repeated prompts (each row prefilled alone)",
     "image-reuse": "off: the processor runs again for the log-prob pass",
+    "vision-reuse": "off: with --freeze-vision, the frozen vision tower runs again in the log-prob pass",
 }
 
 
@@ -140,7 +141,11 @@ def ablate(name: str) -> None:
 
         prefix.decode_shared = decode_repeated  # the hf backend looks it up at each call
     elif name == "image-reuse":
-        HFBackend.keep_encodings = lambda self, keep=True: None
+        HFBackend.keep_encodings = lambda self, keep=True, vision_features=False: None
+    elif name == "vision-reuse":
+        import mmrl.rollout.backends.hf as hf
+
+        hf.frozen_vision = lambda model: False
     elif name:
         raise SystemExit(f"unknown ablation {name!r}; known: {', '.join(ABLATIONS)}")
 
@@ -170,7 +175,8 @@ def run_mmrl(cell: dict) -> dict:
                          scheduler="constant", max_grad_norm=1.0, beta=0.0, clip_low=0.2, clip_high=0.2,
                          loss_agg="token-mean", advantage="grpo", reward_workers=0, sample_steps=10**6,
                          device=cell["device"], dtype=cell["dtype"], seed=0, overwrite=True,
-                         rollout_batch_rows=cell["prompts"] * cell["n"], **cell.get("mmrl", {}))
+                         rollout_batch_rows=cell["prompts"] * cell["n"], freeze_vision=cell["freeze_vision"],
+                         freeze_projector=cell["freeze_vision"])
         start = time.perf_counter()
         train(cfg, on_step=on_step)
     return summarise([start, *marks], tokens, stages, cell)
@@ -190,7 +196,8 @@ def run_trl(cell: dict) -> dict:
     from mmrl.rollout.types import Completion
 
     torch.manual_seed(0)
-    loaded = load(ModelSpec(cell["model"], dtype=cell["dtype"], device=cell["device"]))
+    loaded = load(ModelSpec(cell["model"], dtype=cell["dtype"], device=cell["device"],
+                            freeze_vision=cell["freeze_vision"], freeze_projector=cell["freeze_vision"]))
     builder = PromptBuilder(PromptConfig(), processor=loaded.processor)  # the prompt mmrl builds
     rows = []
     for item in iter_located(cell["data"]):
@@ -332,7 +339,8 @@ def run_cell(base: dict, args) -> dict:
             name, _, ablation = fw.partition(":")
             runs[fw].append(launch({**base, "framework": name, "ablate": ablation}))
     samples = base["prompts"] * base["n"]
-    row = {k: base[k] for k in ("size", "image_tokens", "new_tokens", "n", "prompts", "steps", "device", "dtype")}
+    row = {k: base[k] for k in ("size", "image_tokens", "new_tokens", "n", "prompts", "steps", "device", "dtype",
+                                "freeze_vision")}
     row["repeats"] = args.repeats
     row["load_avg"] = [round(min(loads), 2), round(max(loads), 2)]
     for fw, rs in runs.items():
@@ -394,6 +402,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3, help="runs of each framework per cell, interleaved")
     ap.add_argument("--samples", type=int, default=32, help="synthetic samples in the training set")
     ap.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    ap.add_argument("--freeze-vision", action="store_true",
+                    help="both frameworks train with the vision tower and projector frozen")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--dtype", default="float32")
     ap.add_argument("--json", default=None, help="also write one object per cell here")
@@ -434,7 +444,7 @@ def main() -> None:
                 for new in new_tokens:
                     base = {"size": label, "model": model, "data": data, "image_tokens": img, "new_tokens": new,
                             "n": args.n, "prompts": args.prompts, "steps": args.steps, "threads": args.threads,
-                            "device": args.device, "dtype": args.dtype}
+                            "device": args.device, "dtype": args.dtype, "freeze_vision": args.freeze_vision}
                     rows.append(run_cell(base, args))
                     print_row(rows[-1], args)
                     if args.json:
