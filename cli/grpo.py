@@ -86,6 +86,9 @@ def grpo(
     report_to: str = typer.Option("none", "--report-to", help="none, tensorboard or wandb (offline without WANDB_API_KEY)."),
     sample_steps: int = typer.Option(10, "--sample-steps", help="Keep (OUT/samples.jsonl) and print sample responses every N steps."),
     rollout_batch_rows: int = typer.Option(64, "--rollout-batch-rows", help="Prompts x G decoded together (memory)."),
+    rollout_backend: str = typer.Option("hf", "--rollout-backend", help="hf (shares the trained model) or vllm (a colocated engine on the same GPUs; not yet run on hardware)."),
+    vllm_gpu_memory_utilization: float = typer.Option(0.3, "--vllm-gpu-memory-utilization", help="Share of GPU memory the colocated vLLM engine may take."),
+    vllm_sleep_level: int = typer.Option(1, "--vllm-sleep-level", help="Between rollouts: 0 keeps the engine awake, 1 frees its KV cache, 2 its weights too."),
     config: Optional[str] = ConfigOption,
 ) -> None:
     """Online RL: G responses per prompt, verifier rewards, group advantages, clipped policy loss.
@@ -114,6 +117,8 @@ def grpo(
         dtype=dtype, gradient_checkpointing=gradient_checkpointing, deepspeed=deepspeed, seed=seed, eval_data=eval_data, eval_steps=eval_steps, eval_max_new_tokens=eval_max_new_tokens,
         save_steps=save_steps, save_total_limit=save_total_limit, resume=resume, overwrite=overwrite,
         report_to=report_to, sample_steps=sample_steps, rollout_batch_rows=rollout_batch_rows,
+        rollout_backend=rollout_backend, vllm_gpu_memory_utilization=vllm_gpu_memory_utilization,
+        vllm_sleep_level=vllm_sleep_level,
     )
     result = train(cfg)
     if result.interrupted:

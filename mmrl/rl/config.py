@@ -134,6 +134,9 @@ class GRPOConfig:
     report_to: str = "none"
     sample_steps: int = 10               # print and keep a sample response every K steps
     rollout_batch_rows: int = 64         # prompts x G decoded together
+    rollout_backend: str = "hf"          # hf (shares the trained model) | vllm (colocated engine, GPU)
+    vllm_gpu_memory_utilization: float = 0.3
+    vllm_sleep_level: int = 1            # 0 never sleeps; 1 frees the KV cache between rollouts; 2 the weights too
 
     def resolved(self) -> GRPOConfig:
         """The config with the algorithm's defaults (then the common ones) filled in, checked."""
@@ -159,6 +162,8 @@ class GRPOConfig:
             raise ConfigError(f"--loss-agg must be one of {', '.join(LOSS_AGGS)}, got {self.loss_agg!r}")
         if self.report_to not in REPORT_TO:
             raise ConfigError(f"--report-to must be one of {', '.join(REPORT_TO)}, got {self.report_to!r}")
+        if self.rollout_backend not in ("hf", "vllm"):
+            raise ConfigError(f"--rollout-backend must be hf or vllm, got {self.rollout_backend!r}")
         if self.sampler not in ("uniform", "curriculum"):
             raise ConfigError(f"--sampler must be uniform or curriculum, got {self.sampler!r}")
         if self.beta is not None and self.beta < 0:

@@ -10,7 +10,8 @@ One step, one function per stage (all in process, no files in between):
    current policy or beta is 0;
 4. update (``update.ppo_update``): ``ppo_epochs`` passes of clipped policy loss
    (``losses.policy_loss``) over mini-batches of groups;
-5. the rollout engine sees the new weights (the hf backend shares the model object).
+5. the rollout engine sees the new weights (the hf backend shares the model object; a colocated
+   vLLM engine, ``--rollout-backend vllm``, is sent them before its next rollout: ``colocate``).
 
 With ``--deepspeed`` (ZeRO-1/2/3, launched with ``torchrun`` or ``deepspeed``) every process
 draws the same prompts, generates and scores its share, and all hold the gathered batch; each
@@ -266,7 +267,8 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                                                 scheduler=cfg.scheduler, total_steps=cfg.max_steps,
                                                 warmup_steps=warmup_steps_for(cfg.max_steps, cfg.warmup_ratio)), info)
     reference = Reference(cfg, model)
-    backend = HFBackend(loaded, max_batch_rows=cfg.rollout_batch_rows)
+    backend = HFBackend(loaded, max_batch_rows=cfg.rollout_batch_rows)  # encodes for the log-prob passes
+    rollout = make_rollout(cfg, loaded, engine, backend)
     prompt_cfg = PromptConfig(system=cfg.system, cot_pool=cfg.cot_pool, pool_seed=cfg.seed,
                               max_prompt_length=cfg.max_prompt_length, min_pixels=cfg.min_pixels,
                               max_pixels=cfg.max_pixels,
@@ -315,9 +317,9 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
 
     with RewardScorer(rewards) as scorer, StopRequest() as stop:
         comm = engine if info.world_size > 1 else None
-        collector = Collector(items, builder, backend, scorer, sampler, group_filter, oversample, cfg.max_refill,
+        collector = Collector(items, builder, rollout, scorer, sampler, group_filter, oversample, cfg.max_refill,
                               cfg.model, comm)
-        eval_collector = Collector(eval_items, builder, backend, scorer, sampler, group_filter, None, 0, cfg.model)
+        eval_collector = Collector(eval_items, builder, rollout, scorer, sampler, group_filter, None, 0, cfg.model)
         from rich.progress import TextColumn
 
         progress_bar = make_progress(TextColumn("reward {task.fields[reward]:.3f}"),
@@ -332,6 +334,8 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                 for step in range(start, cfg.max_steps):
                     row = run_step(cfg, step, collector, engine, backend, reference, pad_id, sampling_params(cfg, step),
                                    skip)
+                    if row.get("updates") and hasattr(rollout, "mark_updated"):
+                        rollout.mark_updated()  # a colocated engine gets the new weights before its next rollout
                     row["skipped_updates"] = result.skipped_updates
                     row["oversample_ratio"] = row.pop("_drawn") / cfg.batch_size
                     if oversample is not None:
@@ -371,8 +375,25 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     result.model = model
     if result.interrupted is None:
         save_final(engine, cfg, loaded.processor, out, result)
+    if rollout is not backend:
+        rollout.close()
     engine.close()
     return result
+
+
+def make_rollout(cfg: GRPOConfig, loaded, engine, backend: HFBackend):
+    """The generation engine: the hf backend itself (it shares the trained model, so it always
+    samples from the current weights), or a vLLM engine colocated on the same GPUs that sleeps
+    between rollouts and is sent the weights after each update (``mmrl.rl.colocate``)."""
+    if cfg.rollout_backend == "hf":
+        return backend
+    from mmrl.rl.colocate import ColocatedRollout, named_weights
+    from mmrl.rollout.backends.vllm import VLLMBackend
+
+    llm = VLLMBackend(loaded, gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+                      dtype=cfg.dtype if cfg.dtype != "float32" else "auto",
+                      **({"enable_sleep_mode": True} if cfg.vllm_sleep_level else {}))
+    return ColocatedRollout(llm, lambda: named_weights(engine.module), sleep_level=cfg.vllm_sleep_level)
 
 
 class _Nowhere:

@@ -98,3 +98,38 @@ def test_lora_weights_are_merged_under_the_base_names():
     assert set(merged) == set(plain)
     assert not torch.equal(merged["0.weight"], plain["0.weight"])  # the adapter's update is in
     torch.testing.assert_close(model.base_model.model[0].base_layer.weight, plain["0.weight"])  # taken out again
+
+
+def test_the_trainer_sends_a_colocated_engine_the_weights_of_each_update(rl_config, monkeypatch):
+    """--rollout-backend vllm with a stand-in engine (its own copy of the model, generating through
+    the hf code): every rollout must see exactly the policy's current weights."""
+    import mmrl.rollout.backends.vllm as vllm_module
+    from mmrl.model.loading import load
+    from mmrl.rl.trainer import train
+    from mmrl.rollout.backends.hf import HFBackend
+
+    seen = {"same_weights": [], "pushes": 0, "log": []}
+
+    class StandIn:
+        def __init__(self, loaded, **kwargs):
+            self.policy = loaded.model
+            self.inner = HFBackend(load(loaded.spec))
+            self.llm = FakeLLM(seen["log"])
+
+        def generate(self, prompts, params):
+            mine, policy = self.inner.model.state_dict(), self.policy.state_dict()
+            seen["same_weights"].append(all(torch.equal(mine[k], policy[k]) for k in policy))
+            return self.inner.generate(prompts, params)
+
+        def update_weights(self, weights):
+            seen["pushes"] += 1
+            self.inner.update_weights(weights)
+
+        def close(self):
+            seen["log"].append(("close",))
+
+    monkeypatch.setattr(vllm_module, "VLLMBackend", StandIn)
+    train(rl_config(max_steps=3, rollout_backend="vllm"))
+    assert seen["same_weights"] == [True, True, True]
+    assert seen["pushes"] == 2  # before the rollouts of steps 2 and 3
+    assert seen["log"][0] == ("sleep", 1) and seen["log"][-1] == ("close",)
