@@ -19,7 +19,7 @@ the work each framework does.
     pip install trl        # the peer, for this benchmark only (not an mmrl dependency)
     python benchmarks/grpo_vs_trl.py                       # the grid of BENCHMARKS.md
     python benchmarks/grpo_vs_trl.py --sizes s --image-tokens 64 --new-tokens 32 --repeats 5
-    python benchmarks/grpo_vs_trl.py --model DIR --device cuda --dtype bfloat16   # e.g. a random 3B
+    python benchmarks/grpo_vs_trl.py --sizes 3b --device cuda --dtype bfloat16   # random Qwen2.5-VL-3B
 
 Stages: ``rollout`` (generation), ``reward``, ``logprob`` (old/reference passes without gradients;
 both frameworks skip them in this setting), ``update`` (the log-prob forward with gradients,
@@ -69,7 +69,43 @@ def tiny_checkpoint(size: str, root: Path) -> str:
 
     path = root / f"tiny-{size}"
     if not (path / "config.json").exists():
+        if size == "3b":
+            return random_3b(path)
         init_tiny(path, size=size, seed=0)
+    return str(path)
+
+
+def random_3b(path: Path) -> str:
+    """A random-weight model with Qwen2.5-VL-3B-Instruct's architecture (its published config:
+    36 layers of 2048, 16 heads, 2 KV heads, MLP 11008, vocabulary 151,936; a 32-block vision tower
+    of 1280) in bfloat16, with the tiny models' tokenizer and processor: the real model's cost
+    per token without a hub. About 7.5 GB on disk; meant for a GPU (``--sizes 3b --device cuda
+    --dtype bfloat16``)."""
+    import torch
+    from transformers import Qwen2_5_VLForConditionalGeneration
+
+    from mmrl.model.tiny import SIZES, TinySize, build_config, build_tokenizer, init_tiny
+
+    init_tiny(path, size="xs", seed=0)  # tokenizer, processor, chat template
+    tokenizer = build_tokenizer(SIZES["xs"].vocab)
+    config = build_config(TinySize(vocab=SIZES["xs"].vocab, hidden=2048, layers=36, heads=16, kv_heads=2,
+                                   intermediate=11008, vision_depth=32, vision_hidden=1280, vision_heads=16),
+                          tokenizer)
+    config.text_config.vocab_size = 151936
+    config.text_config.max_position_embeddings = 128000
+    config.text_config.rope_parameters["rope_theta"] = 1000000.0
+    config.vision_config.intermediate_size = 3420
+    config.vision_config.fullatt_block_indexes = [7, 15, 23, 31]
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.bfloat16)
+    try:
+        torch.manual_seed(0)
+        model = Qwen2_5_VLForConditionalGeneration(config)
+    finally:
+        torch.set_default_dtype(before)
+    generation = Qwen2_5_VLForConditionalGeneration.from_pretrained(path).generation_config
+    model.generation_config = generation
+    model.save_pretrained(path)
     return str(path)
 
 
@@ -406,7 +442,8 @@ def print_row(row: dict, args) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--sizes", default="s,m", help="tiny model sizes (xs, s, m)")
+    ap.add_argument("--sizes", default="s,m", help="tiny model sizes (xs, s, m), or 3b: random weights in "
+                    "Qwen2.5-VL-3B's architecture (a GPU run: --sizes 3b --device cuda --dtype bfloat16)")
     ap.add_argument("--model", default=None, help="a checkpoint folder instead of tiny models (e.g. a random 3B)")
     ap.add_argument("--image-tokens", default="64,256", help="image tokens per prompt (square numbers)")
     ap.add_argument("--new-tokens", default="32,128", help="most tokens drawn per response")
