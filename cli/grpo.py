@@ -19,6 +19,7 @@ def grpo(
     batch_size: int = typer.Option(8, "--batch-size", help="Prompts (valid groups) per step."),
     mini_batch_size: Optional[int] = typer.Option(None, "--mini-batch-size", help="Prompts per optimizer update (default: the batch)."),
     micro_batch_size: Optional[int] = typer.Option(None, "--micro-batch-size", help="Prompts per forward/backward (memory only)."),
+    micro_batch_rows: Optional[int] = typer.Option(None, "--micro-batch-rows", help="Responses per forward/backward inside a micro-batch; the prompts are still prefilled once (memory only)."),
     ppo_epochs: int = typer.Option(1, "--ppo-epochs", help="Passes over each step's batch."),
     max_steps: int = typer.Option(100, "--max-steps", help="Training steps."),
     lr: float = typer.Option(1e-6, "--lr", help="Learning rate (AdamW)."),
@@ -101,7 +102,8 @@ def grpo(
 
     cfg = GRPOConfig(
         model=model, data=data, out=out, algo=algo, group_size=group_size, batch_size=batch_size,
-        mini_batch_size=mini_batch_size, micro_batch_size=micro_batch_size, ppo_epochs=ppo_epochs,
+        mini_batch_size=mini_batch_size, micro_batch_size=micro_batch_size, micro_batch_rows=micro_batch_rows,
+        ppo_epochs=ppo_epochs,
         max_steps=max_steps, lr=lr, scheduler=scheduler, warmup_ratio=warmup_ratio, weight_decay=weight_decay,
         max_grad_norm=max_grad_norm, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
         top_k=top_k, think_budget=think_budget, answer_budget=answer_budget, advantage=advantage, beta=beta,

@@ -328,6 +328,88 @@ def shared_prefix_logprobs(
     its KV cache must be written) and the responses' layers are checkpointed over a read-only
     cache, so the recompute in backward reads the same prefix and writes nothing.
     """
+    state, layers, checkpointing = _prefill(model, inputs)
+    state.expand(n)
+    if state.rows.numel() != len(responses):
+        raise ValueError(f"got {len(responses)} responses for {state.rows.numel()} rows (n={n})")
+    read_only(state.cache)
+    return _responses_pass(model, state, responses, pad_id, temperature, entropy, logits_budget, width, layers,
+                           checkpointing)
+
+
+def shared_prefix_logprobs_in_pieces(
+    model,
+    inputs: Mapping[str, Any],
+    responses: Sequence[Sequence[int]],
+    n: int | Sequence[int],
+    rows: int,
+    on_piece: Callable[[int, tuple], torch.Tensor | None] | None = None,
+    backward: Callable[[torch.Tensor], None] | None = None,
+    pad_id: int = 0,
+    temperature: float = 1.0,
+    entropy: bool = False,
+    logits_budget: int = LOGITS_BUDGET,
+    width: int | None = None,
+    grad_scale: float = 1.0,
+):
+    """``shared_prefix_logprobs`` with the rows taken ``rows`` at a time: memory for a piece, the
+    prompts still prefilled once.
+
+    Each piece's outputs (as ``shared_prefix_logprobs`` returns them, for rows ``start`` to
+    ``start + len``) go to ``on_piece(start, outputs)``; with gradients it returns that piece's loss,
+    which is handed to ``backward`` at once (its activations are then freed). The prompts' KV
+    cache and last logits enter each piece as detached copies that collect the pieces' gradients;
+    at the end one more ``backward`` carries those into the prompt's pass (the vision tower and
+    prefill). The gradients equal one backward of the summed losses. ``grad_scale`` is the factor
+    ``backward`` multiplies a loss by (DeepSpeed's process count), undone on that last call.
+    Returns the detached outputs of all rows, ``(logprobs, mask[, entropy])``.
+    """
+    grad = torch.is_grad_enabled() and backward is not None
+    state, layers, checkpointing = _prefill(model, inputs)
+    prompts = state.attention_mask.shape[0]
+    counts = torch.as_tensor([n] * prompts if isinstance(n, int) else list(n))
+    owner = torch.arange(prompts).repeat_interleave(counts).to(state.attention_mask.device)
+    if owner.numel() != len(responses):
+        raise ValueError(f"got {len(responses)} responses for {owner.numel()} rows (n={n})")
+    source = [(layer.keys, layer.values) for layer in state.cache.layers]
+    if grad:
+        leaves = [(k.detach().requires_grad_(), v.detach().requires_grad_()) for k, v in source]
+        first = state.logits.detach().requires_grad_()
+    else:
+        leaves, first = source, state.logits
+    width = max([len(r) for r in responses] + [width or 0])
+    outs = []
+    for start in range(0, len(responses), max(1, rows)):
+        idx = owner[start:start + rows]
+        piece = PrefixState(cache=_read_only_cache([(k[idx], v[idx]) for k, v in leaves]),
+                            attention_mask=state.attention_mask[idx], next_position=state.next_position[idx],
+                            logits=first[idx], rows=torch.arange(idx.numel(), device=idx.device), mrope=state.mrope)
+        out = _responses_pass(model, piece, responses[start:start + rows], pad_id, temperature, entropy,
+                              logits_budget, width, layers, checkpointing)
+        loss = on_piece(start, out) if on_piece is not None else None
+        if grad and loss is not None:
+            backward(loss)
+        outs.append(tuple(t.detach() for t in out))
+        del out, loss, piece
+    if grad:
+        pairs = [(s, leaf.grad) for (sk, sv), (lk, lv) in zip(source, leaves) for s, leaf in ((sk, lk), (sv, lv))]
+        pairs.append((state.logits, first.grad))
+        surrogate = sum((s * g).sum() for s, g in pairs if g is not None and s.requires_grad)
+        if torch.is_tensor(surrogate):
+            backward(surrogate / grad_scale)
+    return tuple(torch.cat([o[i] for o in outs]) for i in range(len(outs[0])))
+
+
+def _read_only_cache(pairs):
+    from transformers.cache_utils import DynamicCache
+
+    cache = DynamicCache()
+    cache.layers[:] = [ReadOnlyLayer.holding(k, v) for k, v in pairs]
+    return cache
+
+
+def _prefill(model, inputs):
+    """The prompts' pass (under checkpointing its decoder layers run unchecked: they write the cache)."""
     layers = cache_layers_of(model)
     checkpointing = torch.is_grad_enabled() and any(m.gradient_checkpointing and m.training for m in layers)
     if checkpointing:
@@ -337,10 +419,12 @@ def shared_prefix_logprobs(
             state = encode_prefix(model, inputs, cache=DynamicCache())
     else:
         state = encode_prefix(model, inputs)
-    state.expand(n)
-    if state.rows.numel() != len(responses):
-        raise ValueError(f"got {len(responses)} responses for {state.rows.numel()} rows (n={n})")
-    read_only(state.cache)
+    return state, layers, checkpointing
+
+
+def _responses_pass(model, state: PrefixState, responses, pad_id, temperature, entropy, logits_budget, width,
+                    layers, checkpointing):
+    """The responses' pass over a prompt cache already expanded to their rows and made read-only."""
     ids, resp_mask = pad_responses(responses, pad_id, device=state.attention_mask.device, width=width)
     head = output_head(model)
     kwargs = dict(
@@ -521,9 +605,13 @@ class ReadOnlyLayer(_dynamic_layer_class()):  # type: ignore[misc]
 
     @classmethod
     def from_layer(cls, layer: Any) -> ReadOnlyLayer:
+        return cls.holding(layer.keys, layer.values)
+
+    @classmethod
+    def holding(cls, keys: torch.Tensor, values: torch.Tensor) -> ReadOnlyLayer:
         new = cls()
-        new.lazy_initialization(layer.keys, layer.values)
-        new.keys, new.values = layer.keys, layer.values
+        new.lazy_initialization(keys, values)
+        new.keys, new.values = keys, values
         return new
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):

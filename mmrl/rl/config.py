@@ -60,6 +60,7 @@ class GRPOConfig:
     batch_size: int = 8                  # prompts per step (valid groups after filtering)
     mini_batch_size: int | None = None   # prompts per optimizer update (None: the whole batch)
     micro_batch_size: int | None = None  # prompts per forward/backward (None: the mini-batch)
+    micro_batch_rows: int | None = None  # responses per forward/backward inside a micro-batch (prefix still once)
     ppo_epochs: int = 1
     max_steps: int = 100
     # --- optimizer
@@ -153,7 +154,7 @@ class GRPOConfig:
             if value is not None and value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
 
-        for name in ("group_size", "batch_size", "mini_batch_size", "micro_batch_size", "ppo_epochs",
+        for name in ("group_size", "batch_size", "mini_batch_size", "micro_batch_size", "micro_batch_rows", "ppo_epochs",
                      "max_steps", "max_new_tokens", "sample_steps", "rollout_batch_rows"):
             positive(name)
         if self.mini_batch_size and self.mini_batch_size > self.batch_size:

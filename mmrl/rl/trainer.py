@@ -45,7 +45,7 @@ from mmrl.rl.data import load_samples
 from mmrl.rl.groups import StepBatch, build_batch, overlong_penalty
 from mmrl.rl.monitor import group_metrics
 from mmrl.rl.sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
-from mmrl.rl.update import frozen_logprobs, ppo_update, single_update
+from mmrl.rl.update import backwards_per_update, frozen_logprobs, ppo_update, single_update
 from mmrl.rollout.backends.hf import HFBackend
 from mmrl.rollout.prompts import PromptBuilder, PromptConfig
 from mmrl.rollout.types import SamplingParams
@@ -131,8 +131,13 @@ def build_engine(cfg: GRPOConfig, model, optim: OptimSpec, info) -> LocalEngine 
         return LocalEngine(model, optim)
     share = cfg.mini_batch // info.world_size
     micro = min(cfg.micro_batch, share)
-    accumulation = math.ceil(share / micro)
-    ds = fill_ds_config(load_ds_config(cfg.deepspeed), optim, micro, accumulation, info.world_size, cfg.dtype)
+    config = load_ds_config(cfg.deepspeed)
+    if cfg.micro_batch_rows and int(config.get("zero_optimization", {}).get("stage", 0)) == 3:
+        # ZeRO-3 releases a layer's weights after its backward; the prompts' pass, whose backward
+        # comes after the pieces', then gets wrong gradients (measured: the weights differ)
+        raise ConfigError("--micro-batch-rows does not work with ZeRO-3 in this build; use ZeRO-2, "
+                          "--micro-batch-size or --gradient-checkpointing")
+    ds = fill_ds_config(config, optim, micro, backwards_per_update(cfg, share), info.world_size, cfg.dtype)
     return DeepSpeedEngine(model, optim, ds, info)
 
 
@@ -461,10 +466,11 @@ def _run_step(cfg, step, collector, engine, backend, reference, pad_id, params, 
     t_lp = time.perf_counter()
     if not single_update(cfg):
         batch.old_logp = frozen_logprobs(engine.model, backend.encode, batch, cfg.temperature, pad_id, cfg.micro_batch,
-                                         engine=engine)
+                                         engine=engine, piece_rows=cfg.micro_batch_rows)
     if reference.active:
         batch.ref_logp = frozen_logprobs(reference.model, backend.encode, batch, cfg.temperature, pad_id,
-                                         cfg.micro_batch, reference.context, engine=engine)
+                                         cfg.micro_batch, reference.context, engine=engine,
+                                         piece_rows=cfg.micro_batch_rows)
     t_up = time.perf_counter()
     engine.train()
     max_len = max(batch.loss_mask.shape[1], cfg.max_new_tokens)

@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 
-from mmrl.model.prefix import shared_prefix_logprobs
+from mmrl.model.prefix import shared_prefix_logprobs, shared_prefix_logprobs_in_pieces
 from mmrl.rl.config import GRPOConfig
 from mmrl.rl.groups import StepBatch
 from mmrl.rl.losses import policy_loss
@@ -42,17 +42,23 @@ def _pad_to(t: torch.Tensor, width: int) -> torch.Tensor:
 
 
 def group_logprobs(model, encode: Encode, batch: StepBatch, groups: list[int], temperature: float, pad_id: int,
-                   entropy: bool = False, full_width: bool = False):
+                   entropy: bool = False, full_width: bool = False, piece_rows: int | None = None):
     """Log-probs (and entropies) of the rows of ``groups``, each prompt prefilled once, padded to T.
 
     ``full_width`` pads the responses to the batch's widest before the forward (processes then
-    run forwards of one shape)."""
+    run forwards of one shape); ``piece_rows`` (without gradients) runs the responses that many
+    rows at a time."""
     inputs = encode([batch.groups[g].prompt for g in groups])
     rows = batch.rows_of(groups)
     width = batch.loss_mask.shape[1]
-    out = shared_prefix_logprobs(model, inputs, [batch.responses[r] for r in rows],
-                                 [batch.sizes[g] for g in groups], pad_id, temperature, entropy=entropy,
-                                 width=width if full_width else None)
+    responses, sizes = [batch.responses[r] for r in rows], [batch.sizes[g] for g in groups]
+    if piece_rows:
+        out = shared_prefix_logprobs_in_pieces(model, inputs, responses, sizes, piece_rows, pad_id=pad_id,
+                                               temperature=temperature, entropy=entropy,
+                                               width=width if full_width else None)
+    else:
+        out = shared_prefix_logprobs(model, inputs, responses, sizes, pad_id, temperature, entropy=entropy,
+                                     width=width if full_width else None)
     return rows, [_pad_to(t, width) for t in out]
 
 
@@ -64,7 +70,7 @@ def _world(engine) -> tuple[int, int]:
 @torch.no_grad()
 def frozen_logprobs(model, encode: Encode, batch: StepBatch, temperature: float, pad_id: int, micro: int,
                     context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
-                    engine: Any = None) -> torch.Tensor:
+                    engine: Any = None, piece_rows: int | None = None) -> torch.Tensor:
     """Log-probs of every row under ``model`` without gradients (old or reference policy), in eval mode.
 
     With an ``engine`` on several processes each computes its share of the groups and the shares
@@ -79,7 +85,7 @@ def frozen_logprobs(model, encode: Encode, batch: StepBatch, temperature: float,
         with context():
             for groups in chunks(mine, micro):
                 rows, (logp, _) = group_logprobs(model, encode, batch, groups, temperature, pad_id,
-                                                 full_width=world > 1)
+                                                 full_width=world > 1, piece_rows=piece_rows)
                 out[rows] = logp.float().to(out.device)
                 done += rows
     finally:
@@ -156,24 +162,36 @@ def ppo_update(engine, encode: Encode, batch: StepBatch, cfg: GRPOConfig, pad_id
             norm = max(norm, 1.0)
             finite, pending = True, []
             for micro in chunks(mini[rank::world], cfg.micro_batch):
+
+                def loss_of(rows: list[int], logp: torch.Tensor, ent: torch.Tensor):
+                    device = logp.device
+                    mask = batch.loss_mask[rows].to(device)
+                    old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
+                    ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
+                    loss, parts = policy_loss(
+                        logp, old, batch.advantages[rows].to(device), mask,
+                        clip_low=cfg.clip_low, clip_high=cfg.clip_high, dual_clip=cfg.dual_clip,
+                        loss_agg=cfg.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=cfg.beta,
+                        kl_estimator=cfg.kl_estimator, entropy=ent, entropy_coef=cfg.entropy_coef,
+                    )
+                    ok = bool(torch.isfinite(loss))
+                    if ok or in_backward:  # DeepSpeed must see every backward; its overflow check drops the update
+                        pending.append((parts, float(mask.sum()), float(loss.detach())))
+                    return loss, ok
+
+                if cfg.micro_batch_rows:  # the prompts once, the responses a few rows at a time
+                    finite = piecewise_backward(engine, encode, batch, micro, cfg, pad_id, world, loss_of) and finite
+                    if not finite and not in_backward:
+                        break
+                    continue
                 rows, (logp, _, ent) = group_logprobs(model, encode, batch, micro, cfg.temperature, pad_id,
                                                       entropy=want_entropy, full_width=world > 1)
-                device = logp.device
-                mask = batch.loss_mask[rows].to(device)
-                old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
-                ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
-                loss, parts = policy_loss(
-                    logp, old, batch.advantages[rows].to(device), mask,
-                    clip_low=cfg.clip_low, clip_high=cfg.clip_high, dual_clip=cfg.dual_clip, loss_agg=cfg.loss_agg,
-                    max_len=max_len, norm=norm, ref_logp=ref, beta=cfg.beta, kl_estimator=cfg.kl_estimator,
-                    entropy=ent, entropy_coef=cfg.entropy_coef,
-                )
-                if not bool(torch.isfinite(loss)):
+                loss, ok = loss_of(rows, logp, ent)
+                if not ok:
                     finite = False
                     if not in_backward:
                         break
                 engine.backward(loss)
-                pending.append((parts, float(mask.sum()), float(loss.detach())))
             if world > 1:
                 finite = engine.all_reduce_max(0.0 if finite else 1.0) == 0.0
             if not finite:
@@ -198,3 +216,37 @@ def ppo_update(engine, encode: Encode, batch: StepBatch, cfg: GRPOConfig, pad_id
                 stats.add(parts, tokens)
     stats.reduce(engine)
     return stats
+
+
+def piecewise_backward(engine, encode: Encode, batch: StepBatch, micro: list[int], cfg: GRPOConfig, pad_id: int,
+                       world: int, loss_of) -> bool:
+    """The forward and backward of a micro-batch with its responses ``--micro-batch-rows`` at a
+    time (``shared_prefix_logprobs_in_pieces``); False when a piece's loss was not finite."""
+    rows = batch.rows_of(micro)
+    width = batch.loss_mask.shape[1]
+    finite = True
+    in_backward = getattr(engine, "steps_in_backward", False)
+
+    def on_piece(start: int, out: tuple):
+        nonlocal finite
+        logp, _, ent = (_pad_to(t, width) for t in out)
+        loss, ok = loss_of(rows[start:start + len(logp)], logp, ent)
+        finite = finite and ok
+        return loss if ok or in_backward else None
+
+    inputs = encode([batch.groups[g].prompt for g in micro])
+    shared_prefix_logprobs_in_pieces(
+        engine.model, inputs, [batch.responses[r] for r in rows], [batch.sizes[g] for g in micro],
+        cfg.micro_batch_rows, on_piece=on_piece, backward=engine.backward, pad_id=pad_id,
+        temperature=cfg.temperature, entropy=True, width=width if world > 1 else None,
+        grad_scale=getattr(engine, "loss_scale", 1.0))
+    return finite
+
+
+def backwards_per_update(cfg: GRPOConfig, share: int) -> int:
+    """Backward calls one process makes per optimizer update (DeepSpeed's accumulation steps):
+    one per micro-batch, or with ``--micro-batch-rows`` one per piece of rows plus one for the prompts."""
+    total = 0
+    for micro in chunks(range(share), min(cfg.micro_batch, share)):
+        total += math.ceil(len(micro) * cfg.group_size / cfg.micro_batch_rows) + 1 if cfg.micro_batch_rows else 1
+    return total

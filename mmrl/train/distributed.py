@@ -74,6 +74,7 @@ class LocalEngine:
     """Training in this process only."""
 
     steps_in_backward = False  # step() makes the update (DeepSpeed makes it in the last backward)
+    loss_scale = 1.0  # what backward multiplies a loss by
 
     def __init__(self, model, optim: OptimSpec):
         self.module = model
@@ -255,6 +256,7 @@ class DeepSpeedEngine:
         )
         self.module = self.engine.module
         self.stage = int(ds_config.get("zero_optimization", {}).get("stage", 0))
+        self.loss_scale = float(info.world_size)  # backward undoes DeepSpeed's mean over processes
 
     @property
     def device(self):

@@ -78,13 +78,18 @@ def single(tiny_model_dir, setup, tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("stage", ["zero2", "zero3"])
-def test_two_process_zero_matches_one_process(stage, single, tiny_model_dir, setup, tmp_path):
+@pytest.mark.parametrize("stage, extra", [
+    ("zero2", []), ("zero3", []),
+    # memory settings: the responses three rows at a time (the prompts once), checkpointing
+    ("zero2", ["--micro-batch-rows", "3", "--gradient-checkpointing"]),
+    ("zero3", ["--gradient-checkpointing"]),
+])
+def test_two_process_zero_matches_one_process(stage, extra, single, tiny_model_dir, setup, tmp_path):
     data, verifier = setup
     out = tmp_path / stage
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
            "-m", "mmrl_cli.main", "grpo", *args(tiny_model_dir, data, verifier, out),
-           "--deepspeed", str(RECIPES / f"{stage}.json")]
+           "--deepspeed", str(RECIPES / f"{stage}.json"), *extra]
     r = subprocess.run(cmd, env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-5000:]
     one, two = _metrics(single), _metrics(out)
@@ -110,6 +115,18 @@ def test_batches_that_do_not_split_evenly_are_refused():
     cfg = GRPOConfig(model="m", data="d", out="o", batch_size=3, deepspeed="zero2.json").resolved()
     with pytest.raises(ConfigError, match="multiple of the 2 processes"):
         check_world(cfg, 2)
+
+
+def test_rows_in_pieces_are_refused_under_zero3(tmp_path):
+    from mmrl.errors import ConfigError
+    from mmrl.rl.config import GRPOConfig
+    from mmrl.rl.trainer import build_engine
+    from mmrl.train.distributed import DistInfo, OptimSpec
+
+    cfg = GRPOConfig(model="m", data="d", out="o", batch_size=4, micro_batch_rows=2,
+                     deepspeed=str(RECIPES / "zero3.json")).resolved()
+    with pytest.raises(ConfigError, match="ZeRO-3"):
+        build_engine(cfg, None, OptimSpec(lr=1e-3), DistInfo(0, 2, 0))
 
 
 def test_several_processes_need_deepspeed():

@@ -311,3 +311,41 @@ def test_a_trainable_vision_tower_gets_pixels(loaded, prompts):
     backend.keep_encodings(vision_features=True)
     backend.encode([prompts[0]])
     assert "pixel_values" in backend.encode([prompts[0]])
+
+
+# --- micro-batches inside a group: the prefix once, the rows in pieces ---------------------------
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_rows_in_pieces_give_the_gradients_of_one_pass(lively_model_dir, prompts, checkpointing):
+    from mmrl.model.loading import load
+    from mmrl.model.prefix import shared_prefix_logprobs_in_pieces
+    from mmrl.rollout import make_backend
+    from mmrl.sft.trainer import enable_checkpointing
+
+    fresh = load(lively_model_dir)
+    model = fresh.model.train()
+    if checkpointing:
+        enable_checkpointing(model)
+    inputs = make_backend("hf", fresh).encode([prompts[0], prompts[3]])
+    responses = [[5, 9, 11, 3, 7][: 5 - i % 3] for i in range(2 * N)]
+    weight = torch.linspace(-1.0, 1.0, 2 * N).unsqueeze(1)  # a different weight per row
+    whole, g_whole = _grads(model, lambda: (lambda o: ((o[0] * weight).sum().view(1), o[1], o[2].sum().view(1)))(
+        shared_prefix_logprobs(model, inputs, responses, N, entropy=True)))
+    model.zero_grad(set_to_none=True)
+    seen = []
+
+    def on_piece(start, out):
+        seen.append(len(out[0]))
+        rows = slice(start, start + len(out[0]))
+        return (out[0] * weight[rows]).sum() + out[2].sum()
+
+    logp, mask, ent = shared_prefix_logprobs_in_pieces(model, inputs, responses, N, rows=2, on_piece=on_piece,
+                                                       backward=lambda loss: loss.backward(), entropy=True)
+    g_pieces = {k: p.grad.detach().clone() for k, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    assert seen == [2, 2, 2]  # three pieces of two rows: the prompts' pass ran once
+    assert g_pieces.keys() == g_whole.keys() and any(k.startswith("model.visual") for k in g_pieces)
+    for k in g_whole:
+        torch.testing.assert_close(g_pieces[k], g_whole[k], atol=1e-5, rtol=1e-5, msg=k)
+    plain = shared_prefix_logprobs(model, inputs, responses, N)[0].detach()
+    torch.testing.assert_close(logp, plain, atol=1e-6, rtol=1e-6)
