@@ -20,6 +20,8 @@ the work each framework does.
     python benchmarks/grpo_vs_trl.py                       # the grid of BENCHMARKS.md
     python benchmarks/grpo_vs_trl.py --sizes s --image-tokens 64 --new-tokens 32 --repeats 5
     python benchmarks/grpo_vs_trl.py --sizes 3b --device cuda --dtype bfloat16   # random Qwen2.5-VL-3B
+    python benchmarks/grpo_vs_trl.py --sizes s --new-tokens 32 --ablate prefix-train,prefix-rollout,image-reuse
+    python benchmarks/grpo_vs_trl.py --sizes s --image-tokens 256 --new-tokens 32 --freeze-vision --ablate vision-reuse
 
 Stages: ``rollout`` (generation), ``reward``, ``logprob`` (old/reference passes without gradients;
 both frameworks skip them in this setting), ``update`` (the log-prob forward with gradients,
@@ -146,7 +148,7 @@ def ablate(name: str) -> None:
     from mmrl.rollout.backends.hf import HFBackend
 
     if name == "prefix-train":
-        def group_logprobs(model, encode, batch, groups, temperature, pad_id, entropy=False, full_width=False):
+        def group_logprobs(model, encode, batch, groups, temperature, pad_id, entropy=False, **_):
             prompts = [batch.groups[g].prompt for g in groups for _ in range(batch.sizes[g])]
             rows = batch.rows_of(groups)
             out = update.shared_prefix_logprobs(model, encode(prompts), [batch.responses[r] for r in rows], 1,
