@@ -22,6 +22,7 @@ def grpo(
     batch_size: int = typer.Option(8, "--batch-size", help="Prompts (valid groups) per step."),
     mini_batch_size: Optional[int] = typer.Option(None, "--mini-batch-size", help="Prompts per optimizer update (default: the batch)."),
     micro_batch_size: Optional[int] = typer.Option(None, "--micro-batch-size", help="Prompts per forward/backward (memory only)."),
+    micro_batch_rows: Optional[int] = typer.Option(None, "--micro-batch-rows", help="Responses per forward/backward inside a micro-batch; the prompts are still prefilled once (memory only)."),
     ppo_epochs: int = typer.Option(1, "--ppo-epochs", help="Passes over each step's batch."),
     max_steps: int = typer.Option(100, "--max-steps", help="Training steps."),
     max_seconds: Optional[float] = typer.Option(None, "--max-seconds", help="Time budget: no step starts that would likely end past it; the model is saved as after --max-steps."),
@@ -76,6 +77,10 @@ def grpo(
     freeze_projector: bool = typer.Option(False, "--freeze-projector", help="Freeze the vision-language projector."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:N."),
     dtype: str = typer.Option("float32", "--dtype", help="Weights dtype: float32, bfloat16, float16, auto."),
+    gradient_checkpointing: bool = typer.Option(False, "--gradient-checkpointing", help="Recompute activations in backward."),
+    deepspeed: Optional[str] = typer.Option(None, "--deepspeed", help="DeepSpeed config, e.g. recipes/deepspeed/zero2.json (launch with torchrun or deepspeed)."),
+    local_rank: Optional[int] = typer.Option(None, "--local_rank", "--local-rank", hidden=True,
+                                             help="Set by the deepspeed launcher."),
     seed: int = typer.Option(0, "--seed", help="Seed of prompt order, sampling and initialisation."),
     eval_data: Optional[str] = typer.Option(None, "--eval-data", help="Held-out samples scored greedily every --eval-steps."),
     eval_steps: Optional[int] = typer.Option(None, "--eval-steps", help="Evaluate every N steps (and at the end)."),
@@ -87,6 +92,9 @@ def grpo(
     report_to: str = typer.Option("none", "--report-to", help="none, tensorboard or wandb (offline without WANDB_API_KEY)."),
     sample_steps: int = typer.Option(10, "--sample-steps", help="Keep (OUT/samples.jsonl) and print sample responses every N steps."),
     rollout_batch_rows: int = typer.Option(64, "--rollout-batch-rows", help="Prompts x G decoded together (memory)."),
+    rollout_backend: str = typer.Option("hf", "--rollout-backend", help="hf (shares the trained model) or vllm (a colocated engine on the same GPUs; not yet run on hardware)."),
+    vllm_gpu_memory_utilization: float = typer.Option(0.3, "--vllm-gpu-memory-utilization", help="Share of GPU memory the colocated vLLM engine may take."),
+    vllm_sleep_level: int = typer.Option(1, "--vllm-sleep-level", help="Between rollouts: 0 keeps the engine awake, 1 frees its KV cache, 2 its weights too."),
     config: Optional[str] = ConfigOption,
 ) -> None:
     """Online RL: G responses per prompt, verifier rewards, group advantages, clipped policy loss.
@@ -100,9 +108,10 @@ def grpo(
 
     cfg = GRPOConfig(
         model=model, data=data, out=out, algo=algo, split=split, columns=parse_columns(columns) or None,
-        group_size=group_size, batch_size=batch_size,
-        mini_batch_size=mini_batch_size, micro_batch_size=micro_batch_size, ppo_epochs=ppo_epochs,
-        max_steps=max_steps, max_seconds=max_seconds, lr=lr, scheduler=scheduler, warmup_ratio=warmup_ratio, weight_decay=weight_decay,
+        group_size=group_size, batch_size=batch_size, mini_batch_size=mini_batch_size,
+        micro_batch_size=micro_batch_size, micro_batch_rows=micro_batch_rows, ppo_epochs=ppo_epochs,
+        max_steps=max_steps, max_seconds=max_seconds, lr=lr, scheduler=scheduler, warmup_ratio=warmup_ratio,
+        weight_decay=weight_decay,
         max_grad_norm=max_grad_norm, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
         top_k=top_k, think_budget=think_budget, answer_budget=answer_budget, advantage=advantage, beta=beta,
         kl_estimator=kl_estimator, clip_low=clip_low, clip_high=clip_high, dual_clip=dual_clip, loss_agg=loss_agg,
@@ -114,9 +123,11 @@ def grpo(
         instruction=instruction, cot_pool=cot_pool, max_prompt_length=max_prompt_length, min_pixels=min_pixels,
         max_pixels=max_pixels, lora=lora, lora_r=lora_r, lora_alpha=lora_alpha, lora_targets=lora_targets,
         merge_lora=merge_lora, freeze_vision=freeze_vision, freeze_projector=freeze_projector, device=device,
-        dtype=dtype, seed=seed, eval_data=eval_data, eval_steps=eval_steps, eval_max_new_tokens=eval_max_new_tokens,
+        dtype=dtype, gradient_checkpointing=gradient_checkpointing, deepspeed=deepspeed, seed=seed, eval_data=eval_data, eval_steps=eval_steps, eval_max_new_tokens=eval_max_new_tokens,
         save_steps=save_steps, save_total_limit=save_total_limit, resume=resume, overwrite=overwrite,
         report_to=report_to, sample_steps=sample_steps, rollout_batch_rows=rollout_batch_rows,
+        rollout_backend=rollout_backend, vllm_gpu_memory_utilization=vllm_gpu_memory_utilization,
+        vllm_sleep_level=vllm_sleep_level,
     )
     result = train(cfg)
     if result.interrupted:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,14 +159,7 @@ def cache_kwarg(model) -> str:
     cached = getattr(model, "_mmrl_cache_kwarg", None)
     if cached is not None:
         return cached
-    inner = model
-    for _ in range(4):  # PEFT and DeepSpeed wrappers take **kwargs: look at the model they wrap
-        if hasattr(inner, "get_base_model"):
-            inner = inner.get_base_model()
-        elif hasattr(inner, "module") and isinstance(getattr(inner, "module"), torch.nn.Module):
-            inner = inner.module
-        else:
-            break
+    inner = _unwrap(model)  # PEFT and DeepSpeed wrappers take **kwargs: look at the model they wrap
     forward = getattr(inner, "forward", inner)
     try:
         params = inspect.signature(forward).parameters
@@ -222,11 +216,14 @@ def _model_inputs(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in inputs.items() if v is not None}
 
 
-def encode_prefix(model, inputs: Mapping[str, Any]) -> PrefixState:
-    """Run the vision tower and the prompt prefill once for a left-padded batch of prompts."""
+def encode_prefix(model, inputs: Mapping[str, Any], cache: Any = None) -> PrefixState:
+    """Run the vision tower and the prompt prefill once for a left-padded batch of prompts
+    (into ``cache`` when given: under gradient checkpointing transformers makes none itself)."""
     positions, next_position = prompt_positions(model, inputs)
     kwargs = _model_inputs(inputs)
     mask = kwargs.setdefault("attention_mask", torch.ones_like(inputs["input_ids"]))
+    if cache is not None:
+        kwargs[cache_kwarg(model)] = cache
     out = model(**kwargs, position_ids=positions, use_cache=True, logits_to_keep=1)
     return PrefixState(
         cache=output_cache(out),
@@ -276,9 +273,10 @@ def decode_shared(model, inputs: Mapping[str, Any], n: int | Sequence[int], step
         decode_step(model, state, tokens.to(state.attention_mask.device))
 
 
-def pad_responses(responses: Sequence[Sequence[int]], pad_id: int, device=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Right-pad token lists into ``(ids, mask)`` tensors of shape ``(R, T)``."""
-    width = max((len(r) for r in responses), default=0)
+def pad_responses(responses: Sequence[Sequence[int]], pad_id: int, device=None,
+                  width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-pad token lists into ``(ids, mask)`` tensors of shape ``(R, T)`` (``T`` at least ``width``)."""
+    width = max([len(r) for r in responses] + [width or 0])
     ids = torch.full((len(responses), max(width, 1)), pad_id, dtype=torch.long, device=device)
     mask = torch.zeros_like(ids)
     for i, r in enumerate(responses):
@@ -296,6 +294,13 @@ def selective_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: 
     return logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, dim=-1)
 
 
+# Log-probs are computed from the last hidden states in pieces of the sequence, each piece's
+# (rows x positions x vocab) float32 logits at most this many elements (2**28: 1 GiB); with
+# gradients each piece is recomputed in backward instead of kept. At Qwen2.5-VL's 152k vocabulary
+# and 8 rows a piece is ~220 positions; a tiny model's whole sequence is one piece.
+LOGITS_BUDGET = 1 << 28
+
+
 def shared_prefix_logprobs(
     model,
     inputs: Mapping[str, Any],
@@ -304,6 +309,8 @@ def shared_prefix_logprobs(
     pad_id: int = 0,
     temperature: float = 1.0,
     entropy: bool = False,
+    logits_budget: int = LOGITS_BUDGET,
+    width: int | None = None,
 ):
     """Per-token log-probs of responses given their prompts, prefix computed once per prompt.
 
@@ -312,25 +319,303 @@ def shared_prefix_logprobs(
     token ``t`` of response ``i`` under ``softmax(logits / temperature)`` (0 where ``mask`` is 0);
     with ``entropy=True`` also the entropy of that distribution at each position,
     ``(logprobs, mask, entropy)``. Runs under the caller's grad mode, so in training the loss's
-    gradient reaches every parameter, the vision tower included.
+    gradient reaches every parameter, the vision tower included. ``width`` pads the responses to
+    at least that many positions (processes that must run forwards of one shape).
+
+    Memory: the full ``(R, T, vocab)`` logits are never built; log-probs come from the last hidden
+    states in pieces of at most ``logits_budget`` logits (``chunked_logprobs``). Under gradient
+    checkpointing the prompt's decoder layers run unchecked once (the prompt is one row per group,
+    its KV cache must be written) and the responses' layers are checkpointed over a read-only
+    cache, so the recompute in backward reads the same prefix and writes nothing.
     """
-    state = encode_prefix(model, inputs)
+    state, layers, checkpointing = _prefill(model, inputs)
     state.expand(n)
     if state.rows.numel() != len(responses):
         raise ValueError(f"got {len(responses)} responses for {state.rows.numel()} rows (n={n})")
-    ids, resp_mask = pad_responses(responses, pad_id, device=state.attention_mask.device)
-    out = model(
+    read_only(state.cache)
+    return _responses_pass(model, state, responses, pad_id, temperature, entropy, logits_budget, width, layers,
+                           checkpointing)
+
+
+def shared_prefix_logprobs_in_pieces(
+    model,
+    inputs: Mapping[str, Any],
+    responses: Sequence[Sequence[int]],
+    n: int | Sequence[int],
+    rows: int,
+    on_piece: Callable[[int, tuple], torch.Tensor | None] | None = None,
+    backward: Callable[[torch.Tensor], None] | None = None,
+    pad_id: int = 0,
+    temperature: float = 1.0,
+    entropy: bool = False,
+    logits_budget: int = LOGITS_BUDGET,
+    width: int | None = None,
+    grad_scale: float = 1.0,
+):
+    """``shared_prefix_logprobs`` with the rows taken ``rows`` at a time: memory for a piece, the
+    prompts still prefilled once.
+
+    Each piece's outputs (as ``shared_prefix_logprobs`` returns them, for rows ``start`` to
+    ``start + len``) go to ``on_piece(start, outputs)``; with gradients it returns that piece's loss,
+    which is handed to ``backward`` at once (its activations are then freed). The prompts' KV
+    cache and last logits enter each piece as detached copies that collect the pieces' gradients;
+    at the end one more ``backward`` carries those into the prompt's pass (the vision tower and
+    prefill). The gradients equal one backward of the summed losses. ``grad_scale`` is the factor
+    ``backward`` multiplies a loss by (DeepSpeed's process count), undone on that last call.
+    Returns the detached outputs of all rows, ``(logprobs, mask[, entropy])``.
+    """
+    grad = torch.is_grad_enabled() and backward is not None
+    state, layers, checkpointing = _prefill(model, inputs)
+    prompts = state.attention_mask.shape[0]
+    counts = torch.as_tensor([n] * prompts if isinstance(n, int) else list(n))
+    owner = torch.arange(prompts).repeat_interleave(counts).to(state.attention_mask.device)
+    if owner.numel() != len(responses):
+        raise ValueError(f"got {len(responses)} responses for {owner.numel()} rows (n={n})")
+    source = [(layer.keys, layer.values) for layer in state.cache.layers]
+    if grad:
+        leaves = [(k.detach().requires_grad_(), v.detach().requires_grad_()) for k, v in source]
+        first = state.logits.detach().requires_grad_()
+    else:
+        leaves, first = source, state.logits
+    width = max([len(r) for r in responses] + [width or 0])
+    outs = []
+    for start in range(0, len(responses), max(1, rows)):
+        idx = owner[start:start + rows]
+        piece = PrefixState(cache=_read_only_cache([(k[idx], v[idx]) for k, v in leaves]),
+                            attention_mask=state.attention_mask[idx], next_position=state.next_position[idx],
+                            logits=first[idx], rows=torch.arange(idx.numel(), device=idx.device), mrope=state.mrope)
+        out = _responses_pass(model, piece, responses[start:start + rows], pad_id, temperature, entropy,
+                              logits_budget, width, layers, checkpointing)
+        loss = on_piece(start, out) if on_piece is not None else None
+        if grad and loss is not None:
+            backward(loss)
+        outs.append(tuple(t.detach() for t in out))
+        del out, loss, piece
+    if grad:
+        pairs = [(s, leaf.grad) for (sk, sv), (lk, lv) in zip(source, leaves) for s, leaf in ((sk, lk), (sv, lv))]
+        pairs.append((state.logits, first.grad))
+        surrogate = sum((s * g).sum() for s, g in pairs if g is not None and s.requires_grad)
+        if torch.is_tensor(surrogate):
+            backward(surrogate / grad_scale)
+    return tuple(torch.cat([o[i] for o in outs]) for i in range(len(outs[0])))
+
+
+def _read_only_cache(pairs):
+    from transformers.cache_utils import DynamicCache
+
+    cache = DynamicCache()
+    cache.layers[:] = [ReadOnlyLayer.holding(k, v) for k, v in pairs]
+    return cache
+
+
+def _prefill(model, inputs):
+    """The prompts' pass (under checkpointing its decoder layers run unchecked: they write the cache)."""
+    layers = cache_layers_of(model)
+    checkpointing = torch.is_grad_enabled() and any(m.gradient_checkpointing and m.training for m in layers)
+    if checkpointing:
+        from transformers.cache_utils import DynamicCache
+
+        with _layer_flags(layers, gradient_checkpointing=False):
+            state = encode_prefix(model, inputs, cache=DynamicCache())
+    else:
+        state = encode_prefix(model, inputs)
+    return state, layers, checkpointing
+
+
+def _responses_pass(model, state: PrefixState, responses, pad_id, temperature, entropy, logits_budget, width,
+                    layers, checkpointing):
+    """The responses' pass over a prompt cache already expanded to their rows and made read-only."""
+    ids, resp_mask = pad_responses(responses, pad_id, device=state.attention_mask.device, width=width)
+    head = output_head(model)
+    kwargs = dict(
         input_ids=ids,
         attention_mask=torch.cat([state.attention_mask, resp_mask.to(state.attention_mask.dtype)], dim=1),
         position_ids=step_positions(state.next_position, ids.shape[1], state.mrope),
-        **{cache_kwarg(model): state.cache},
         use_cache=True,
+        **{cache_kwarg(model): state.cache},
     )
-    logits = torch.cat([state.logits.unsqueeze(1), out.logits[:, :-1, :]], dim=1)
-    logprobs = selective_logprobs(logits, ids, temperature) * resp_mask
+    with _layer_flags(layers if checkpointing else [], _can_checkpoint_with_cache=True):
+        if head is None:  # logits changed after the head (soft-capping, scaling): the plain path
+            logits = model(**kwargs).logits
+            hidden = None
+        else:
+            with capture_input(head) as seen:
+                model(**kwargs)
+            hidden = seen[0]
+    first = _logprob_piece(None, state.logits.unsqueeze(1), ids[:, :1], temperature, entropy)
+    if hidden is None:
+        rest = _logprob_piece(None, logits[:, :-1], ids[:, 1:], temperature, entropy)
+    else:
+        rest = chunked_logprobs(head, hidden[:, :-1], ids[:, 1:], temperature, entropy, logits_budget)
+    logprobs = torch.cat([first[0], rest[0]], dim=1) * resp_mask
     if not entropy:
         return logprobs, resp_mask
-    return logprobs, resp_mask, token_entropy(logits, temperature) * resp_mask
+    return logprobs, resp_mask, torch.cat([first[1], rest[1]], dim=1) * resp_mask
+
+
+def _logprob_piece(head, x: torch.Tensor, tokens: torch.Tensor, temperature: float, entropy: bool):
+    """Log-probs (and entropies) of ``tokens`` from logits ``x`` or, with a ``head``, from hidden states."""
+    logits = x if head is None else head(x)
+    lp = selective_logprobs(logits, tokens, temperature)
+    return (lp, token_entropy(logits, temperature)) if entropy else (lp,)
+
+
+def chunked_logprobs(head, hidden: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0,
+                     entropy: bool = False, logits_budget: int = LOGITS_BUDGET):
+    """``selective_logprobs`` (and entropies) of ``head(hidden)`` without the whole logits tensor.
+
+    ``hidden`` ``(R, T, H)``, ``tokens`` ``(R, T)``. The positions are cut into pieces of at most
+    ``logits_budget`` logits; with gradients each piece is checkpointed (its logits are recomputed
+    in backward, not kept), so the peak is one piece's logits. Returns a tuple ``(logprobs,)`` or
+    ``(logprobs, entropy)``; values and gradients equal the unchunked computation.
+    """
+    rows, width = tokens.shape
+    vocab = _vocab_size(head)
+    per = max(1, logits_budget // max(1, rows * vocab))
+    if per >= width:
+        return _logprob_piece(head, hidden, tokens, temperature, entropy)
+    grad = torch.is_grad_enabled()
+    pieces = []
+    for start in range(0, width, per):
+        h, t = hidden[:, start:start + per], tokens[:, start:start + per]
+        if grad:
+            from torch.utils.checkpoint import checkpoint
+
+            pieces.append(checkpoint(_logprob_piece, head, h, t, temperature, entropy, use_reentrant=False))
+        else:
+            pieces.append(_logprob_piece(head, h, t, temperature, entropy))
+    return tuple(torch.cat([p[i] for p in pieces], dim=1) for i in range(len(pieces[0])))
+
+
+def _vocab_size(head) -> int:
+    weight = getattr(head, "weight", None)
+    shape = getattr(weight, "ds_shape", None) or (tuple(weight.shape) if weight is not None else ())
+    if len(shape) == 2:  # (vocab, hidden); ZeRO-3 keeps the full shape in ds_shape
+        return int(shape[0])
+    return int(getattr(head, "out_features", 0) or 1 << 17)
+
+
+def _unwrap(model):
+    """The transformers model inside PEFT and DeepSpeed wrappers."""
+    inner = model
+    for _ in range(4):
+        if hasattr(inner, "get_base_model"):
+            inner = inner.get_base_model()
+        elif hasattr(inner, "module") and isinstance(getattr(inner, "module"), torch.nn.Module):
+            inner = inner.module
+        else:
+            break
+    return inner
+
+
+def output_head(model):
+    """The module that turns the last hidden states into logits, or None when the model changes the
+    logits after it (soft-capping, logit scaling: then log-probs come from the model's own logits)."""
+    inner = _unwrap(model)
+    config = getattr(inner, "config", None)
+    text = config.get_text_config() if hasattr(config, "get_text_config") else config
+    for name in ("final_logit_softcapping", "logit_scale", "output_multiplier", "lm_head_multiplier",
+                 "logits_scaling"):
+        if getattr(text, name, None) not in (None, 1, 1.0):
+            return None
+    getter = getattr(inner, "get_output_embeddings", None)
+    head = getter() if callable(getter) else None
+    return head if isinstance(head, torch.nn.Module) else None
+
+
+@contextmanager
+def capture_input(head):
+    """While active, ``head`` records its input and returns an empty tensor instead of logits
+    (the model's forward then builds no logits); the caller applies the head itself."""
+    seen: list[torch.Tensor] = []
+
+    def forward(x, *args, **kwargs):
+        seen.append(x)
+        return x.new_empty(*x.shape[:-1], 0)
+
+    before = head.__dict__.get("forward", _MISSING)  # accelerate hooks set an instance forward
+    head.forward = forward
+    try:
+        yield seen
+    finally:
+        if before is _MISSING:
+            del head.forward
+        else:
+            head.forward = before
+
+
+def cache_layers_of(model) -> list:
+    """The decoder layers that read and write a KV cache (transformers' checkpointable layers whose
+    forward takes a cache), cached on the model."""
+    cached = getattr(model, "_mmrl_cache_layers", None)
+    if cached is not None:
+        return cached
+    try:
+        from transformers.modeling_layers import GradientCheckpointingLayer
+    except ImportError:  # pragma: no cover - older transformers
+        return []
+    found = []
+    for module in model.modules():
+        if isinstance(module, GradientCheckpointingLayer):
+            try:
+                params = inspect.signature(type(module).forward).parameters
+            except (TypeError, ValueError):  # pragma: no cover
+                continue
+            if "cache" in params or "past_key_values" in params or "use_cache" in params:
+                found.append(module)
+    try:
+        model._mmrl_cache_layers = found
+    except AttributeError:  # pragma: no cover - frozen wrappers
+        pass
+    return found
+
+
+@contextmanager
+def _layer_flags(layers, **flags):
+    """Set attributes on each layer for the duration (``gradient_checkpointing`` off for the
+    prompt pass; ``_can_checkpoint_with_cache`` on for the responses' pass over a read-only cache)."""
+    saved = [(layer, {k: layer.__dict__.get(k, _MISSING) for k in flags}) for layer in layers]
+    for layer in layers:
+        for k, v in flags.items():
+            setattr(layer, k, v)
+    try:
+        yield
+    finally:
+        for layer, before in saved:
+            for k, v in before.items():
+                if v is _MISSING:
+                    layer.__dict__.pop(k, None)
+                else:
+                    setattr(layer, k, v)
+
+
+_MISSING = object()
+
+
+def read_only(cache: Any) -> None:
+    """Make every layer of ``cache`` return ``past + new`` keys/values without storing the new ones.
+
+    The responses' pass needs the prefix, never the cache it would leave behind, and a layer that
+    writes nothing gives the same result when gradient checkpointing replays it in backward."""
+    cache.layers[:] = [ReadOnlyLayer.from_layer(layer) for layer in cache.layers]
+
+
+class ReadOnlyLayer(_dynamic_layer_class()):  # type: ignore[misc]
+    """A cache layer holding a fixed past: ``update`` returns ``past + new`` and stores nothing."""
+
+    @classmethod
+    def from_layer(cls, layer: Any) -> ReadOnlyLayer:
+        return cls.holding(layer.keys, layer.values)
+
+    @classmethod
+    def holding(cls, keys: torch.Tensor, values: torch.Tensor) -> ReadOnlyLayer:
+        new = cls()
+        new.lazy_initialization(keys, values)
+        new.keys, new.values = keys, values
+        return new
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
 
 
 def token_entropy(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:

@@ -5,6 +5,12 @@ Dynamic sampling (DAPO) drops groups whose rewards are all equal, since their ad
 the online accuracy band (MM-Eureka) drops groups solved too rarely or too often; EMA
 oversampling (GLM-4.1V) draws ``1 / (1 - invalid rate)`` times more prompts up front so that
 fewer refill rounds are needed. Every drawn group updates the sampler's online pass rates.
+
+On several processes (DeepSpeed) every process draws the same prompts (the samplers are seeded
+alike and see the same updates), generates and scores its share of them (prompt ``i`` of a
+round goes to process ``i % world``), and the shares are gathered, so that every process holds
+the whole batch: filters, sampler updates and advantages are then the same everywhere. Draws
+are seeded per prompt, so a prompt's responses do not depend on which process drew them.
 """
 from __future__ import annotations
 
@@ -51,10 +57,11 @@ class Collector:
 
     def __init__(self, items: list[Located], builder: PromptBuilder, backend: Any, scorer: Any,
                  sampler: PromptSampler, keep: GroupFilter, oversample: OversampleEMA | None,
-                 max_refill: int, model_name: str):
+                 max_refill: int, model_name: str, comm: Any = None):
         self.items, self.builder, self.backend, self.scorer = items, builder, backend, scorer
         self.sampler, self.keep, self.oversample = sampler, keep, oversample
         self.max_refill, self.model_name = max_refill, model_name
+        self.comm = comm  # an engine (rank, all_gather_object) on several processes; None alone
 
     def generate(self, indices: list[int], params: SamplingParams) -> list[Group]:
         prompts = [self.builder.build(self.items[i]) for i in indices]
@@ -80,9 +87,15 @@ class Collector:
             indices = self.sampler.draw(k)
             t0 = time.perf_counter()
             round_params = params if params.seed is None else _round_seed(params, out.rounds)
-            groups = self.generate(indices, round_params)
-            t1 = time.perf_counter()
-            self.score(groups, progress)
+            if self.world > 1:
+                mine = self.generate(indices[self.comm.info.rank::self.world], round_params)
+                t1 = time.perf_counter()
+                self.score(mine, progress)
+                groups = self.share(indices, mine)
+            else:
+                groups = self.generate(indices, round_params)
+                t1 = time.perf_counter()
+                self.score(groups, progress)
             out.seconds["rollout"] += t1 - t0
             out.seconds["reward"] += time.perf_counter() - t1
             kept = []
@@ -100,6 +113,25 @@ class Collector:
             out.rounds += 1
         out.groups = out.groups[:batch_size]  # surplus valid groups from oversampling are dropped
         return out
+
+    @property
+    def world(self) -> int:
+        return self.comm.info.world_size if self.comm is not None else 1
+
+    def share(self, indices: list[int], mine: list[Group]) -> list[Group]:
+        """Every process's scored groups of a round, in draw order (prompt ``i`` came from process
+        ``i % world``); the groups of other processes get their prompts built here."""
+        shares = self.comm.all_gather_object([(g.completions, g.records) for g in mine])
+        rank = self.comm.info.rank
+        groups = []
+        for pos, index in enumerate(indices):
+            owner, slot = pos % self.world, pos // self.world
+            if owner == rank:
+                groups.append(mine[slot])
+            else:
+                completions, records = shares[owner][slot]
+                groups.append(Group(index, self.builder.build(self.items[index]), completions, records))
+        return groups
 
 
 def _round_seed(params: SamplingParams, round_index: int) -> SamplingParams:

@@ -62,6 +62,7 @@ class GRPOConfig:
     batch_size: int = 8                  # prompts per step (valid groups after filtering)
     mini_batch_size: int | None = None   # prompts per optimizer update (None: the whole batch)
     micro_batch_size: int | None = None  # prompts per forward/backward (None: the mini-batch)
+    micro_batch_rows: int | None = None  # responses per forward/backward inside a micro-batch (prefix still once)
     ppo_epochs: int = 1
     max_steps: int = 100
     max_seconds: float | None = None     # time budget: no step starts that would likely end past it
@@ -124,6 +125,8 @@ class GRPOConfig:
     freeze_projector: bool = False
     device: str = "auto"
     dtype: str = "float32"
+    gradient_checkpointing: bool = False # recompute activations in backward (the shared prefix works with it)
+    deepspeed: str | None = None         # ZeRO config (recipes/deepspeed/zero{2,3}.json); launch with torchrun/deepspeed
     # --- run
     seed: int = 0
     eval_data: str | None = None
@@ -136,6 +139,9 @@ class GRPOConfig:
     report_to: str = "none"
     sample_steps: int = 10               # print and keep a sample response every K steps
     rollout_batch_rows: int = 64         # prompts x G decoded together
+    rollout_backend: str = "hf"          # hf (shares the trained model) | vllm (colocated engine, GPU)
+    vllm_gpu_memory_utilization: float = 0.3
+    vllm_sleep_level: int = 1            # 0 never sleeps; 1 frees the KV cache between rollouts; 2 the weights too
 
     def resolved(self) -> GRPOConfig:
         """The config with the algorithm's defaults (then the common ones) filled in, checked."""
@@ -152,7 +158,7 @@ class GRPOConfig:
             if value is not None and value < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
 
-        for name in ("group_size", "batch_size", "mini_batch_size", "micro_batch_size", "ppo_epochs",
+        for name in ("group_size", "batch_size", "mini_batch_size", "micro_batch_size", "micro_batch_rows", "ppo_epochs",
                      "max_steps", "max_new_tokens", "sample_steps", "rollout_batch_rows"):
             positive(name)
         if self.mini_batch_size and self.mini_batch_size > self.batch_size:
@@ -161,6 +167,8 @@ class GRPOConfig:
             raise ConfigError(f"--loss-agg must be one of {', '.join(LOSS_AGGS)}, got {self.loss_agg!r}")
         if self.report_to not in REPORT_TO:
             raise ConfigError(f"--report-to must be one of {', '.join(REPORT_TO)}, got {self.report_to!r}")
+        if self.rollout_backend not in ("hf", "vllm"):
+            raise ConfigError(f"--rollout-backend must be hf or vllm, got {self.rollout_backend!r}")
         if self.sampler not in ("uniform", "curriculum"):
             raise ConfigError(f"--sampler must be uniform or curriculum, got {self.sampler!r}")
         if self.beta is not None and self.beta < 0:

@@ -10,7 +10,14 @@ One step, one function per stage (all in process, no files in between):
    current policy or beta is 0;
 4. update (``update.ppo_update``): ``ppo_epochs`` passes of clipped policy loss
    (``losses.policy_loss``) over mini-batches of groups;
-5. the rollout engine sees the new weights (the hf backend shares the model object).
+5. the rollout engine sees the new weights (the hf backend shares the model object; a colocated
+   vLLM engine, ``--rollout-backend vllm``, is sent them before its next rollout: ``colocate``).
+
+With ``--deepspeed`` (ZeRO-1/2/3, launched with ``torchrun`` or ``deepspeed``) every process
+draws the same prompts, generates and scores its share, and all hold the gathered batch; each
+then computes the log-probs and gradients of its share of every mini-batch, and the engine sums
+the gradients over processes (``collect`` and ``update`` say how). Under ZeRO-3 the weights are
+gathered once for each rollout.
 
 The run writes ``OUT/metrics.jsonl`` every step, ``OUT/samples.jsonl`` every ``sample_steps``,
 resumable checkpoints under ``OUT/checkpoints/`` and the final model in ``OUT``.
@@ -40,16 +47,25 @@ from mmrl.rl.data import load_samples
 from mmrl.rl.groups import StepBatch, build_batch, overlong_penalty
 from mmrl.rl.monitor import group_metrics
 from mmrl.rl.sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
-from mmrl.rl.update import frozen_logprobs, ppo_update, single_update
+from mmrl.rl.update import backwards_per_update, frozen_logprobs, ppo_update, single_update
 from mmrl.rollout.backends.hf import HFBackend
 from mmrl.rollout.prompts import PromptBuilder, PromptConfig
 from mmrl.rollout.types import SamplingParams
 from mmrl.train.checkpoint import CHECKPOINTS
-from mmrl.train.distributed import LocalEngine, OptimSpec, dist_info
+from mmrl.train.distributed import (
+    DeepSpeedEngine,
+    LocalEngine,
+    OptimSpec,
+    dist_info,
+    fill_ds_config,
+    init_process_group,
+    load_ds_config,
+)
 from mmrl.train.metrics import MetricsLog, check_reporter, open_wandb
 from mmrl.train.optim import warmup_steps_for
 from mmrl.train.run import (
     METRICS_FILE,
+    enable_checkpointing,
     StopRequest,
     prepare_out_dir,
     resume_point,
@@ -106,8 +122,40 @@ def given_reward_settings(cfg: GRPOConfig) -> set[str]:
 def model_spec(cfg: GRPOConfig) -> ModelSpec:
     lora = LoraSpec(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
                     target_modules=cfg.lora_targets) if cfg.lora else None
-    return ModelSpec(cfg.model, dtype=cfg.dtype, device=cfg.device, lora=lora, freeze_vision=cfg.freeze_vision,
+    # Under DeepSpeed full weights load in float32: its bf16 mode keeps fp32 master weights itself.
+    dtype = "float32" if cfg.deepspeed and not cfg.lora else cfg.dtype
+    return ModelSpec(cfg.model, dtype=dtype, device=cfg.device, lora=lora, freeze_vision=cfg.freeze_vision,
                      freeze_projector=cfg.freeze_projector, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels)
+
+
+def check_world(cfg: GRPOConfig, world: int) -> None:
+    """Several processes need DeepSpeed and batches that split evenly over them."""
+    if world == 1:
+        return
+    if not cfg.deepspeed:
+        raise ConfigError(f"launched on {world} processes without --deepspeed CONFIG; "
+                          "pass a ZeRO config such as recipes/deepspeed/zero2.json")
+    for name, value in (("--batch-size", cfg.batch_size), ("--mini-batch-size", cfg.mini_batch)):
+        if value % world:
+            raise ConfigError(f"{name} ({value}) must be a multiple of the {world} processes: each trains an "
+                              "equal share of every mini-batch")
+
+
+def build_engine(cfg: GRPOConfig, model, optim: OptimSpec, info) -> LocalEngine | DeepSpeedEngine:
+    """The training engine: this process alone, or DeepSpeed ZeRO with one backward per micro-batch
+    of this process's share of a mini-batch and the update at the last one."""
+    if not cfg.deepspeed:
+        return LocalEngine(model, optim)
+    share = cfg.mini_batch // info.world_size
+    micro = min(cfg.micro_batch, share)
+    config = load_ds_config(cfg.deepspeed)
+    if cfg.micro_batch_rows and int(config.get("zero_optimization", {}).get("stage", 0)) == 3:
+        # ZeRO-3 releases a layer's weights after its backward; the prompts' pass, whose backward
+        # comes after the pieces', then gets wrong gradients (measured: the weights differ)
+        raise ConfigError("--micro-batch-rows does not work with ZeRO-3 in this build; use ZeRO-2, "
+                          "--micro-batch-size or --gradient-checkpointing")
+    ds = fill_ds_config(config, optim, micro, backwards_per_update(cfg, share), info.world_size, cfg.dtype)
+    return DeepSpeedEngine(model, optim, ds, info)
 
 
 def sampling_params(cfg: GRPOConfig, step: int) -> SamplingParams:
@@ -218,9 +266,7 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     """Run online RL as ``cfg`` says (see the module docstring); returns a summary."""
     cfg = cfg.resolved()
     info = dist_info()
-    if info.world_size > 1:
-        raise ConfigError("mmrl grpo runs in one process in this build; multi-GPU (ZeRO) training is not "
-                          "available for grpo yet")
+    check_world(cfg, info.world_size)
     check_outputs(inputs={"--data": cfg.data, "--eval-data": cfg.eval_data, "--model": cfg.model},
                   folders=[OutputFolder(cfg.out, OUT_WRITES, "--out")])
     check_reporter(cfg.report_to)
@@ -229,18 +275,27 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     items = load_samples(cfg.data, rewards, split=cfg.split, columns=cfg.columns)
     eval_items = load_samples(cfg.eval_data, rewards, "--eval-data", columns=cfg.columns) if cfg.eval_data else []
     notice = override_notice(spec_overrides([i.record for i in items], rewards, given_reward_settings(cfg)), len(items))
-    if notice:
+    if notice and info.is_main:
         log.warning("grpo: %s", notice)
+    if cfg.deepspeed:
+        init_process_group(info)
     out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
+    if cfg.deepspeed:
+        import torch.distributed as dist
+
+        dist.barrier()  # every process has checked OUT before the main one starts writing there
     seed_everything(cfg.seed)
 
     loaded = load(model_spec(cfg))
     model = loaded.model
-    engine = LocalEngine(model, OptimSpec(cfg.lr, cfg.weight_decay, max_grad_norm=cfg.max_grad_norm or None,
-                                          scheduler=cfg.scheduler, total_steps=cfg.max_steps,
-                                          warmup_steps=warmup_steps_for(cfg.max_steps, cfg.warmup_ratio)))
+    if cfg.gradient_checkpointing:
+        enable_checkpointing(model)
+    engine = build_engine(cfg, model, OptimSpec(cfg.lr, cfg.weight_decay, max_grad_norm=cfg.max_grad_norm or None,
+                                                scheduler=cfg.scheduler, total_steps=cfg.max_steps,
+                                                warmup_steps=warmup_steps_for(cfg.max_steps, cfg.warmup_ratio)), info)
     reference = Reference(cfg, model)
-    backend = HFBackend(loaded, max_batch_rows=cfg.rollout_batch_rows)
+    backend = HFBackend(loaded, max_batch_rows=cfg.rollout_batch_rows)  # encodes for the log-prob passes
+    rollout = make_rollout(cfg, loaded, engine, backend)
     prompt_cfg = PromptConfig(system=cfg.system, cot_pool=cfg.cot_pool, pool_seed=cfg.seed,
                               max_prompt_length=cfg.max_prompt_length, min_pixels=cfg.min_pixels,
                               max_pixels=cfg.max_pixels,
@@ -264,11 +319,12 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
             oversample.load_state_dict(resumed.state["oversample"])
         skipped = int(resumed.state.get("skipped_updates", 0))
 
-    wandb_run = open_wandb(out, cfg.to_dict(), cfg.resume) if cfg.report_to == "wandb" else None
+    main = info.is_main
+    wandb_run = open_wandb(out, cfg.to_dict(), cfg.resume) if cfg.report_to == "wandb" and main else None
     metrics = MetricsLog(out / METRICS_FILE, resume_step=start if cfg.resume else None,
                          tensorboard_dir=out / "tensorboard" if cfg.report_to == "tensorboard" else None,
-                         wandb_run=wandb_run)
-    samples = JsonlWriter(out / SAMPLES_FILE, mode="append", keep_existing=cfg.resume)
+                         wandb_run=wandb_run) if main else _Nowhere()
+    samples = JsonlWriter(out / SAMPLES_FILE, mode="append", keep_existing=cfg.resume) if main else _Nowhere()
     result = RLResult(str(out), start, cfg.max_steps, skipped_updates=skipped,
                       resumed_from=resumed.resumed_from if resumed else None)
     console.print(f"grpo ({cfg.algo}): {len(keep)} of {len(items)} prompts, {cfg.batch_size} x G={cfg.group_size} "
@@ -287,14 +343,15 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
         log.warning("step %d: update skipped (%s); %d skipped so far", step + 1, reason, result.skipped_updates)
 
     with RewardScorer(rewards) as scorer, StopRequest() as stop:
-        collector = Collector(items, builder, backend, scorer, sampler, group_filter, oversample, cfg.max_refill,
-                              cfg.model)
-        eval_collector = Collector(eval_items, builder, backend, scorer, sampler, group_filter, None, 0, cfg.model)
+        comm = engine if info.world_size > 1 else None
+        collector = Collector(items, builder, rollout, scorer, sampler, group_filter, oversample, cfg.max_refill,
+                              cfg.model, comm)
+        eval_collector = Collector(eval_items, builder, rollout, scorer, sampler, group_filter, None, 0, cfg.model)
         from rich.progress import TextColumn
 
         progress_bar = make_progress(TextColumn("reward {task.fields[reward]:.3f}"),
                                      TextColumn("acc {task.fields[acc]:.3f}"), TextColumn("kl {task.fields[kl]:.4f}"),
-                                     TextColumn("{task.fields[speed]:.1f} s/step"))
+                                     TextColumn("{task.fields[speed]:.1f} s/step"), enabled=main)
         t0 = time.perf_counter()
         try:
             with progress_bar:
@@ -304,6 +361,8 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                 for step in range(start, cfg.max_steps):
                     row = run_step(cfg, step, collector, engine, backend, reference, pad_id, sampling_params(cfg, step),
                                    skip)
+                    if row.get("updates") and hasattr(rollout, "mark_updated"):
+                        rollout.mark_updated()  # a colocated engine gets the new weights before its next rollout
                     row["skipped_updates"] = result.skipped_updates
                     row["oversample_ratio"] = row.pop("_drawn") / cfg.batch_size
                     if oversample is not None:
@@ -313,11 +372,12 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                     collected = row.pop("_collected")
                     if cfg.sample_steps and (step % cfg.sample_steps == 0 or step + 1 == cfg.max_steps):
                         first = write_samples(samples, step + 1, collected)
-                        if first is not None:
+                        if first is not None and main:
                             log.info("step %d sample [%s] reward %.3f: %s", step + 1, first["id"],
                                      first["rewards"]["total"], first["response"][:200].replace("\n", " "))
                     if eval_items and cfg.eval_steps and ((step + 1) % cfg.eval_steps == 0 or step + 1 == cfg.max_steps):
-                        row.update(evaluate(eval_collector, list(range(len(eval_items))), cfg, step + 1))
+                        with engine.full_weights():
+                            row.update(evaluate(eval_collector, list(range(len(eval_items))), cfg, step + 1))
                     elapsed = elapsed_before + time.perf_counter() - t0
                     logged = metrics.log(step + 1, elapsed, **row)
                     result.history.append(logged)
@@ -330,8 +390,10 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                     done = step + 1 == cfg.max_steps
                     if stop.requested or (cfg.save_steps and (step + 1) % cfg.save_steps == 0 and not done):
                         save(step + 1, elapsed)
-                    if not stop.requested and not done and out_of_time(cfg, step + 1 - start, elapsed - elapsed_before,
-                                                                       elapsed):
+                    late = out_of_time(cfg, step + 1 - start, elapsed - elapsed_before, elapsed)
+                    if info.world_size > 1:  # every process stops after the same step
+                        late = engine.all_reduce_sum(1.0 if late else 0.0) > 0
+                    if not stop.requested and not done and late:
                         result.out_of_time = True
                         console.print(f"grpo: time budget of {cfg.max_seconds:g} s reached after step {step + 1}")
                         break
@@ -346,11 +408,10 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     result.seconds = elapsed_before + time.perf_counter() - t0
     result.model = model
     if result.interrupted is None:
-        save_pretrained(model, loaded.processor, out, merge_lora=cfg.lora and cfg.merge_lora)
-        write_json(out / RUN_FILE, {"config": cfg.to_dict(), "steps": result.steps,
-                                    "skipped_updates": result.skipped_updates,
-                                    "final": result.history[-1] if result.history else None})
-        console.print(f"grpo: {result.steps} steps in {result.seconds:.0f} s; model in {out}")
+        save_final(engine, cfg, loaded.processor, out, result)
+    if rollout is not backend:
+        rollout.close()
+    engine.close()
     return result
 
 
@@ -361,13 +422,69 @@ def out_of_time(cfg: GRPOConfig, steps_run: int, seconds_run: float, elapsed: fl
     return elapsed + seconds_run / steps_run > cfg.max_seconds
 
 
+def make_rollout(cfg: GRPOConfig, loaded, engine, backend: HFBackend):
+    """The generation engine: the hf backend itself (it shares the trained model, so it always
+    samples from the current weights), or a vLLM engine colocated on the same GPUs that sleeps
+    between rollouts and is sent the weights after each update (``mmrl.rl.colocate``)."""
+    if cfg.rollout_backend == "hf":
+        return backend
+    from mmrl.rl.colocate import ColocatedRollout, named_weights
+    from mmrl.rollout.backends.vllm import VLLMBackend
+
+    llm = VLLMBackend(loaded, gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
+                      dtype=cfg.dtype if cfg.dtype != "float32" else "auto",
+                      **({"enable_sleep_mode": True} if cfg.vllm_sleep_level else {}))
+    return ColocatedRollout(llm, lambda: named_weights(engine.module), sleep_level=cfg.vllm_sleep_level)
+
+
+class _Nowhere:
+    """Where the metrics and samples of processes other than the main one go."""
+
+    def log(self, step: int, elapsed: float, **row: Any) -> dict[str, Any]:
+        return {"step": step, "time": elapsed, **row}
+
+    def write(self, row: dict[str, Any]) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def save_final(engine, cfg: GRPOConfig, processor, out, result: RLResult) -> None:
+    """The Hugging Face checkpoint of the trained model in OUT (ZeRO-3 weights gathered first)."""
+    full = engine.full_state_dict()
+    engine.barrier()
+    if not engine.info.is_main:
+        return
+    model = engine.module
+    if full is not None:  # ZeRO-3: rebuild the model in this process from the gathered weights
+        model = load(ModelSpec(**{**model_spec(cfg).__dict__, "device": "cpu"})).model
+        model.load_state_dict(full, strict=False)
+    save_pretrained(model, processor, out, merge_lora=cfg.lora and cfg.merge_lora)
+    write_json(out / RUN_FILE, {"config": cfg.to_dict(), "steps": result.steps,
+                                "skipped_updates": result.skipped_updates,
+                                "final": result.history[-1] if result.history else None})
+    console.print(f"grpo: {result.steps} steps in {result.seconds:.0f} s; model in {out}")
+
+
 def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngine, backend: HFBackend,
              reference: Reference, pad_id: int, params: SamplingParams, skip: Callable[[str], None]) -> dict[str, Any]:
     """One step: rollout + reward, advantages, old/reference log-probs, update. Returns its metrics."""
+    t_start = time.perf_counter()
+    # each prompt's image processed once this step (rollout, then log-prob passes), and its features
+    # computed once when the vision tower is frozen
+    backend.keep_encodings(vision_features=True)
+    try:
+        return _run_step(cfg, step, collector, engine, backend, reference, pad_id, params, skip, t_start)
+    finally:
+        backend.keep_encodings(False)
+
+
+def _run_step(cfg, step, collector, engine, backend, reference, pad_id, params, skip, t_start) -> dict[str, Any]:
     import torch
 
-    t_start = time.perf_counter()
-    collected = collector.collect(cfg.batch_size, params, progress=min(1.0, step / cfg.max_steps))
+    with engine.full_weights():  # ZeRO-3: every weight here for generation; nothing to do otherwise
+        collected = collector.collect(cfg.batch_size, params, progress=min(1.0, step / cfg.max_steps))
     row: dict[str, Any] = {**group_metrics(collected.all_groups), "valid_group_frac": collected.valid_frac,
                            "groups_drawn": collected.drawn, "refill_rounds": collected.rounds - 1,
                            "_drawn": collected.drawn, "_collected": collected, "_batch": None}
@@ -384,10 +501,12 @@ def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngi
     batch.advantages = ADVANTAGES.get(cfg.advantage)(batch.rewards, batch.group_ids)
     t_lp = time.perf_counter()
     if not single_update(cfg):
-        batch.old_logp = frozen_logprobs(engine.model, backend.encode, batch, cfg.temperature, pad_id, cfg.micro_batch)
+        batch.old_logp = frozen_logprobs(engine.model, backend.encode, batch, cfg.temperature, pad_id, cfg.micro_batch,
+                                         engine=engine, piece_rows=cfg.micro_batch_rows)
     if reference.active:
         batch.ref_logp = frozen_logprobs(reference.model, backend.encode, batch, cfg.temperature, pad_id,
-                                         cfg.micro_batch, reference.context)
+                                         cfg.micro_batch, reference.context, engine=engine,
+                                         piece_rows=cfg.micro_batch_rows)
     t_up = time.perf_counter()
     engine.train()
     max_len = max(batch.loss_mask.shape[1], cfg.max_new_tokens)

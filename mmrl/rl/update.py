@@ -6,6 +6,13 @@ temperature: one definition, so the ratio of an unchanged policy is exactly 1. B
 by groups, never inside one, so each prompt's image and text are encoded once per pass for its
 whole group. Micro-batches split a mini-batch for memory only: the loss of each is normalised by
 the whole mini-batch's token (or sequence) count, so their gradients add up to the mini-batch's.
+
+On several processes every process holds the whole batch (``collect``) and works on its share:
+the groups ``mini[rank::world]`` of each mini-batch for the update (the engine sums the
+gradients over processes), and ``groups[rank::world]`` for the old and reference passes, whose
+log-probs are then gathered. Every process makes the same number of forwards and backwards
+(ZeRO-3 gathers weights layer by layer in collectives), so shares are equal and every response
+batch is padded to the step's widest response.
 """
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ from typing import Any
 
 import torch
 
-from mmrl.model.prefix import shared_prefix_logprobs
+from mmrl.model.prefix import shared_prefix_logprobs, shared_prefix_logprobs_in_pieces
 from mmrl.rl.config import GRPOConfig
 from mmrl.rl.groups import StepBatch
 from mmrl.rl.losses import policy_loss
@@ -35,30 +42,57 @@ def _pad_to(t: torch.Tensor, width: int) -> torch.Tensor:
 
 
 def group_logprobs(model, encode: Encode, batch: StepBatch, groups: list[int], temperature: float, pad_id: int,
-                   entropy: bool = False):
-    """Log-probs (and entropies) of the rows of ``groups``, each prompt prefilled once, padded to T."""
+                   entropy: bool = False, full_width: bool = False, piece_rows: int | None = None):
+    """Log-probs (and entropies) of the rows of ``groups``, each prompt prefilled once, padded to T.
+
+    ``full_width`` pads the responses to the batch's widest before the forward (processes then
+    run forwards of one shape); ``piece_rows`` (without gradients) runs the responses that many
+    rows at a time."""
     inputs = encode([batch.groups[g].prompt for g in groups])
     rows = batch.rows_of(groups)
-    out = shared_prefix_logprobs(model, inputs, [batch.responses[r] for r in rows],
-                                 [batch.sizes[g] for g in groups], pad_id, temperature, entropy=entropy)
     width = batch.loss_mask.shape[1]
+    responses, sizes = [batch.responses[r] for r in rows], [batch.sizes[g] for g in groups]
+    if piece_rows:
+        out = shared_prefix_logprobs_in_pieces(model, inputs, responses, sizes, piece_rows, pad_id=pad_id,
+                                               temperature=temperature, entropy=entropy,
+                                               width=width if full_width else None)
+    else:
+        out = shared_prefix_logprobs(model, inputs, responses, sizes, pad_id, temperature, entropy=entropy,
+                                     width=width if full_width else None)
     return rows, [_pad_to(t, width) for t in out]
+
+
+def _world(engine) -> tuple[int, int]:
+    info = getattr(engine, "info", None)
+    return (info.rank, info.world_size) if info is not None else (0, 1)
 
 
 @torch.no_grad()
 def frozen_logprobs(model, encode: Encode, batch: StepBatch, temperature: float, pad_id: int, micro: int,
-                    context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext) -> torch.Tensor:
-    """Log-probs of every row under ``model`` without gradients (old or reference policy), in eval mode."""
+                    context: Callable[[], contextlib.AbstractContextManager] = contextlib.nullcontext,
+                    engine: Any = None, piece_rows: int | None = None) -> torch.Tensor:
+    """Log-probs of every row under ``model`` without gradients (old or reference policy), in eval mode.
+
+    With an ``engine`` on several processes each computes its share of the groups and the shares
+    are gathered, so every process ends with every row."""
+    rank, world = _world(engine)
     out = torch.zeros_like(batch.loss_mask)
     was_training = model.training
     model.eval()
+    mine = list(range(len(batch.groups)))[rank::world]
+    done = []
     try:
         with context():
-            for groups in chunks(range(len(batch.groups)), micro):
-                rows, (logp, _) = group_logprobs(model, encode, batch, groups, temperature, pad_id)
+            for groups in chunks(mine, micro):
+                rows, (logp, _) = group_logprobs(model, encode, batch, groups, temperature, pad_id,
+                                                 full_width=world > 1, piece_rows=piece_rows)
                 out[rows] = logp.float().to(out.device)
+                done += rows
     finally:
         model.train(was_training)
+    if world > 1:
+        for rows, values in engine.all_gather_object((done, out[done].cpu())):
+            out[rows] = values.to(out.device)
     return out
 
 
@@ -77,6 +111,16 @@ class UpdateStats:
         for k, v in stats.items():
             self.sums[k] = self.sums.get(k, 0.0) + float(v) * tokens
         self.weight += tokens
+
+    def reduce(self, engine) -> None:
+        """Sum the token-weighted sums and losses over processes (grad norms are global already)."""
+        if _world(engine)[1] == 1:
+            return
+        keys = sorted(self.sums)
+        for k in keys:
+            self.sums[k] = engine.all_reduce_sum(self.sums[k])
+        self.weight = engine.all_reduce_sum(self.weight)
+        self.losses = [engine.all_reduce_sum(x) for x in self.losses]
 
     def means(self) -> dict[str, float]:
         out = {k: v / self.weight for k, v in self.sums.items()} if self.weight else {}
@@ -98,11 +142,15 @@ def ppo_update(engine, encode: Encode, batch: StepBatch, cfg: GRPOConfig, pad_id
 
     With a single on-policy update (``single_update``) and no stored ``old_logp``, the old
     log-probs are the detached new ones of the same forward (ratio exactly 1), which saves a pass.
-    A non-finite loss or gradient skips that update (``on_skip`` is told why).
+    A non-finite loss or gradient skips that update (``on_skip`` is told why); on several
+    processes the decision is shared, and under DeepSpeed (which updates inside the last
+    backward) the backwards still run and DeepSpeed's own overflow check drops the update.
     """
     stats = UpdateStats()
     gen = torch.Generator().manual_seed(seed)
     model = engine.model
+    rank, world = _world(engine)
+    in_backward = getattr(engine, "steps_in_backward", False)
     want_entropy = True
     for _ in range(cfg.ppo_epochs):
         order = torch.randperm(len(batch.groups), generator=gen).tolist()
@@ -113,26 +161,44 @@ def ppo_update(engine, encode: Encode, batch: StepBatch, cfg: GRPOConfig, pad_id
             norm = float(mask_all.sum()) if cfg.loss_agg == "token-mean" else float((mask_all.sum(1) > 0).sum())
             norm = max(norm, 1.0)
             finite, pending = True, []
-            for micro in chunks(mini, cfg.micro_batch):
+            for micro in chunks(mini[rank::world], cfg.micro_batch):
+
+                def loss_of(rows: list[int], logp: torch.Tensor, ent: torch.Tensor):
+                    device = logp.device
+                    mask = batch.loss_mask[rows].to(device)
+                    old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
+                    ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
+                    loss, parts = policy_loss(
+                        logp, old, batch.advantages[rows].to(device), mask,
+                        clip_low=cfg.clip_low, clip_high=cfg.clip_high, dual_clip=cfg.dual_clip,
+                        loss_agg=cfg.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=cfg.beta,
+                        kl_estimator=cfg.kl_estimator, entropy=ent, entropy_coef=cfg.entropy_coef,
+                    )
+                    ok = bool(torch.isfinite(loss))
+                    if ok or in_backward:  # DeepSpeed must see every backward; its overflow check drops the update
+                        pending.append((parts, float(mask.sum()), float(loss.detach())))
+                    return loss, ok
+
+                if cfg.micro_batch_rows:  # the prompts once, the responses a few rows at a time
+                    finite = piecewise_backward(engine, encode, batch, micro, cfg, pad_id, world, loss_of) and finite
+                    if not finite and not in_backward:
+                        break
+                    continue
                 rows, (logp, _, ent) = group_logprobs(model, encode, batch, micro, cfg.temperature, pad_id,
-                                                      entropy=want_entropy)
-                device = logp.device
-                mask = batch.loss_mask[rows].to(device)
-                old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
-                ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
-                loss, parts = policy_loss(
-                    logp, old, batch.advantages[rows].to(device), mask,
-                    clip_low=cfg.clip_low, clip_high=cfg.clip_high, dual_clip=cfg.dual_clip, loss_agg=cfg.loss_agg,
-                    max_len=max_len, norm=norm, ref_logp=ref, beta=cfg.beta, kl_estimator=cfg.kl_estimator,
-                    entropy=ent, entropy_coef=cfg.entropy_coef,
-                )
-                if not torch.isfinite(loss):
+                                                      entropy=want_entropy, full_width=world > 1)
+                loss, ok = loss_of(rows, logp, ent)
+                if not ok:
                     finite = False
-                    break
+                    if not in_backward:
+                        break
                 engine.backward(loss)
-                pending.append((parts, float(mask.sum()), float(loss.detach())))
+            if world > 1:
+                finite = engine.all_reduce_max(0.0 if finite else 1.0) == 0.0
             if not finite:
-                engine.zero_grad()
+                if not in_backward:
+                    engine.zero_grad()
+                else:
+                    engine.step()  # DeepSpeed has already dropped the non-finite update
                 stats.skipped += 1
                 if on_skip is not None:
                     on_skip("non-finite loss")
@@ -148,4 +214,39 @@ def ppo_update(engine, encode: Encode, batch: StepBatch, cfg: GRPOConfig, pad_id
             stats.losses.append(sum(loss for _, _, loss in pending))
             for parts, tokens, _ in pending:
                 stats.add(parts, tokens)
+    stats.reduce(engine)
     return stats
+
+
+def piecewise_backward(engine, encode: Encode, batch: StepBatch, micro: list[int], cfg: GRPOConfig, pad_id: int,
+                       world: int, loss_of) -> bool:
+    """The forward and backward of a micro-batch with its responses ``--micro-batch-rows`` at a
+    time (``shared_prefix_logprobs_in_pieces``); False when a piece's loss was not finite."""
+    rows = batch.rows_of(micro)
+    width = batch.loss_mask.shape[1]
+    finite = True
+    in_backward = getattr(engine, "steps_in_backward", False)
+
+    def on_piece(start: int, out: tuple):
+        nonlocal finite
+        logp, _, ent = (_pad_to(t, width) for t in out)
+        loss, ok = loss_of(rows[start:start + len(logp)], logp, ent)
+        finite = finite and ok
+        return loss if ok or in_backward else None
+
+    inputs = encode([batch.groups[g].prompt for g in micro])
+    shared_prefix_logprobs_in_pieces(
+        engine.model, inputs, [batch.responses[r] for r in rows], [batch.sizes[g] for g in micro],
+        cfg.micro_batch_rows, on_piece=on_piece, backward=engine.backward, pad_id=pad_id,
+        temperature=cfg.temperature, entropy=True, width=width if world > 1 else None,
+        grad_scale=getattr(engine, "loss_scale", 1.0))
+    return finite
+
+
+def backwards_per_update(cfg: GRPOConfig, share: int) -> int:
+    """Backward calls one process makes per optimizer update (DeepSpeed's accumulation steps):
+    one per micro-batch, or with ``--micro-batch-rows`` one per piece of rows plus one for the prompts."""
+    total = 0
+    for micro in chunks(range(share), min(cfg.micro_batch, share)):
+        total += math.ceil(len(micro) * cfg.group_size / cfg.micro_batch_rows) + 1 if cfg.micro_batch_rows else 1
+    return total

@@ -40,7 +40,15 @@ from mmrl.train.checkpoint import CHECKPOINTS
 from mmrl.train.loss import nll_sum
 from mmrl.train.metrics import MetricsLog
 from mmrl.train.optim import warmup_steps_for
-from mmrl.train.run import METRICS_FILE, prepare_out_dir, resume_point, save_checkpoint, save_pretrained, seed_everything
+from mmrl.train.run import (
+    METRICS_FILE,
+    enable_checkpointing,
+    prepare_out_dir,
+    resume_point,
+    save_checkpoint,
+    save_pretrained,
+    seed_everything,
+)
 
 RUN_FILE = "mmrl_sft.json"
 # Everything a run writes (or deletes, with --overwrite) directly in its --out folder.
@@ -84,15 +92,6 @@ def model_spec(cfg: SFTConfig) -> ModelSpec:
         attn_implementation=cfg.attn_implementation, lora=lora, freeze_vision=cfg.freeze_vision,
         freeze_projector=cfg.freeze_projector, min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
     )
-
-
-def enable_checkpointing(model) -> None:
-    """Recompute activations in backward (transformers 5 calls it activation checkpointing)."""
-    kwargs = {"use_reentrant": False}
-    if hasattr(model, "activation_checkpointing_enable"):
-        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
-    else:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
 
 
 def data_fingerprint(data: SFTData, plan: BatchPlan) -> str:

@@ -72,6 +72,9 @@ def model_inputs(batch: dict[str, Any]) -> dict[str, Any]:
 class LocalEngine:
     """Training in this process only."""
 
+    steps_in_backward = False  # step() makes the update (DeepSpeed makes it in the last backward)
+    loss_scale = 1.0  # what backward multiplies a loss by
+
     def __init__(self, model, optim: OptimSpec):
         self.module = model
         self.optim = optim
@@ -125,6 +128,19 @@ class LocalEngine:
 
     def all_reduce_sum(self, value: float) -> float:
         return value
+
+    def all_reduce_max(self, value: float) -> float:
+        return value
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        """Every process's ``obj``, in rank order (here: this one's)."""
+        return [obj]
+
+    def full_weights(self):
+        """A context in which ``module`` holds every weight (for generation); nothing to do here."""
+        import contextlib
+
+        return contextlib.nullcontext()
 
     def barrier(self) -> None:
         return None
@@ -228,6 +244,8 @@ def fill_ds_config(config: dict[str, Any], optim: OptimSpec, batch_size: int, gr
 class DeepSpeedEngine:
     """Training under DeepSpeed ZeRO; every process runs the same calls."""
 
+    steps_in_backward = True  # the update happens in the backward at the accumulation boundary
+
     def __init__(self, model, optim: OptimSpec, ds_config: dict[str, Any], info: DistInfo):
         import deepspeed
 
@@ -239,6 +257,7 @@ class DeepSpeedEngine:
         )
         self.module = self.engine.module
         self.stage = int(ds_config.get("zero_optimization", {}).get("stage", 0))
+        self.loss_scale = float(info.world_size)  # backward undoes DeepSpeed's mean over processes
 
     @property
     def device(self):
@@ -280,6 +299,35 @@ class DeepSpeedEngine:
         dist.all_reduce(t)
         return float(t.item())
 
+    def all_reduce_max(self, value: float) -> float:
+        import torch
+        import torch.distributed as dist
+
+        t = torch.tensor([value], dtype=torch.float64)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)
+        return float(t.item())
+
+    def all_gather_object(self, obj: Any) -> list[Any]:
+        """Every process's ``obj`` (picklable), in rank order."""
+        import torch.distributed as dist
+
+        out: list[Any] = [None] * self.info.world_size
+        dist.all_gather_object(out, obj)
+        return out
+
+    def full_weights(self):
+        """A context in which ``module`` holds every weight, for generation in this process alone.
+
+        ZeRO-3 partitions the weights and gathers each layer's in a collective at every forward,
+        which processes decoding different numbers of steps cannot share. Here every weight is
+        gathered once and the gather hooks are lifted until the context ends (as TRL does for
+        generation); ZeRO-1/2 keep full weights anyway."""
+        import contextlib
+
+        if self.stage != 3:
+            return contextlib.nullcontext()
+        return _zero3_full_weights(self.engine)
+
     def barrier(self) -> None:
         import torch.distributed as dist
 
@@ -304,3 +352,33 @@ class DeepSpeedEngine:
 
     def close(self) -> None:
         self.engine.destroy()
+
+
+def _zero3_offload(engine):
+    optimizer = engine.optimizer
+    return optimizer.parameter_offload if hasattr(optimizer, "parameter_offload") else optimizer
+
+
+def _zero3_full_weights(engine):
+    import contextlib
+
+    import deepspeed
+
+    @contextlib.contextmanager
+    def gathered():
+        offload = _zero3_offload(engine)
+        with deepspeed.zero.GatheredParameters(list(engine.module.parameters()), modifier_rank=None):
+            for param in engine.module.parameters():
+                param.ds_active_sub_modules.clear()
+            for hook in offload.forward_hooks + offload.backward_hooks:
+                hook.remove()
+            offload.forward_hooks, offload.backward_hooks = [], []
+            try:
+                yield
+            finally:
+                coordinator = getattr(offload, "param_coordinator", None)
+                if coordinator is not None and not coordinator.is_invalid_trace():
+                    coordinator._invalidate_trace()
+                offload._register_deepspeed_module(offload.module)
+
+    return gathered()

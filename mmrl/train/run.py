@@ -30,6 +30,15 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def enable_checkpointing(model) -> None:
+    """Recompute activations in backward (transformers 5 calls it activation checkpointing)."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+
+
 def prepare_out_dir(out: str | Path, resume: bool, overwrite: bool, info: DistInfo,
                     metrics_file: str = METRICS_FILE) -> Path:
     """Create ``out``; refuse one that holds another run unless resuming or overwriting."""

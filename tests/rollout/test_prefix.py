@@ -163,3 +163,189 @@ def test_prefix_passes_warn_nothing(loaded, group, responses):
         warnings.simplefilter("error")
         greedy_collect(loaded.model, shared, N, 2)
         shared_prefix_logprobs(loaded.model, shared, responses, N)
+
+
+# --- memory: log-probs in pieces, and the shared prefix under gradient checkpointing -------------
+
+def _grads(model, fn):
+    params = {k: p for k, p in model.named_parameters() if p.requires_grad}
+    model.zero_grad(set_to_none=True)
+    out = fn()
+    (out[0].sum() + (out[2].sum() if len(out) > 2 else 0)).backward()
+    grads = {k: p.grad.detach().clone() for k, p in params.items() if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    return [t.detach() for t in out], grads
+
+
+def test_logprobs_in_pieces_equal_the_whole_sequence_values_and_gradients(loaded, group, responses):
+    _, shared, _ = group
+    model = loaded.model
+    vocab = model.get_output_embeddings().weight.shape[0]
+    budget = len(responses) * vocab * 3  # three positions per piece: several pieces
+    whole, g_whole = _grads(model, lambda: shared_prefix_logprobs(model, shared, responses, N, entropy=True))
+    cut, g_cut = _grads(model, lambda: shared_prefix_logprobs(model, shared, responses, N, entropy=True,
+                                                               logits_budget=budget))
+    for a, b in zip(cut, whole):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+    assert g_cut.keys() == g_whole.keys()
+    for k in g_whole:
+        torch.testing.assert_close(g_cut[k], g_whole[k], atol=1e-6, rtol=1e-5, msg=k)
+
+
+def test_pieces_never_build_more_logits_than_the_budget(loaded, group, responses):
+    _, shared, _ = group
+    model = loaded.model
+    head = model.get_output_embeddings()
+    vocab = head.weight.shape[0]
+    budget = len(responses) * vocab * 2
+    sizes = []
+    hook = head.register_forward_hook(lambda m, i, o: sizes.append(o.numel()))
+    try:
+        logp, _ = shared_prefix_logprobs(model, shared, responses, N, logits_budget=budget)
+        logp.sum().backward()  # the recompute in backward is held to the budget too
+    finally:
+        hook.remove()
+        model.zero_grad(set_to_none=True)
+    full = len(responses) * max(len(r) for r in responses) * vocab
+    assert len(sizes) > 2 and max(sizes) <= budget < full
+
+
+def test_gradient_checkpointing_gives_the_same_logprobs_and_gradients(lively_model_dir, prompts):
+    from mmrl.model.loading import load
+    from mmrl.rollout import make_backend
+    from mmrl.train.run import enable_checkpointing
+
+    fresh = load(lively_model_dir)
+    model = fresh.model.train()
+    inputs = make_backend("hf", fresh).encode([prompts[0], prompts[3]])
+    responses = [[5, 9, 11, 3][: 4 - i % 2] for i in range(2 * N)]
+    plain, g_plain = _grads(model, lambda: shared_prefix_logprobs(model, inputs, responses, N, entropy=True))
+    enable_checkpointing(model)
+    assert any(getattr(m, "gradient_checkpointing", False) for m in model.modules())
+    ckpt, g_ckpt = _grads(model, lambda: shared_prefix_logprobs(model, inputs, responses, N, entropy=True))
+    for a, b in zip(ckpt, plain):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6)
+    assert g_ckpt.keys() == g_plain.keys() and any(k.startswith("model.visual") for k in g_ckpt)
+    for k in g_plain:
+        torch.testing.assert_close(g_ckpt[k], g_plain[k], atol=1e-5, rtol=1e-5, msg=k)
+
+
+def test_the_responses_pass_leaves_the_prefix_cache_as_it_was():
+    from transformers.cache_utils import DynamicCache
+
+    from mmrl.model.prefix import ReadOnlyLayer, read_only
+
+    cache = DynamicCache()
+    k = torch.ones(2, 1, 3, 2)
+    cache.update(k, -k, 0)
+    read_only(cache)
+    keys, values = cache.update(torch.zeros(2, 1, 1, 2), torch.zeros(2, 1, 1, 2), 0)
+    assert keys.shape[-2] == 4 and values.shape[-2] == 4
+    assert isinstance(cache.layers[0], ReadOnlyLayer) and cache.layers[0].keys.equal(k)
+    assert cache.get_seq_length() == 3
+
+
+# --- images processed once per step: kept processor outputs ---------------------------------------
+
+def test_kept_encodings_equal_the_processor_in_any_grouping(loaded, prompts):
+    from mmrl.rollout.backends.hf import HFBackend
+
+    backend = HFBackend(loaded)
+    backend.keep_encodings()
+    backend.encode([prompts[5], prompts[0], prompts[3]])  # the rollout's batch
+    calls = []
+    real = backend.processor
+    backend.processor = lambda *a, **k: calls.append(1) or real(*a, **k)
+    try:
+        kept = backend.encode([prompts[3], prompts[5]])  # a log-prob pass in another grouping
+    finally:
+        backend.processor = real
+    backend.keep_encodings(False)
+    fresh = backend.encode([prompts[3], prompts[5]])
+    assert calls == [], "kept prompts must not be processed again"
+    assert kept.keys() == fresh.keys() and "pixel_values" in kept
+    for k in fresh:
+        assert torch.equal(kept[k], fresh[k]), k
+
+
+def test_outputs_with_fields_it_does_not_know_are_not_split():
+    from mmrl.rollout.backends.hf import split_encoding
+
+    assert split_encoding({"input_ids": torch.zeros(1, 2), "attention_mask": torch.ones(1, 2),
+                           "pixel_values_videos": torch.zeros(1)}, [0]) is None
+
+
+def test_a_frozen_vision_tower_runs_once_per_prompt_and_gives_the_same_logprobs(lively_model_dir, prompts):
+    from mmrl.model.loading import ModelSpec, load
+    from mmrl.rollout.backends.hf import HFBackend
+
+    fresh = load(ModelSpec(lively_model_dir, freeze_vision=True, freeze_projector=True))
+    model = fresh.model.train()
+    backend = HFBackend(fresh)
+    chosen = [prompts[0], prompts[3]]
+    responses = [[5, 9, 11, 3][: 4 - i % 2] for i in range(2 * N)]
+    pixels = backend.encode(chosen)
+    calls = []
+    hook = model.model.visual.register_forward_hook(lambda *a: calls.append(1))
+    try:
+        backend.keep_encodings(vision_features=True)
+        backend.encode(chosen)  # the rollout: features computed here
+        features = backend.encode(chosen)  # a log-prob pass
+        ours, grads_ours = _grads(model, lambda: shared_prefix_logprobs(model, features, responses, N))
+    finally:
+        hook.remove()
+        backend.keep_encodings(False)
+    assert "pixel_values" not in features and "mm_encoder_outputs" in features
+    assert len(calls) == 1, "the vision tower must run once for the step's prompts"
+    ref, grads_ref = _grads(model, lambda: shared_prefix_logprobs(model, pixels, responses, N))
+    torch.testing.assert_close(ours[0], ref[0], atol=1e-6, rtol=1e-6)
+    assert grads_ours.keys() == grads_ref.keys() and not any(k.startswith("model.visual") for k in grads_ours)
+    for k in grads_ref:
+        torch.testing.assert_close(grads_ours[k], grads_ref[k], atol=1e-5, rtol=1e-5, msg=k)
+
+
+def test_a_trainable_vision_tower_gets_pixels(loaded, prompts):
+    from mmrl.rollout.backends.hf import HFBackend
+
+    backend = HFBackend(loaded)
+    backend.keep_encodings(vision_features=True)
+    backend.encode([prompts[0]])
+    assert "pixel_values" in backend.encode([prompts[0]])
+
+
+# --- micro-batches inside a group: the prefix once, the rows in pieces ---------------------------
+
+@pytest.mark.parametrize("checkpointing", [False, True])
+def test_rows_in_pieces_give_the_gradients_of_one_pass(lively_model_dir, prompts, checkpointing):
+    from mmrl.model.loading import load
+    from mmrl.model.prefix import shared_prefix_logprobs_in_pieces
+    from mmrl.rollout import make_backend
+    from mmrl.train.run import enable_checkpointing
+
+    fresh = load(lively_model_dir)
+    model = fresh.model.train()
+    if checkpointing:
+        enable_checkpointing(model)
+    inputs = make_backend("hf", fresh).encode([prompts[0], prompts[3]])
+    responses = [[5, 9, 11, 3, 7][: 5 - i % 3] for i in range(2 * N)]
+    weight = torch.linspace(-1.0, 1.0, 2 * N).unsqueeze(1)  # a different weight per row
+    whole, g_whole = _grads(model, lambda: (lambda o: ((o[0] * weight).sum().view(1), o[1], o[2].sum().view(1)))(
+        shared_prefix_logprobs(model, inputs, responses, N, entropy=True)))
+    model.zero_grad(set_to_none=True)
+    seen = []
+
+    def on_piece(start, out):
+        seen.append(len(out[0]))
+        rows = slice(start, start + len(out[0]))
+        return (out[0] * weight[rows]).sum() + out[2].sum()
+
+    logp, mask, ent = shared_prefix_logprobs_in_pieces(model, inputs, responses, N, rows=2, on_piece=on_piece,
+                                                       backward=lambda loss: loss.backward(), entropy=True)
+    g_pieces = {k: p.grad.detach().clone() for k, p in model.named_parameters() if p.grad is not None}
+    model.zero_grad(set_to_none=True)
+    assert seen == [2, 2, 2]  # three pieces of two rows: the prompts' pass ran once
+    assert g_pieces.keys() == g_whole.keys() and any(k.startswith("model.visual") for k in g_pieces)
+    for k in g_whole:
+        torch.testing.assert_close(g_pieces[k], g_whole[k], atol=1e-5, rtol=1e-5, msg=k)
+    plain = shared_prefix_logprobs(model, inputs, responses, N)[0].detach()
+    torch.testing.assert_close(logp, plain, atol=1e-6, rtol=1e-6)
