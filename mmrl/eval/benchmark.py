@@ -70,6 +70,8 @@ class Benchmark:
     judge_roles: ClassVar[tuple[str, ...]] = ()  # what a judge may do here: "extract", "match"
     scorer: ClassVar[str]  # the official rules reproduced, cited in the summary
     is_verifier: ClassVar[bool] = True  # also offered as a reward verifier under its name
+    verifier: ClassVar[str | None] = None  # the verifier its samples name (default: its own name)
+    lenient: ClassVar[bool] = False  # a lenient-mode variant: its samples carry params {"lenient": true}
 
     def to_sample(self, row: Row, images: list[str], index: int, split: str) -> Sample:
         """One row of the benchmark's schema (images already resolved to refs) as a SPEC sample."""
@@ -82,7 +84,10 @@ class Benchmark:
     # helpers shared by adapters -------------------------------------------------------------
     def reward_spec(self, **params: Any) -> dict[str, Any]:
         """The sample's own reward spec: this benchmark's verifier and its parameters."""
-        return {"verifier": self.name, "params": {k: v for k, v in params.items() if v is not None}}
+        params = {k: v for k, v in params.items() if v is not None}
+        if self.lenient:
+            params["lenient"] = True
+        return {"verifier": self.verifier or self.name, "params": params}
 
 
 def register_benchmark(cls: type[Benchmark]) -> type[Benchmark]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 
 from mmrl.data.synth.shapes import SHAPES, Shape, canvas, draw_shape, place_shapes
-from mmrl.data.synth.tasks import Rendered, task
+from mmrl.data.synth.tasks import Rendered, reference_response, reward_spec, task
 
 # Four well separated colours (a subset of shapes.COLORS): chance is 1/4 on every task here.
 PIXEL_COLORS = ("red", "green", "blue", "yellow")
@@ -21,14 +21,6 @@ QUADRANTS = ("top left", "top right", "bottom left", "bottom right")
 MAX_COUNT = 4
 # Accuracy counts, format keeps the <think>/<answer> form once RL starts (MM-Eureka's 1 + 0.5).
 PIXEL_WEIGHTS = {"accuracy": 1.0, "format": 0.5}
-
-
-def _reward(verifier: str, **params) -> dict:
-    return {"verifier": verifier, "weights": dict(PIXEL_WEIGHTS), "params": params}
-
-
-def _response(thinking: str, answer: str) -> str:
-    return f"<think>{thinking}</think><answer>{answer}</answer>"
 
 
 @task("colour", "the colour of one large shape: red, green, blue or yellow (exact)", chance=1 / 4, in_mix=False)
@@ -40,8 +32,8 @@ def colour_task(rng: random.Random, size: int) -> Rendered:
     record = {
         "question": "What colour is the shape?",
         "answer": color,
-        "reward": _reward("exact"),
-        "response": _response(f"The shape is {color}.", color),
+        "reward": reward_spec("exact", PIXEL_WEIGHTS),
+        "response": reference_response(f"The shape is {color}.", color),
     }
     return img, record
 
@@ -65,8 +57,8 @@ def position_task(rng: random.Random, size: int) -> Rendered:
     record = {
         "question": "Where is the shape? Answer top left, top right, bottom left or bottom right.",
         "answer": quadrant,
-        "reward": _reward("exact"),
-        "response": _response(f"The shape is in the {quadrant}.", quadrant),
+        "reward": reward_spec("exact", PIXEL_WEIGHTS),
+        "response": reference_response(f"The shape is in the {quadrant}.", quadrant),
     }
     return img, record
 
@@ -81,7 +73,7 @@ def bigcount_task(rng: random.Random, size: int) -> Rendered:
     record = {
         "question": "How many shapes are in the image?",
         "answer": n,
-        "reward": _reward("number", integer=True),
-        "response": _response(f"I count {n} {'shape' if n == 1 else 'shapes'}.", str(n)),
+        "reward": reward_spec("number", PIXEL_WEIGHTS, integer=True),
+        "response": reference_response(f"I count {n} {'shape' if n == 1 else 'shapes'}.", str(n)),
     }
     return img, record

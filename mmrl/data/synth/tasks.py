@@ -53,11 +53,13 @@ def task(name: str, summary: str, chance: float = 0.0, in_mix: bool = True):
     return deco
 
 
-def _reward(verifier: str, **params: Any) -> dict[str, Any]:
-    return {"verifier": verifier, "weights": dict(DEFAULT_WEIGHTS), "params": params}
+def reward_spec(verifier: str, weights: dict[str, float] | None = None, **params: Any) -> dict[str, Any]:
+    """A sample's own reward spec: the verifier, its weights (default accuracy 0.9 / format 0.1), params."""
+    return {"verifier": verifier, "weights": dict(weights or DEFAULT_WEIGHTS), "params": params}
 
 
-def _response(thinking: str, answer: str) -> str:
+def reference_response(thinking: str, answer: str) -> str:
+    """The target response of a task: ``<think>thinking</think><answer>answer</answer>``."""
     return f"<think>{thinking}</think><answer>{answer}</answer>"
 
 
@@ -80,8 +82,8 @@ def count_task(rng: random.Random, size: int) -> Rendered:
     record = {
         "question": f"How many {color} {kind}s are in the image?",
         "answer": n,
-        "reward": _reward("number", integer=True),
-        "response": _response(
+        "reward": reward_spec("number", integer=True),
+        "response": reference_response(
             f"I look for {color} {kind}s among the {len(shapes)} shapes and find {n} {_plural(kind, n)}.", str(n)
         ),
     }
@@ -99,8 +101,8 @@ def read_task(rng: random.Random, size: int) -> Rendered:
     record = {
         "question": "What text is written in the image?",
         "answer": text,
-        "reward": _reward("exact"),
-        "response": _response(f"The image shows the text \"{text}\" in black letters.", text),
+        "reward": reward_spec("exact"),
+        "response": reference_response(f"The image shows the text \"{text}\" in black letters.", text),
     }
     return img, record
 
@@ -124,9 +126,9 @@ def arith_task(rng: random.Random, size: int) -> Rendered:
         "question": "What is the value of the expression in the image?",
         "answer": str(value),
         "key_steps": steps,
-        "reward": _reward("math"),
+        "reward": reward_spec("math"),
         # R1-VL's structure: a description, then steps numbered 1..n on their own lines, then the answer.
-        "response": _response(f"The expression is {expr}.\n" + "\n".join(f"Step {i + 1}: {s}." for i, s in
+        "response": reference_response(f"The expression is {expr}.\n" + "\n".join(f"Step {i + 1}: {s}." for i, s in
                                                                            enumerate(steps)), str(value)),
     }
     return img, record
@@ -157,8 +159,8 @@ def choice_task(rng: random.Random, size: int) -> Rendered:
         "question": question,
         "choices": options,
         "answer": letter,
-        "reward": _reward("choice"),
-        "response": _response(f"The shape in the image is a {color} {kind}, so the answer is {right}.", letter),
+        "reward": reward_spec("choice"),
+        "response": reference_response(f"The shape in the image is a {color} {kind}, so the answer is {right}.", letter),
     }
     return img, record
 
@@ -174,8 +176,8 @@ def locate_task(rng: random.Random, size: int) -> Rendered:
     record = {
         "question": f"Locate the {color} {kind}. Answer with its bounding box [x1, y1, x2, y2] in pixels.",
         "answer": list(shape.box),
-        "reward": _reward("iou", iou_threshold=0.5),
-        "response": _response(f"The {color} {kind} spans from ({shape.box[0]}, {shape.box[1]}) to "
+        "reward": reward_spec("iou", iou_threshold=0.5),
+        "response": reference_response(f"The {color} {kind} spans from ({shape.box[0]}, {shape.box[1]}) to "
                               f"({shape.box[2]}, {shape.box[3]}).", _box_text(shape.box)),
     }
     return img, record
@@ -195,8 +197,8 @@ def detect_task(rng: random.Random, size: int) -> Rendered:
         "question": "Detect every shape. Answer with a JSON list of {\"label\": \"<colour> <shape>\", "
                     "\"box\": [x1, y1, x2, y2]} in pixels.",
         "answer": objects,
-        "reward": _reward("map"),
-        "response": _response(f"I see {len(shapes)} shapes: " + ", ".join(s.label for s in shapes) + ".",
+        "reward": reward_spec("map"),
+        "response": reference_response(f"I see {len(shapes)} shapes: " + ", ".join(s.label for s in shapes) + ".",
                               answer_text),
     }
     return img, record

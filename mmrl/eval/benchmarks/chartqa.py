@@ -76,7 +76,6 @@ class ChartQA(Benchmark):
     image_fields = ("image",)
     breakdowns = ("type",)
     scorer = "google-research/pix2struct metrics.relaxed_correctness (5%), official mode: the response as it is"
-    lenient = False
 
     def to_sample(self, row, images, index, split):
         question = row.get("query") if row.get("query") is not None else require(row, "question")
@@ -123,7 +122,6 @@ class ChartQALenient(ChartQA):
     scorer = ("google-research/pix2struct metrics.relaxed_correctness (5%), lenient mode: the response stripped, "
               "a \\boxed{} or 'answer is' phrase taken out of it")
     lenient = True
+    verifier = ChartQA.name
     is_verifier = False  # the verifier is "chartqa" with params {"lenient": true}
 
-    def reward_spec(self, **params):
-        return {"verifier": ChartQA.name, "params": {**params, "lenient": True}}

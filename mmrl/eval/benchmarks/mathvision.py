@@ -293,7 +293,6 @@ class MathVision(Benchmark):
     image_fields = ("decoded_image", "image")
     breakdowns = ("subject", "level")
     scorer = "mathllm/MATH-V evaluation/evaluate.py + utils.py (rules only), official mode"
-    lenient = False
 
     def to_sample(self, row, images, index, split):
         question = require(row, "question")
@@ -340,7 +339,6 @@ class MathVisionLenient(MathVision):
     scorer = ("mathllm/MATH-V evaluation/evaluate.py + utils.py (rules only), lenient mode: also accepts degree "
               "signs, \\frac12, 6e1, unicode math, references the official parser cannot read")
     lenient = True
+    verifier = MathVision.name
     is_verifier = False  # the verifier is "mathvision" with params {"lenient": true}
 
-    def reward_spec(self, **params):
-        return {"verifier": MathVision.name, "params": {**params, "lenient": True}}
