@@ -356,18 +356,6 @@ def validate_file(src: str | os.PathLike, kind: str | None = None, references: s
     return validate_source(src, kind, references, split, columns)
 
 
-def read_checked(src: str | os.PathLike, kind: str = "sample", references: str | None = "verify",
-                 progress: str | None = None, image_root: str | os.PathLike | None = None) -> list[Located]:
-    """Every record of a source (or stdin), each checked as ``kind`` with what it refers to, ids
-    unique: what a command reads at start-up, so the first problem stops it before any work
-    (``mmrl.io.samples.Samples.read_all``; commands that can stream use ``Samples.check``).
-    ``image_root``: where stdin's relative image paths live; they come back relative to the
-    current folder, so the records read like any other stdin records."""
-    from mmrl.io.samples import open_samples
-
-    return open_samples(src, image_root=image_root).read_all(kind, references, progress)
-
-
 def require_valid(item: Located, kind: str = "sample", base_dir: Path | None = None) -> Record:
     """Raise the first problem of a record as a DataError; return the record when clean."""
     problems = check_record(item.record, base_dir, kind)

@@ -38,6 +38,15 @@ class LoraSpec:
     dropout: float = 0.05
     target_modules: str | list[str] = "all-linear"
 
+    @classmethod
+    def from_settings(cls, settings) -> LoraSpec | None:
+        """From a trainer's flags (``lora``, ``lora_r``, ``lora_alpha``, ``lora_dropout``,
+        ``lora_targets``); None when ``--lora`` is off."""
+        if not settings.lora:
+            return None
+        return cls(r=settings.lora_r, alpha=settings.lora_alpha, dropout=settings.lora_dropout,
+                   target_modules=settings.lora_targets)
+
     def peft_config(self):
         from peft import LoraConfig
 

@@ -70,7 +70,7 @@ from mmrl.train.run import (
     prepare_out_dir,
     resume_point,
     save_checkpoint,
-    save_pretrained,
+    save_trained,
     seed_everything,
 )
 
@@ -120,8 +120,7 @@ def given_reward_settings(cfg: GRPOConfig) -> set[str]:
 
 
 def model_spec(cfg: GRPOConfig) -> ModelSpec:
-    lora = LoraSpec(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
-                    target_modules=cfg.lora_targets) if cfg.lora else None
+    lora = LoraSpec.from_settings(cfg)
     # Under DeepSpeed full weights load in float32: its bf16 mode keeps fp32 master weights itself.
     dtype = "float32" if cfg.deepspeed and not cfg.lora else cfg.dtype
     return ModelSpec(cfg.model, dtype=dtype, device=cfg.device, lora=lora, freeze_vision=cfg.freeze_vision,
@@ -452,15 +451,8 @@ class _Nowhere:
 
 def save_final(engine, cfg: GRPOConfig, processor, out, result: RLResult) -> None:
     """The Hugging Face checkpoint of the trained model in OUT (ZeRO-3 weights gathered first)."""
-    full = engine.full_state_dict()
-    engine.barrier()
-    if not engine.info.is_main:
+    if not save_trained(engine, model_spec(cfg), processor, out, merge_lora=cfg.lora and cfg.merge_lora):
         return
-    model = engine.module
-    if full is not None:  # ZeRO-3: rebuild the model in this process from the gathered weights
-        model = load(ModelSpec(**{**model_spec(cfg).__dict__, "device": "cpu"})).model
-        model.load_state_dict(full, strict=False)
-    save_pretrained(model, processor, out, merge_lora=cfg.lora and cfg.merge_lora)
     write_json(out / RUN_FILE, {"config": cfg.to_dict(), "steps": result.steps,
                                 "skipped_updates": result.skipped_updates,
                                 "final": result.history[-1] if result.history else None})

@@ -46,7 +46,7 @@ from mmrl.train.run import (
     prepare_out_dir,
     resume_point,
     save_checkpoint,
-    save_pretrained,
+    save_trained,
     seed_everything,
 )
 
@@ -83,8 +83,7 @@ class TrainResult:
 
 
 def model_spec(cfg: SFTConfig) -> ModelSpec:
-    lora = LoraSpec(r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
-                    target_modules=cfg.lora_targets) if cfg.lora else None
+    lora = LoraSpec.from_settings(cfg)
     return ModelSpec(
         cfg.model,
         dtype=cfg.dtype if cfg.lora else "float32",
@@ -298,15 +297,8 @@ def _announce(cfg: SFTConfig, data: SFTData, plan: BatchPlan, total: int, start:
 
 def save_final(engine, cfg: SFTConfig, processor, out: Path, result: TrainResult) -> None:
     """Write the Hugging Face checkpoint (model, or LoRA adapter / merged model, and processor) to OUT."""
-    full = engine.full_state_dict()
-    engine.barrier()
-    if not engine.info.is_main:
+    if not save_trained(engine, model_spec(cfg), processor, out, merge_lora=cfg.lora and cfg.merge_lora):
         return
-    model = engine.module
-    if full is not None:  # ZeRO-3: rebuild the model in this process from the gathered weights
-        model = load(ModelSpec(**{**model_spec(cfg).__dict__, "device": "cpu"})).model
-        model.load_state_dict(full, strict=False)
-    save_pretrained(model, processor, out, merge_lora=cfg.lora and cfg.merge_lora)
     run = {"config": cfg.to_dict(), "steps": result.steps, "total_steps": result.total_steps,
            "final_loss": result.losses[-1] if result.losses else None, "data": result.data}
     write_json(out / RUN_FILE, run)

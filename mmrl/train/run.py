@@ -114,6 +114,26 @@ def save_pretrained(model, processor, out: Path, merge_lora: bool = False) -> No
     processor.save_pretrained(out)
 
 
+def save_trained(engine, spec, processor, out: Path, merge_lora: bool = False) -> bool:
+    """Every process: gather the trained weights (ZeRO-3 partitions them); the main one writes the
+    Hugging Face checkpoint to ``out``, rebuilding the model from ``spec`` on the CPU where the
+    weights were gathered. True on the process that wrote it."""
+    from dataclasses import replace
+
+    from mmrl.model.loading import load
+
+    full = engine.full_state_dict()
+    engine.barrier()
+    if not engine.info.is_main:
+        return False
+    model = engine.module
+    if full is not None:
+        model = load(replace(spec, device="cpu")).model
+        model.load_state_dict(full, strict=False)
+    save_pretrained(model, processor, out, merge_lora=merge_lora)
+    return True
+
+
 class StopRequest:
     """SIGINT/SIGTERM set a flag instead of killing the run, so the trainer can finish its step and
     leave a resumable checkpoint; a second SIGINT stops at once. Use as a context manager."""
