@@ -33,6 +33,15 @@ _REWRITES = (
 _ERRORS = (ParseError, TooLarge, ArithmeticError, ValueError, TypeError, KeyError, RecursionError)
 
 
+
+def _real(node) -> float | None:
+    """The node's numeric value as a float, None when it is not a finite real number."""
+    value = numeric(node, None)
+    m = mp()
+    if m.im(value) != 0 or not m.isfinite(value):
+        return None
+    return float(m.re(value))
+
 def latex_value(latex: str) -> float | None:
     """The float value of a numeric LaTeX expression, or None when it is not a plain number."""
     if not isinstance(latex, str) or not latex.strip() or len(latex) > 200:
@@ -49,11 +58,7 @@ def latex_value(latex: str) -> float | None:
         q = exact(node)
         if q is not None:
             return float(q)
-        value = numeric(node, None)
-        m = mp()
-        if m.im(value) != 0 or not m.isfinite(value):
-            return None
-        return float(m.re(value))
+        return _real(node)
     except _ERRORS:
         return None
 
@@ -189,11 +194,7 @@ def _official_number_of(text: str) -> int | float | None:
         q = exact(node)
         if q is not None:
             return q.numerator if _int_typed(node) and q.denominator == 1 else float(q)
-        value = numeric(node, None)
-        m = mp()
-        if m.im(value) != 0 or not m.isfinite(value):
-            return None
-        return float(m.re(value))
+        return _real(node)
     except _ERRORS:
         return None
 
