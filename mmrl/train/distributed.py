@@ -351,7 +351,15 @@ class DeepSpeedEngine:
         return None
 
     def close(self) -> None:
+        """Release the engine, then leave the process group together: a process that exits with
+        gloo's threads still live can abort at interpreter exit ("terminate called without an
+        active exception", seen once in a two-process grpo run)."""
+        import torch.distributed as dist
+
         self.engine.destroy()
+        if dist.is_available() and dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
 
 
 def _zero3_offload(engine):
