@@ -131,6 +131,12 @@ def resolve_dtype(dtype: str, device: str):
     return getattr(torch, dtype)
 
 
+def _first_line(e: BaseException) -> str:
+    """The gist of a loader's error (some span pages); JSON errors keep their position."""
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}"
+
+
 def _check_exists(name_or_path: str) -> None:
     looks_local = name_or_path.startswith((".", "/", "~")) or Path(name_or_path).exists()
     if looks_local and not Path(name_or_path).expanduser().is_dir():
@@ -153,17 +159,22 @@ def load_model(spec: ModelSpec):
     kwargs: dict[str, Any] = {"dtype": dtype, **spec.hub()}
     if spec.attn_implementation:
         kwargs["attn_implementation"] = spec.attn_implementation
+    from safetensors import SafetensorError
+
     try:
         model = AutoModelForImageTextToText.from_pretrained(spec.name_or_path, **kwargs)
-    except OSError as e:
-        raise ConfigError(f"cannot load model {spec.name_or_path!r}: {e}") from None
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as e:  # no/broken config.json, truncated weights
+        raise ConfigError(f"cannot load model {spec.name_or_path!r}: {_first_line(e)}") from None
     model.to(device)
     if spec.freeze_vision or spec.freeze_projector:
         freeze_vision(model, tower=spec.freeze_vision, projector=spec.freeze_projector)
     if spec.lora is not None:
         from peft import get_peft_model
 
-        model = get_peft_model(model, spec.lora.peft_config())
+        try:
+            model = get_peft_model(model, spec.lora.peft_config())
+        except ValueError as e:  # peft: "Target modules {...} not found in the base model"
+            raise ConfigError(f"--lora-targets {spec.lora.target_modules}: {e}") from None
     return model
 
 
@@ -174,8 +185,8 @@ def load(spec: ModelSpec | str) -> LoadedModel:
     _check_exists(spec.name_or_path)
     try:
         processor = load_processor(spec.name_or_path, spec.min_pixels, spec.max_pixels, **spec.hub())
-    except OSError as e:
-        raise ConfigError(f"cannot load the processor of {spec.name_or_path!r}: {e}") from None
+    except (OSError, ValueError, KeyError) as e:
+        raise ConfigError(f"cannot load the processor of {spec.name_or_path!r}: {_first_line(e)}") from None
     return LoadedModel(load_model(spec), processor, spec)
 
 

@@ -7,12 +7,24 @@ default filled in; the trainer only ever sees a resolved config.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from mmrl.errors import ConfigError
+from mmrl.train.bounds import (
+    ANY,
+    COUNT,
+    NON_NEGATIVE,
+    NON_NEGATIVE_COUNT,
+    POSITIVE,
+    SEED,
+    SHARE,
+    Bound,
+    check_bounds,
+    check_device,
+    check_pixels,
+)
 
-LOSS_AGGS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm")
 REPORT_TO = ("none", "tensorboard", "wandb")
 
 # What each algorithm sets when the user does not (sources in docs/grpo.md).
@@ -153,43 +165,45 @@ class GRPOConfig:
         return cfg
 
     def check(self) -> None:
-        def positive(name: str) -> None:
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
-
-        for name in ("group_size", "batch_size", "mini_batch_size", "micro_batch_size", "micro_batch_rows", "ppo_epochs",
-                     "max_steps", "max_new_tokens", "sample_steps", "rollout_batch_rows"):
-            positive(name)
+        """Every value in its range and every registered name known: before any model loads."""
+        check_bounds(self, BOUNDS)
+        check_pixels(self.min_pixels, self.max_pixels)
+        check_device(self.device)
+        if self.resume and self.overwrite:
+            raise ConfigError("--resume and --overwrite contradict each other: pass one of them")
         if self.mini_batch_size and self.mini_batch_size > self.batch_size:
             raise ConfigError(f"--mini-batch-size ({self.mini_batch_size}) exceeds --batch-size ({self.batch_size})")
-        if self.loss_agg not in LOSS_AGGS:
-            raise ConfigError(f"--loss-agg must be one of {', '.join(LOSS_AGGS)}, got {self.loss_agg!r}")
         if self.report_to not in REPORT_TO:
             raise ConfigError(f"--report-to must be one of {', '.join(REPORT_TO)}, got {self.report_to!r}")
         if self.rollout_backend not in ("hf", "vllm"):
             raise ConfigError(f"--rollout-backend must be hf or vllm, got {self.rollout_backend!r}")
         if self.sampler not in ("uniform", "curriculum"):
             raise ConfigError(f"--sampler must be uniform or curriculum, got {self.sampler!r}")
-        if self.beta is not None and self.beta < 0:
-            raise ConfigError(f"--beta must be >= 0, got {self.beta}")
-        if self.clip_low is not None and not 0 <= self.clip_low < 1:
-            raise ConfigError(f"--clip-low must be in [0, 1), got {self.clip_low}")
-        if self.clip_high is not None and self.clip_high < 0:
-            raise ConfigError(f"--clip-high must be >= 0, got {self.clip_high}")
-        if self.dual_clip is not None and self.dual_clip <= 1:
-            raise ConfigError(f"--dual-clip must be > 1 (Ye et al. use 3), got {self.dual_clip}")
-        if self.overlong_buffer is not None and not 0 <= self.overlong_buffer < 1:
-            raise ConfigError(f"--overlong-buffer is a share of --max-new-tokens in [0, 1), got {self.overlong_buffer}")
-        if self.temperature is not None and self.temperature <= 0:
-            raise ConfigError(f"--temperature must be > 0 for RL sampling, got {self.temperature}")
-        if self.max_seconds is not None and not self.max_seconds > 0:
-            raise ConfigError(f"--max-seconds must be > 0, got {self.max_seconds}")
         if self.eval_steps is not None and self.eval_data is None:
             raise ConfigError("--eval-steps needs --eval-data")
         parse_band(self.accuracy_band, "--accuracy-band")
         if self.difficulty_band is not None:
             parse_band(self.difficulty_band, "--difficulty-band")
+        self.check_names()
+
+    def check_names(self) -> None:
+        """Each name that selects a registered function resolves (a misspelling exits at start-up,
+        not after the model loaded and a rollout ran; the KL estimator even at beta 0)."""
+        from mmrl.rl.advantages import ADVANTAGES
+        from mmrl.rl.kl import KL_ESTIMATORS
+        from mmrl.rl.losses import AGGREGATIONS
+        from mmrl.rl.sampling import GROUP_FILTERS
+
+        for flag, registry, name in (("--advantage", ADVANTAGES, self.advantage),
+                                     ("--kl-estimator", KL_ESTIMATORS, self.kl_estimator),
+                                     ("--loss-agg", AGGREGATIONS, self.loss_agg),
+                                     ("--group-filter", GROUP_FILTERS, self.group_filter)):
+            if name is None or (registry is GROUP_FILTERS and name == "accuracy_band"):
+                continue
+            try:
+                registry.get(name)
+            except ConfigError as e:
+                raise ConfigError(f"{flag}: {e}") from None
 
     @property
     def mini_batch(self) -> int:
@@ -202,9 +216,24 @@ class GRPOConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    @classmethod
-    def field_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
+
+
+# The range of every numeric setting (mmrl.train.bounds), checked by ``check`` at start-up.
+BOUNDS: dict[str, Bound] = {
+    "group_size": COUNT, "batch_size": COUNT, "mini_batch_size": COUNT, "micro_batch_size": COUNT,
+    "micro_batch_rows": COUNT, "ppo_epochs": COUNT, "max_steps": COUNT, "max_seconds": POSITIVE,
+    "lr": POSITIVE, "warmup_ratio": SHARE, "weight_decay": NON_NEGATIVE, "max_grad_norm": NON_NEGATIVE,
+    "max_new_tokens": COUNT, "temperature": POSITIVE, "top_p": Bound(0, 1, low_open=True),
+    "top_k": NON_NEGATIVE_COUNT, "think_budget": COUNT, "answer_budget": COUNT,
+    "beta": NON_NEGATIVE, "clip_low": SHARE, "clip_high": NON_NEGATIVE, "dual_clip": Bound(1, low_open=True),
+    "entropy_coef": ANY, "max_refill": NON_NEGATIVE_COUNT, "overlong_buffer": SHARE,
+    "overlong_penalty": NON_NEGATIVE, "reward_workers": NON_NEGATIVE_COUNT, "reward_timeout": POSITIVE,
+    "max_prompt_length": COUNT, "min_pixels": COUNT, "max_pixels": COUNT, "lora_r": COUNT,
+    "lora_alpha": POSITIVE, "lora_dropout": SHARE, "seed": SEED, "eval_steps": COUNT,
+    "eval_max_new_tokens": COUNT, "save_steps": COUNT, "save_total_limit": COUNT, "sample_steps": COUNT,
+    "rollout_batch_rows": COUNT, "vllm_gpu_memory_utilization": Bound(0, 1, low_open=True),
+    "vllm_sleep_level": Bound(0, 2, integer=True),
+}
 
 
 def parse_band(text: str, flag: str) -> tuple[float, float]:

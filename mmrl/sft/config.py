@@ -5,8 +5,30 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from mmrl.errors import ConfigError
+from mmrl.train.bounds import (
+    COUNT,
+    NON_NEGATIVE,
+    POSITIVE,
+    PROBABILITY,
+    SEED,
+    SHARE,
+    Bound,
+    check_bounds,
+    check_device,
+    check_pixels,
+)
 
 TRUNCATION_POLICIES = ("error", "truncate", "drop")
+
+
+# The range of every numeric setting (mmrl.train.bounds), checked at start-up.
+BOUNDS: dict[str, Bound] = {
+    "epochs": POSITIVE, "max_steps": COUNT, "lr": POSITIVE, "warmup_ratio": SHARE, "min_lr_ratio": PROBABILITY,
+    "weight_decay": NON_NEGATIVE, "adam_eps": POSITIVE, "max_grad_norm": NON_NEGATIVE, "batch_size": COUNT,
+    "grad_accum": COUNT, "max_length": Bound(8, integer=True), "seed": SEED, "min_pixels": COUNT,
+    "max_pixels": COUNT, "lora_r": COUNT, "lora_alpha": POSITIVE, "lora_dropout": SHARE,
+    "filter_max_repeat": PROBABILITY, "save_steps": COUNT, "save_total_limit": COUNT, "log_steps": COUNT,
+}
 
 
 @dataclass
@@ -79,23 +101,17 @@ class SFTConfig:
         self.validate()
 
     def validate(self) -> None:
+        check_bounds(self, BOUNDS)
+        for name, beta in zip(("--adam-beta1", "--adam-beta2"), self.adam_betas):
+            if not SHARE.holds(beta):
+                raise ConfigError(f"{name} must be {SHARE.describe()}, got {beta!r}")
+        check_pixels(self.min_pixels, self.max_pixels)
+        check_device(self.device)
         checks = [
-            (self.batch_size >= 1, "--batch-size must be at least 1"),
-            (self.grad_accum >= 1, "--grad-accum must be at least 1"),
-            (self.epochs > 0, "--epochs must be positive"),
-            (self.max_steps is None or self.max_steps >= 1, "--max-steps must be at least 1"),
-            (self.lr > 0, "--lr must be positive"),
-            (0.0 <= self.warmup_ratio < 1.0, "--warmup-ratio must be in [0, 1)"),
-            (0.0 <= self.min_lr_ratio <= 1.0, "--min-lr-ratio must be in [0, 1]"),
-            (self.max_length >= 8, "--max-length must be at least 8 tokens"),
             (self.truncation in TRUNCATION_POLICIES,
              f"--truncation must be one of {', '.join(TRUNCATION_POLICIES)}, got {self.truncation!r}"),
-            (self.save_steps is None or self.save_steps >= 1, "--save-steps must be at least 1"),
-            (self.save_total_limit is None or self.save_total_limit >= 1, "--save-total-limit must be at least 1"),
-            (self.log_steps >= 1, "--log-steps must be at least 1"),
             (not self.merge_lora or self.lora, "--merge-lora needs --lora"),
-            (self.lora_r >= 1, "--lora-r must be at least 1"),
-            (0.0 <= self.filter_max_repeat <= 1.0, "--filter-max-repeat must be in [0, 1]"),
+            (not (self.resume and self.overwrite), "--resume and --overwrite contradict each other: pass one of them"),
         ]
         for ok, message in checks:
             if not ok:

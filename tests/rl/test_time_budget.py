@@ -28,7 +28,7 @@ def test_a_step_that_fits_the_budget_is_started():
 
 
 def test_budget_must_be_positive():
-    with pytest.raises(ConfigError, match="--max-seconds must be > 0"):
+    with pytest.raises(ConfigError, match="--max-seconds must be a finite number > 0"):
         config(0.0).resolved()
 
 
