@@ -338,7 +338,10 @@ class DeepSpeedEngine:
         ckpt.save_rng(folder, self.info.rank)
 
     def load_state(self, folder: Path) -> None:
-        path, _ = self.engine.load_checkpoint(str(folder), tag="engine")
+        try:
+            path, _ = self.engine.load_checkpoint(str(folder), tag="engine")
+        except Exception as e:  # noqa: BLE001 - DeepSpeed reads its own files; any failure means a damaged one
+            raise ckpt.DamagedCheckpoint(f"{folder}: DeepSpeed could not read it: {type(e).__name__}: {e}") from None
         if path is None:
             raise ConfigError(f"DeepSpeed could not load the checkpoint in {folder}")
         ckpt.load_rng(folder, self.info.rank)

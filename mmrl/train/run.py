@@ -6,18 +6,26 @@ process, finding where a resumed run starts, and writing the final Hugging Face 
 """
 from __future__ import annotations
 
+import fnmatch
+import os
 import random
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mmrl.console import log
-from mmrl.errors import ConfigError
+from mmrl.errors import ConfigError, MmrlError
 from mmrl.train import checkpoint as ckpt
 from mmrl.train.distributed import DistInfo
 
 METRICS_FILE = "metrics.jsonl"
+FINAL_STAGING = ".final.tmp"  # the final model is written here, then moved into OUT
+
+
+class RunError(MmrlError):
+    """A run that cannot go on: the disk is full, a step's every reward was an error."""
 
 
 def seed_everything(seed: int) -> None:
@@ -40,8 +48,9 @@ def enable_checkpointing(model) -> None:
 
 
 def prepare_out_dir(out: str | Path, resume: bool, overwrite: bool, info: DistInfo,
-                    metrics_file: str = METRICS_FILE) -> Path:
-    """Create ``out``; refuse one that holds another run unless resuming or overwriting."""
+                    metrics_file: str = METRICS_FILE, writes: Iterable[str] = ()) -> Path:
+    """Create ``out``; refuse one that holds another run unless resuming or overwriting (which
+    first removes what a run writes there: ``writes``, the metrics and the checkpoints)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a folder")
@@ -52,9 +61,19 @@ def prepare_out_dir(out: str | Path, resume: bool, overwrite: bool, info: DistIn
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         if overwrite and not resume:
-            shutil.rmtree(ckpt.checkpoint_root(out), ignore_errors=True)
-            (out / metrics_file).unlink(missing_ok=True)
+            remove_written(out, (metrics_file, ckpt.CHECKPOINTS, FINAL_STAGING, *writes))
     return out
+
+
+def remove_written(out: Path, names: Iterable[str]) -> None:
+    """Delete what a run writes in ``out`` (names or ``fnmatch`` patterns), nothing else: an
+    ``--overwrite`` run must not leave the previous run's model beside its own partial metrics."""
+    for item in list(out.iterdir()):
+        if any(fnmatch.fnmatch(item.name, pattern) for pattern in names):
+            if item.is_dir() and not item.is_symlink():
+                shutil.rmtree(item)
+            else:
+                item.unlink()
 
 
 def save_checkpoint(engine, out: Path, step: int, state: dict[str, Any], keep: int | None) -> Path:
@@ -88,30 +107,58 @@ class Resumed:
 
 
 def resume_point(out: Path, engine, must_match: dict[str, Any]) -> Resumed:
-    """Load the engine from the last checkpoint in ``out`` (or start at 0 when there is none).
+    """Load the engine from the newest usable checkpoint in ``out`` (or start at 0 when there is none).
 
     ``must_match`` holds what must equal the interrupted run's state (data fingerprint, total
-    steps, ...): resuming a different run would silently train on other batches.
+    steps, ...): resuming a different run would silently train on other batches. A damaged
+    checkpoint (a file cut short by a full disk, a foreign pickle) is passed over with a notice
+    for the one before it; when none is usable the run refuses, naming each damaged file.
     """
-    latest = ckpt.latest_checkpoint(out)
-    if latest is None:
+    found = ckpt.list_checkpoints(out)
+    if not found:
         log.info("no checkpoint in %s: starting from the beginning", out)
         return Resumed()
-    state = ckpt.read_state(latest)
-    differ = [k for k, v in must_match.items() if state.get(k) != v]
-    if differ:
-        raise ConfigError(f"cannot resume from {latest}: {', '.join(differ)} differ from the interrupted run "
-                          "(same data, batch size, seed and number of steps are needed)")
-    engine.load_state(latest)
-    return Resumed(int(state["step"]), float(state["time"]), state, latest)
+    damaged: list[str] = []
+    for _, path in reversed(found):
+        try:
+            state = ckpt.read_state(path)
+            differ = [k for k, v in must_match.items() if state.get(k) != v]
+            if differ:
+                raise ConfigError(f"cannot resume from {path}: {', '.join(differ)} differ from the interrupted run "
+                                  "(same data, batch size, seed and number of steps are needed)")
+            engine.load_state(path)
+        except ckpt.DamagedCheckpoint as e:
+            damaged.append(str(e))
+            log.warning("%s; trying the checkpoint before it", e)
+            continue
+        if damaged:
+            log.warning("resuming from %s, the newest checkpoint that could be read", path)
+        return Resumed(int(state["step"]), float(state["time"]), state, path)
+    raise ConfigError(f"--resume: no checkpoint in {ckpt.checkpoint_root(out)} can be read:\n" + "\n".join(damaged))
 
 
 def save_pretrained(model, processor, out: Path, merge_lora: bool = False) -> None:
-    """The final checkpoint: model (or LoRA adapter, or the merged model) and processor in ``out``."""
+    """The final checkpoint: model (or LoRA adapter, or the merged model) and processor in ``out``.
+
+    Written into a staging folder first and moved into ``out`` file by file once complete, so a
+    full disk or a crash mid-save leaves no half-written ``model.safetensors`` to fail a later load.
+    """
     if merge_lora and hasattr(model, "merge_and_unload"):
         model = model.merge_and_unload()
-    model.save_pretrained(out)
-    processor.save_pretrained(out)
+    out = Path(out)
+    staging = out / FINAL_STAGING
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        model.save_pretrained(staging)
+        processor.save_pretrained(staging)
+        for item in sorted(staging.iterdir()):
+            os.replace(item, out / item.name)
+    except OSError as e:
+        raise RunError(f"cannot write the final model into {out}: {e.strerror or e}; nothing of it was kept there "
+                       f"(checkpoints under {ckpt.checkpoint_root(out)}, if any, are intact: free space and "
+                       "--resume)") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def save_trained(engine, spec, processor, out: Path, merge_lora: bool = False) -> bool:
