@@ -74,6 +74,8 @@ def check_result(name: str, result: Any) -> VerifierResult:
     for comp, v in values.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise ValueError(f"verifier {name!r} gave {comp}={v!r}, expected a finite number")
+    if not 0.0 <= result.accuracy <= 1.0:  # a pass rate: grade, curricula and filters read it as one
+        raise ValueError(f"verifier {name!r} gave accuracy={result.accuracy!r}, expected a number in [0, 1]")
     if result.extracted is not None and not isinstance(result.extracted, str):
         raise TypeError(f"verifier {name!r} gave a non-string extracted answer")
     return result

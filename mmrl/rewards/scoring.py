@@ -321,6 +321,9 @@ def score_updates(record: Mapping[str, Any], config: RewardConfig) -> dict[str, 
         return failed_updates(record, config, f"weights name {', '.join(missing)}, which verifier {name!r} "
                                               f"does not report (it reports {known})")
     total = sum(w * rewards[c] for c, w in spec.weights.items())
+    if not math.isfinite(total):  # finite parts, weighted, can still overflow
+        return failed_updates(record, config, f"the weighted total of verifier {name!r} is not finite "
+                                              f"({' + '.join(f'{w:g} * {c}={rewards[c]:g}' for c, w in spec.weights.items())})")
     gate = spec.params.get("format_gate", config.format_gate)
     if gate and rewards["format"] < 1.0:
         total = 0.0

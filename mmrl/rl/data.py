@@ -28,6 +28,10 @@ def load_samples(path: str, reward: RewardConfig, what: str = "--data", split: s
         if item is None:
             continue
         items.append(item)
+        if item.record.get("answer") is None and "answer" not in {e.field for e in checked.problems}:
+            errors.append(item.error("required for RL: the verifier compares each response with it "
+                                     "(map another column with --columns answer=COLUMN)", "answer"))
+            continue
         # the run's own reward settings too (its default verifier, its weights)
         problem = validate_record({**item.record, "response": ""}, reward)
         if problem is not None and problem[0] not in {e.field for e in checked.problems}:

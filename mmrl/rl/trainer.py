@@ -40,7 +40,7 @@ from mmrl.io.paths import OutputFolder, check_outputs
 from mmrl.model.loading import CHECKPOINT_FILES, LoraSpec, ModelSpec, load
 from mmrl.rewards import RewardConfig, RewardScorer
 from mmrl.rewards.scoring import override_notice, spec_overrides
-from mmrl.rl.advantages import ADVANTAGES
+from mmrl.rl.advantages import compute_advantages
 from mmrl.rl.collect import Collected, Collector, make_group_filter
 from mmrl.rl.config import GRPOConfig, parse_band
 from mmrl.rl.data import load_samples
@@ -61,10 +61,11 @@ from mmrl.train.distributed import (
     init_process_group,
     load_ds_config,
 )
-from mmrl.train.metrics import MetricsLog, check_reporter, open_wandb
+from mmrl.train.metrics import MetricsLog, check_reporter, cut_to_step, open_wandb
 from mmrl.train.optim import warmup_steps_for
 from mmrl.train.run import (
     METRICS_FILE,
+    RunError,
     enable_checkpointing,
     StopRequest,
     prepare_out_dir,
@@ -278,7 +279,7 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
         log.warning("grpo: %s", notice)
     if cfg.deepspeed:
         init_process_group(info)
-    out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
+    out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info, writes=OUT_WRITES)
     if cfg.deepspeed:
         import torch.distributed as dist
 
@@ -323,6 +324,8 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
     metrics = MetricsLog(out / METRICS_FILE, resume_step=start if cfg.resume else None,
                          tensorboard_dir=out / "tensorboard" if cfg.report_to == "tensorboard" else None,
                          wandb_run=wandb_run) if main else _Nowhere()
+    if cfg.resume and main:
+        cut_to_step(out / SAMPLES_FILE, start)  # the redone steps' rows come again; a cut last line goes
     samples = JsonlWriter(out / SAMPLES_FILE, mode="append", keep_existing=cfg.resume) if main else _Nowhere()
     result = RLResult(str(out), start, cfg.max_steps, skipped_updates=skipped,
                       resumed_from=resumed.resumed_from if resumed else None)
@@ -459,6 +462,17 @@ def save_final(engine, cfg: GRPOConfig, processor, out, result: RLResult) -> Non
     console.print(f"grpo: {result.steps} steps in {result.seconds:.0f} s; model in {out}")
 
 
+def refuse_all_errors(collected: Collected, step: int) -> None:
+    """Stop the run when every reward of a step was an error: a verifier, weight or parameter that
+    cannot work with these samples. Training on zeros would look like a run and learn nothing."""
+    errors = [r.get("error") for g in collected.all_groups for r in g.records]
+    if errors and all(errors):
+        example = max(set(errors), key=errors.count)
+        raise RunError(f"every reward of step {step + 1} was an error ({len(errors)} responses), most often: "
+                          f"{example}; check --verifier, --weights and --param (or the samples' `reward` specs). "
+                          "Nothing was trained")
+
+
 def run_step(cfg: GRPOConfig, step: int, collector: Collector, engine: LocalEngine, backend: HFBackend,
              reference: Reference, pad_id: int, params: SamplingParams, skip: Callable[[str], None]) -> dict[str, Any]:
     """One step: rollout + reward, advantages, old/reference log-probs, update. Returns its metrics."""
@@ -481,6 +495,7 @@ def _run_step(cfg, step, collector, engine, backend, reference, pad_id, params, 
                            "groups_drawn": collected.drawn, "refill_rounds": collected.rounds - 1,
                            "_drawn": collected.drawn, "_collected": collected, "_batch": None}
     timing = {"time/rollout": collected.seconds["rollout"], "time/reward": collected.seconds["reward"]}
+    refuse_all_errors(collected, step)
     if not collected.groups:
         skip("no valid group in this step")
         row.update(timing, **{"time/step": time.perf_counter() - t_start})
@@ -490,7 +505,7 @@ def _run_step(cfg, step, collector, engine, backend, reference, pad_id, params, 
         skip("non-finite reward")
         row.update(timing, **{"time/step": time.perf_counter() - t_start})
         return row
-    batch.advantages = ADVANTAGES.get(cfg.advantage)(batch.rewards, batch.group_ids)
+    batch.advantages = compute_advantages(cfg.advantage, batch.rewards, batch.group_ids)
     t_lp = time.perf_counter()
     if not single_update(cfg):
         batch.old_logp = frozen_logprobs(engine.model, backend.encode, batch, cfg.temperature, pad_id, cfg.micro_batch,

@@ -129,7 +129,7 @@ def train(cfg: SFTConfig, on_step: Callable[[StepInfo], None] | None = None,
     if cfg.deepspeed:
         init_process_group(info)
     records = read_sft_records(cfg, show_progress=info.is_main)  # before the model: a bad record costs nothing
-    out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info)
+    out = prepare_out_dir(cfg.out, cfg.resume, cfg.overwrite, info, writes=OUT_WRITES)
     if cfg.deepspeed:
         import torch.distributed as dist
 
