@@ -21,7 +21,8 @@ from mmrl.registry import Registry
 class VerifierResult:
     """A verifier's verdict on one response.
 
-    ``accuracy`` is in [0, 1] for every built-in verifier except the piecewise step rewards,
+    ``accuracy`` is in [0, 1] (``check_result`` refuses any other value: grade, curricula and
+    group filters read it as a pass rate; the piecewise step rewards are components),
     ``extracted`` is the answer text taken out of the response (None when there was none), and
     ``components`` holds extra reward components (``map``, ``step_rar``...) that weights may name.
     """

@@ -17,7 +17,7 @@ def fixtures(tiny_model_dir, synth_file, tmp_path_factory) -> dict:
         "from mmrl.rewards.base import VerifierResult\n"
         "import torch\n"
         "def huge(response, sample, params):\n"
-        "    return VerifierResult(1e308, 'x')\n"
+        "    return VerifierResult(1.0, 'x', {'bonus': 1e308})\n"
         "def overfull(response, sample, params):\n"
         "    return VerifierResult(2.0, 'x')\n"
         "def broken(response, sample, params):\n"

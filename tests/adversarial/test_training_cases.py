@@ -94,6 +94,28 @@ DATA_CASES = [
 ]
 
 
+
+@pytest.mark.parametrize("verifier, weights, expected", [("huge", "bonus=10", "is not finite"),
+                                                          ("overfull", "accuracy=1", "accuracy=2.0")])
+def test_a_verifier_value_that_would_poison_the_rewards_is_a_record_error(cli, tmp_path, fixtures, verifier, weights,
+                                                                          expected):
+    """Item 15: 1e308 weighted by 10 is infinite, an accuracy of 2 is no pass rate: the record
+    carries an error and a total of 0, and the file is still valid JSON."""
+    import json
+
+    rollout = tmp_path / "rollout.jsonl"
+    record = json.loads(Path(fixtures["data"]).read_text(encoding="utf-8").splitlines()[0])
+    record.update(sample=0, response="<think>x</think><answer>1</answer>", finish_reason="stop", num_tokens=4,
+                  model="m")
+    rollout.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    out = tmp_path / "scored.jsonl"
+    result = cli("reward", str(rollout), "-o", str(out), "--workers", "0", "--verifier",
+                 f"{fixtures['plugins']}:{verifier}", "--weights", weights, "--reward-spec", "config")
+    assert result.exit_code == 0, result.output
+    scored = json.loads(out.read_text(encoding="utf-8"))
+    assert expected in scored["error"] and scored["rewards"]["total"] == 0.0
+
+
 @pytest.mark.parametrize("case", FLAG_CASES, ids=str)
 def test_a_bad_value_is_refused_before_any_model_loads(cli, tmp_path, fixtures, case, monkeypatch):
     from mmrl.model import loading
