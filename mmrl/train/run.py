@@ -79,15 +79,21 @@ def remove_written(out: Path, names: Iterable[str]) -> None:
 def save_checkpoint(engine, out: Path, step: int, state: dict[str, Any], keep: int | None) -> Path:
     """Every process writes its part into a staging folder; the main one renames it when all are done."""
     staging = ckpt.staging_dir(out, step)
-    if engine.info.is_main:
-        staging.mkdir(parents=True, exist_ok=True)
-    engine.barrier()
-    engine.save_state(staging)
-    engine.barrier()
-    final = ckpt.step_dir(out, step)
-    if engine.info.is_main:
-        final = ckpt.finalize(out, step, state)
-        ckpt.prune(out, keep)
+    try:
+        if engine.info.is_main:
+            staging.mkdir(parents=True, exist_ok=True)
+        engine.barrier()
+        engine.save_state(staging)
+        engine.barrier()
+        final = ckpt.step_dir(out, step)
+        if engine.info.is_main:
+            final = ckpt.finalize(out, step, state)
+            ckpt.prune(out, keep)
+    except OSError as e:  # a full disk: the half-written staging folder goes, the earlier checkpoints stay
+        shutil.rmtree(staging, ignore_errors=True)
+        raise RunError(f"cannot write the checkpoint of step {step} into {ckpt.checkpoint_root(out)}: "
+                       f"{e.strerror or e}; the earlier checkpoints there are intact (free space, then --resume)") \
+            from None
     engine.barrier()
     return final
 

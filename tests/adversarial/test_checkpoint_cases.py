@@ -133,6 +133,24 @@ def test_a_full_disk_during_the_final_save_leaves_no_half_written_model(cli, tmp
     assert [p.name for p in (out / "checkpoints").iterdir()] == ["step-2"]
 
 
+def test_a_full_disk_while_saving_a_checkpoint_keeps_the_earlier_ones(cli, tmp_path, fixtures, monkeypatch):
+    from mmrl.train import checkpoint as ckpt
+
+    real, calls = ckpt.save_local, []
+
+    def full_on_second(folder, *args):
+        calls.append(folder)
+        real(folder, *args)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ckpt, "save_local", full_on_second)
+    out = tmp_path / "run"
+    check(cli, Case("disk-full-checkpoint", "17", lambda tmp, fx: grpo_args(out, fx),
+                    "cannot write the checkpoint of step 2"), tmp_path, fixtures)
+    assert [p.name for p in (out / "checkpoints").iterdir()] == ["step-1"]
+
+
 def test_overwrite_removes_the_previous_runs_model_before_training(cli, fixtures, run_copy, monkeypatch):
     from mmrl.model import loading
 
