@@ -64,11 +64,6 @@ def parse_columns(text: str | Mapping[str, str] | None) -> dict[str, str]:
     return out
 
 
-def format_columns(columns: Columns) -> str:
-    """The ``--columns`` text of a mapping (for run records and messages)."""
-    return ",".join(f"{k}={v}" for k, v in columns.items())
-
-
 def map_columns(record: dict[str, Any], columns: Columns | None = None) -> dict[str, Any]:
     """The record with its fields taken from ``columns`` and the aliases (see the module
     docstring); a FieldError naming the field for an ambiguous row or a value that cannot be it."""
