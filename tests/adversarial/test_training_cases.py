@@ -74,6 +74,10 @@ FLAG_CASES = [
     Case("kl-estimator-unknown", "12", grpo("--kl-estimator", "k9"), "k9"),
     Case("kl-estimator-unknown-at-beta-0", "12", grpo("--kl-estimator", "k9", "--beta", "0"), "k9"),
     Case("group-filter-unknown", "12", grpo("--group-filter", "nonconstnat"), "nonconstnat"),
+    Case("loss-agg-unknown", "12", grpo("--loss-agg", "token_mean"), "token_mean"),
+    Case("verifier-unknown", "12", grpo("--verifier", "maths"), "maths"),
+    Case("scheduler-unknown", "12", grpo("--scheduler", "cosin"), "cosin"),
+    Case("rollout-backend-unknown", "12", grpo("--rollout-backend", "vlm"), "vlm"),
     # the small ones
     Case("resume-and-overwrite", "small", grpo("--resume", "--overwrite"), "--resume and --overwrite"),
 ]
