@@ -20,6 +20,7 @@ from mmrl.console import track
 from mmrl.errors import DataError
 from mmrl.io.jsonl import Located
 from mmrl.io.samples import open_samples
+from mmrl.rewards.spec import RECORD_CHECKS
 from mmrl.io.schema import base_dir_of
 from mmrl.sft.example import Example, ExampleError, TooLong, build_example, num_targets
 
@@ -62,7 +63,7 @@ def read_sft_records(cfg, show_progress: bool = False) -> list[Located]:
     """Every record of ``cfg.data`` (any source ``mmrl.io.samples`` reads, with its ``split`` and
     ``columns``), checked as samples (images open, ids unique) with a target (``response`` or
     ``messages``): read before the model loads, so a bad record costs nothing."""
-    samples = open_samples(cfg.data.data, split=cfg.data.split, columns=cfg.data.columns)
+    samples = open_samples(cfg.data.data, split=cfg.data.split, columns=cfg.data.columns, checks=RECORD_CHECKS)
     records = samples.read_all(progress="checking SFT data" if show_progress else None)
     for item in records:
         if "messages" not in item.record and "response" not in item.record:
