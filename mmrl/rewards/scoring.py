@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mmrl.errors import ConfigError
+from mmrl.errors import ConfigError, MmrlError
+from mmrl.registry import is_code_ref
 from mmrl.rewards.base import VERIFIERS, check_result, verifier_default_weights
 from mmrl.rewards.extract import FALLBACKS, strip_special_tokens
 from mmrl.rewards.format import FORMAT_MODES, format_score
@@ -87,6 +88,8 @@ class RewardConfig:
                 self.weights = _finite_weights(self.weights, "weights")
             except ValueError as e:
                 raise ConfigError(str(e)) from None
+        for name in (self.verifier, self.params.get("answer_verifier")):
+            allow_verifier(name)
 
     @property
     def pool_size(self) -> int:
@@ -120,6 +123,19 @@ class RewardConfig:
                 raise ConfigError(f"unknown reward setting {key!r}; known: {', '.join(sorted(known))}")
             kwargs[name] = value
         return cls(**kwargs)
+
+
+def allow_verifier(name: Any) -> None:
+    """Load the user code a trusted setting names (a flag, a recipe, a library call): after this,
+    data that names the same ``file.py:function`` may use it too; data alone never loads code."""
+    if not isinstance(name, str) or not is_code_ref(name):
+        return
+    try:
+        VERIFIERS.load(name)
+    except MmrlError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the user's module failed to import
+        raise ConfigError(f"cannot load verifier {name}: {type(e).__name__}: {e}") from None
 
 
 def parse_weights(text: str) -> dict[str, float]:
@@ -268,6 +284,12 @@ def validate_record(record: Mapping[str, Any], config: RewardConfig) -> tuple[st
         VERIFIERS.get(spec.verifier)
     except ConfigError as e:
         return "reward.verifier", str(e)
+    inner = spec.params.get("answer_verifier")
+    if isinstance(inner, str):
+        try:
+            VERIFIERS.get(inner)
+        except ConfigError as e:
+            return "reward.params.answer_verifier", str(e)
     return None
 
 

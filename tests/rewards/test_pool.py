@@ -10,6 +10,16 @@ from mmrl.rewards import RewardConfig, RewardScorer, score_records
 PLUGINS = Path(__file__).parent / "plugins.py"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def plugins_allowed():
+    """The test plugins that records name, allowed as a user allows them (a flag, a recipe, a
+    library call): data alone never loads code."""
+    from mmrl.rewards.scoring import allow_verifier
+
+    for name in ('pid', 'slow', 'stuck', 'crash', 'always_half', 'hog'):
+        allow_verifier(f"{PLUGINS}:{name}")
+
+
 def rec(i, verifier=None, **params):
     r = {"id": f"q{i}", "sample": 0, "answer": str(i), "response": f"<think>t</think><answer>{i}</answer>"}
     if verifier:
