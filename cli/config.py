@@ -16,25 +16,12 @@ from mmrl.errors import ConfigError
 
 
 def load_recipe(path: str | Path) -> dict[str, Any]:
-    import yaml
+    from mmrl.io.yamlfile import read_yaml_file
 
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: recipe not found")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        from mmrl.io.strictjson import utf8_problem
-
-        line, reason = utf8_problem(raw, e)
-        raise ConfigError(f"{path}:{line}: {reason}") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
+    data = read_yaml_file(path, "recipe") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a recipe must be a mapping of command sections")
     return normalise_keys(data)
