@@ -49,10 +49,6 @@ def validate(
     ),
     split: Optional[str] = SplitOption,
     columns: Optional[str] = ColumnsOption,
-    allow_verifier: list[str] = typer.Option(
-        [], "--allow-verifier", help="A user verifier (path/to/file.py:function or module:function) the data may "
-        "name in reward.verifier or reward.params.answer_verifier; repeatable. Data alone never loads code: "
-        "any other such name is an error."),
     config: Optional[str] = ConfigOption,
 ) -> None:
     """Check data against docs/data-format.md, as strictly as any later command would: valid JSON and UTF-8, every
@@ -62,10 +58,6 @@ def validate(
     from mmrl.errors import DataErrors
     from mmrl.io.columns import parse_columns
     from mmrl.io.samples import validate_source
-    from mmrl.rewards.scoring import allow_verifier as allow
-
-    for name in allow_verifier:
-        allow(name)
     mapping = parse_columns(columns)
     problems, total = [], 0
     for f in files:

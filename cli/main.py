@@ -107,6 +107,10 @@ def root(
         None, "--config", help="YAML recipe: its sections set the defaults of each command; flags override."
     ),
     log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR (stderr)."),
+    allow_verifier: list[str] = typer.Option(
+        [], "--allow-verifier", metavar="FILE.py:FN", help="A user verifier (path/to/file.py:function or "
+        "module:function) that data may name in reward.verifier or reward.params.answer_verifier, for every "
+        "command; repeatable (a recipe: top-level allow_verifier: [...]). Data alone never loads code."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     from mmrl.console import setup_logging
@@ -115,6 +119,22 @@ def root(
     if config:
         recipe_ctx = ctx
         apply_recipe(recipe_ctx, config)
+        allow_verifier = [*allow_verifier, *_names(ctx.meta["mmrl.recipe_data"].get("allow_verifier"), config)]
+    if allow_verifier:
+        from mmrl.rewards.scoring import allow_verifier as allow
+
+        for name in allow_verifier:
+            allow(name)
+
+
+def _names(value, recipe: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise MmrlError(f"{recipe}: allow_verifier: expected a list of FILE.py:FUNCTION names")
+    return value
 
 
 # Command modules under cli/, each exposing ``register(app)``. Listed here so the order of

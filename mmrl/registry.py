@@ -82,8 +82,8 @@ class CodeRefused(ConfigError):
     def __init__(self, kind: str, name: str):
         self.name = name
         super().__init__(f"{kind} {name!r} names code (a file or module); a data file may name only "
-                         f"registered {kind}s, so it is not loaded. To use this plugin, name it on the command "
-                         f"line or in the recipe (e.g. --verifier {name}), which allows it")
+                         f"registered {kind}s, so it is not loaded. To use this plugin, allow it on the command "
+                         f"line: mmrl --allow-verifier {name} COMMAND ... (or name it as the run's --verifier)")
 
 
 def is_code_ref(name: str) -> bool:

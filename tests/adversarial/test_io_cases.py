@@ -320,7 +320,14 @@ def test_a_plugin_named_on_the_command_line_may_be_named_by_the_data_too(cli, tm
 
 def test_data_validate_allows_a_plugin_given_by_flag(cli, tmp_path):
     data = plugin_data(tmp_path)
-    result = cli("data", "validate", str(data), "--allow-verifier", evil_plugin(tmp_path))
+    result = cli("--allow-verifier", evil_plugin(tmp_path), "data", "validate", str(data))
+    assert result.exit_code == 0, result.output
+
+
+def test_a_recipe_may_allow_a_plugin_for_every_command(cli, tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"allow_verifier: [{evil_plugin(tmp_path)}]\n", encoding="utf-8")
+    result = cli("--config", str(recipe), "data", "validate", str(plugin_data(tmp_path)))
     assert result.exit_code == 0, result.output
 
 
