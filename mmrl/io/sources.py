@@ -153,7 +153,7 @@ def choose_split(name: str, available: dict, split: str | None, strict: bool = T
         if len(available) == 1:
             return next(iter(available))
         raise ConfigError(f"{name}: holds splits {names}; choose one with --split (it applies to --data), or give "
-                          f"the split's own {_split_paths(name, available)} (what --eval-data takes)")
+                          f"the split's own {_split_paths(name, available)} (how --eval-data takes one split)")
     if split in available:
         return split
     if not strict and len(available) == 1:
