@@ -230,3 +230,11 @@ def _remove(path: Path) -> None:
             path.unlink()
     except OSError as e:
         raise ConfigError(f"{path}: cannot remove it for --overwrite: {e.strerror or e}") from None
+
+
+def check_readable(folder: Path) -> None:
+    """Refuse a folder (a model) holding a file this process may not read, naming the file: the
+    libraries that read it later report a permission problem as a missing file."""
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and not os.access(f, os.R_OK):
+            raise ConfigError(f"{f}: cannot read it: permission denied (check the file's owner and mode)")
