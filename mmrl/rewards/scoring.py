@@ -164,11 +164,14 @@ def _finite_weights_config(weights: dict[str, float]) -> dict[str, float]:
 
 
 def parse_param_value(text: str) -> Any:
-    """A ``--param`` value: JSON when it parses (numbers, booleans, lists), else the string."""
-    import json
+    """A ``--param`` value: JSON when it parses (numbers, booleans, lists), else the string; JSON
+    nested past ``MAX_DEPTH`` is refused (not taken as a string, not a RecursionError)."""
+    from mmrl.io.strictjson import JsonValueError, loads
 
     try:
-        return json.loads(text)
+        return loads(text, check=False)
+    except JsonValueError as e:
+        raise ConfigError(f"param value {text[:30]}...: {e.reason}") from None
     except ValueError:
         return text
 

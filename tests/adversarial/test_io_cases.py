@@ -264,6 +264,8 @@ CASES = [
          "d.jsonl:1: lists or objects nested more than 100"),
     Case("deep-yaml", "20.16", lambda t, fx: ["--config", (t / "deep.yaml", (t / "deep.yaml").write_text(
         "a: " + DEEP + "\n"))[0], "data", "validate", write_jsonl(t / "d.jsonl", [sample()])], "deep.yaml"),
+    Case("deep-param", "20.16", lambda t, fx: ["reward", write_jsonl(t / "d.jsonl", [draw()]), "--param",
+                                               "tol=" + DEEP, "--workers", "0"], "nested more than"),
     Case("deep-plot", "20.16", lambda t, fx: ["plot", deep_line(t, "m.jsonl"), "-o", t / "c.png"],
          "m.jsonl:1: lists or objects"),
     # 17. plot's output: a folder, a path under a file, stdout
@@ -329,6 +331,17 @@ def test_a_recipe_may_allow_a_plugin_for_every_command(cli, tmp_path):
     recipe.write_text(f"allow_verifier: [{evil_plugin(tmp_path)}]\n", encoding="utf-8")
     result = cli("--config", str(recipe), "data", "validate", str(plugin_data(tmp_path)))
     assert result.exit_code == 0, result.output
+
+
+def test_an_unreadable_model_file_is_named_as_unreadable(cli, tmp_path, tiny_model_dir, synth_file, monkeypatch):
+    import mmrl.io.paths as paths
+
+    real = os.access
+    monkeypatch.setattr(paths.os, "access", lambda p, mode: False if str(p).endswith("config.json") and
+                        mode == os.R_OK else real(p, mode))
+    result = cli("rollout", "--data", synth_file, "--model", tiny_model_dir, "-o", str(tmp_path / "r.jsonl"))
+    assert result.exit_code == 2, result.output
+    assert "config.json: cannot read it: permission denied" in result.output
 
 
 def test_library_scoring_refuses_code_named_by_a_record(tmp_path):
