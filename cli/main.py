@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from mmrl import __version__
 from mmrl.errors import MmrlError
-from mmrl_cli.config import apply_recipe
+from mmrl_cli.config import allow_plugins, apply_recipe
 
 
 class MmrlGroup(TyperGroup):
@@ -119,22 +119,7 @@ def root(
     if config:
         recipe_ctx = ctx
         apply_recipe(recipe_ctx, config)
-        allow_verifier = [*allow_verifier, *_names(ctx.meta["mmrl.recipe_data"].get("allow_verifier"), config)]
-    if allow_verifier:
-        from mmrl.rewards.scoring import allow_verifier as allow
-
-        for name in allow_verifier:
-            allow(name)
-
-
-def _names(value, recipe: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise MmrlError(f"{recipe}: allow_verifier: expected a list of FILE.py:FUNCTION names")
-    return value
+    allow_plugins(allow_verifier)
 
 
 # Command modules under cli/, each exposing ``register(app)``. Listed here so the order of

@@ -333,6 +333,13 @@ def test_a_recipe_may_allow_a_plugin_for_every_command(cli, tmp_path):
     assert result.exit_code == 0, result.output
 
 
+def test_a_recipe_given_to_one_command_may_allow_a_plugin_too(cli, tmp_path):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(f"allow_verifier: [{evil_plugin(tmp_path)}]\n", encoding="utf-8")
+    result = cli("data", "validate", str(plugin_data(tmp_path)), "--config", str(recipe))
+    assert result.exit_code == 0, result.output
+
+
 def test_an_unreadable_model_file_is_named_as_unreadable(cli, tmp_path, tiny_model_dir, synth_file, monkeypatch):
     import mmrl.io.paths as paths
 
