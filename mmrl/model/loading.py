@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mmrl.errors import ConfigError
+from mmrl.io.paths import check_readable
 from mmrl.model.processor import load_processor
 from mmrl.settings import COUNT, POSITIVE, SHARE, section, setting
 
@@ -148,6 +149,8 @@ def _check_exists(name_or_path: str) -> None:
     looks_local = name_or_path.startswith((".", "/", "~")) or Path(name_or_path).exists()
     if looks_local and not Path(name_or_path).expanduser().is_dir():
         raise ConfigError(f"model folder not found: {name_or_path}")
+    if looks_local:
+        check_readable(Path(name_or_path).expanduser())
 
 
 def load_model(spec: ModelSpec):

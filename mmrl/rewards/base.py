@@ -34,7 +34,9 @@ class VerifierResult:
 
 Verifier = Callable[[str, Mapping[str, Any], Mapping[str, Any]], VerifierResult]
 
-VERIFIERS: Registry[Verifier] = Registry("verifier")
+# Verifier names come from data (a sample's reward.verifier): looking one up never loads code; the
+# trusted places (flags, recipes, RewardConfig) load theirs with VERIFIERS.load.
+VERIFIERS: Registry[Verifier] = Registry("verifier", loads_code=False)
 
 # Components a verifier's samples are weighted by when neither the sample nor the run says.
 _DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {}

@@ -15,13 +15,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mmrl.errors import ConfigError
-from mmrl.settings import NON_NEGATIVE_COUNT, POSITIVE, setting
+from mmrl.errors import ConfigError, MmrlError
+from mmrl.registry import is_code_ref
 from mmrl.rewards.base import VERIFIERS, check_result, verifier_default_weights
 from mmrl.rewards.extract import FALLBACKS, strip_special_tokens
 from mmrl.rewards.format import FORMAT_MODES, format_score
 from mmrl.rewards.guard import VerifierTimeout, soft_deadline
 from mmrl.rewards.style import style_score
+from mmrl.settings import NON_NEGATIVE_COUNT, POSITIVE, setting
 
 DEFAULT_WEIGHTS = {"accuracy": 0.9, "format": 0.1}
 # who wins between a record's own reward spec and the run's settings (see resolve_spec)
@@ -94,6 +95,8 @@ class RewardConfig:
                 self.weights = _finite_weights(self.weights, "weights")
             except ValueError as e:
                 raise ConfigError(str(e)) from None
+        for name in (self.verifier, self.params.get("answer_verifier")):
+            allow_verifier(name)
 
     @property
     def pool_size(self) -> int:
@@ -129,6 +132,19 @@ class RewardConfig:
         return cls(**kwargs)
 
 
+def allow_verifier(name: Any) -> None:
+    """Load the user code a trusted setting names (a flag, a recipe, a library call): after this,
+    data that names the same ``file.py:function`` may use it too; data alone never loads code."""
+    if not isinstance(name, str) or not is_code_ref(name):
+        return
+    try:
+        VERIFIERS.load(name)
+    except MmrlError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the user's module failed to import
+        raise ConfigError(f"cannot load verifier {name}: {type(e).__name__}: {e}") from None
+
+
 def parse_weights(text: str) -> dict[str, float]:
     """``"accuracy=0.9,format=0.1"`` as a mapping."""
     out: dict[str, float] = {}
@@ -155,11 +171,14 @@ def _finite_weights_config(weights: dict[str, float]) -> dict[str, float]:
 
 
 def parse_param_value(text: str) -> Any:
-    """A ``--param`` value: JSON when it parses (numbers, booleans, lists), else the string."""
-    import json
+    """A ``--param`` value: JSON when it parses (numbers, booleans, lists), else the string; JSON
+    nested past ``MAX_DEPTH`` is refused (not taken as a string, not a RecursionError)."""
+    from mmrl.io.strictjson import JsonValueError, loads
 
     try:
-        return json.loads(text)
+        return loads(text, check=False)
+    except JsonValueError as e:
+        raise ConfigError(f"param value {text[:30]}...: {e.reason}") from None
     except ValueError:
         return text
 
@@ -275,6 +294,12 @@ def validate_record(record: Mapping[str, Any], config: RewardConfig) -> tuple[st
         VERIFIERS.get(spec.verifier)
     except ConfigError as e:
         return "reward.verifier", str(e)
+    inner = spec.params.get("answer_verifier")
+    if isinstance(inner, str):
+        try:
+            VERIFIERS.get(inner)
+        except ConfigError as e:
+            return "reward.params.answer_verifier", str(e)
     return None
 
 

@@ -7,6 +7,7 @@ guarded file byte-for-byte as it was before the command ran.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -25,6 +26,7 @@ class Case:
     exit_code: int = 2
     setup: Setup = field(default=lambda tmp, fx: [])
     input: str | None = None     # stdin
+    cwd: Callable[[Path, dict], Path] | None = None  # the folder to run in (after setup); None: as is
 
     def __str__(self) -> str:
         return f"{self.item}-{self.id}"
@@ -45,7 +47,13 @@ def _snapshot(paths: Sequence[Path]) -> dict[Path, bytes | None]:
 def check(cli, case: Case, tmp_path: Path, fixtures: dict) -> None:
     guarded = list(case.setup(tmp_path, fixtures))
     before = _snapshot(guarded)
-    result = cli(*[str(a) for a in case.args(tmp_path, fixtures)], input=case.input)
+    cwd = os.getcwd()
+    if case.cwd is not None:
+        os.chdir(case.cwd(tmp_path, fixtures))
+    try:
+        result = cli(*[str(a) for a in case.args(tmp_path, fixtures)], input=case.input)
+    finally:
+        os.chdir(cwd)
     output = result.output
     assert result.exit_code == case.exit_code, output
     assert "Traceback" not in output, output
