@@ -39,6 +39,7 @@ from mmrl.console import console, log
 from mmrl.errors import ConfigError
 from mmrl.io.jsonl import JsonlWriter
 from mmrl.io.paths import OutputFolder, check_outputs
+from mmrl.model.encoding import PromptEncoder, context_length
 from mmrl.model.loading import CHECKPOINT_FILES, ModelSpec, enable_checkpointing, load
 from mmrl.rewards import RewardScorer
 from mmrl.rewards.scoring import override_notice, spec_overrides
@@ -51,7 +52,7 @@ from mmrl.rl.monitor import group_metrics
 from mmrl.rl.sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
 from mmrl.rl.update import backwards_per_update, frozen_logprobs, ppo_update
 from mmrl.rollout.backends.hf import HFBackend
-from mmrl.rollout.prompts import PromptBuilder
+from mmrl.rollout.prompts import PromptBuilder, templated_text
 from mmrl.rollout.types import SamplingParams
 from mmrl.train.checkpoint import CHECKPOINTS
 from mmrl.train.distributed import DeepSpeedEngine, LocalEngine, fill_ds_config, load_ds_config
@@ -149,15 +150,15 @@ class Policy:
         optim = cfg.optim.for_updates(cfg.run.max_steps)
         self.engine = build_engine(cfg, loaded.model, optim, info)
         self.reference = Reference(cfg, loaded.model)
-        self.encoder = HFBackend(loaded, max_batch_rows=cfg.rollout.batch_rows)  # encodes for the log-prob passes
+        # the policy's prompt encoder: the log-prob passes use it, and the hf rollout shares what it keeps
+        self.encoder = PromptEncoder(loaded, lambda prompt: templated_text(prompt, loaded.processor))
         self.rollout = make_rollout(cfg, loaded, self.engine, self.encoder)
-        self.builder = PromptBuilder(cfg.prompt, processor=loaded.processor, context_length=self.encoder.context_length)
+        self.builder = PromptBuilder(cfg.prompt, processor=loaded.processor, context_length=context_length(loaded.model))
         tokenizer = loaded.tokenizer
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     def close_rollout(self) -> None:
-        if self.rollout is not self.encoder:
-            self.rollout.close()
+        self.rollout.close()
 
 
 def policy_spec(cfg: GRPOConfig) -> ModelSpec:
@@ -185,12 +186,12 @@ def build_engine(cfg: GRPOConfig, model, optim, info) -> LocalEngine | DeepSpeed
     return DeepSpeedEngine(model, optim, ds, info)
 
 
-def make_rollout(cfg: GRPOConfig, loaded, engine, backend: HFBackend):
-    """The generation engine: the hf backend itself (it shares the trained model, so it always
-    samples from the current weights), or a vLLM engine colocated on the same GPUs that sleeps
-    between rollouts and is sent the weights after each update (``mmrl.rl.colocate``)."""
+def make_rollout(cfg: GRPOConfig, loaded, engine, encoder: PromptEncoder):
+    """The generation engine: the hf backend (it shares the trained model, so it always samples
+    from the current weights, and the policy's encoder), or a vLLM engine colocated on the same
+    GPUs that sleeps between rollouts and is sent the weights after each update (``mmrl.rl.colocate``)."""
     if cfg.rollout.backend == "hf":
-        return backend
+        return HFBackend(loaded, max_batch_rows=cfg.rollout.batch_rows, encoder=encoder)
     from mmrl.rl.colocate import ColocatedRollout, named_weights
     from mmrl.rollout.backends.vllm import VLLMBackend
 

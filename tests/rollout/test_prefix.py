@@ -269,7 +269,7 @@ def test_kept_encodings_equal_the_processor_in_any_grouping(loaded, prompts):
 
 
 def test_outputs_with_fields_it_does_not_know_are_not_split():
-    from mmrl.rollout.backends.hf import split_encoding
+    from mmrl.model.encoding import split_encoding
 
     assert split_encoding({"input_ids": torch.zeros(1, 2), "attention_mask": torch.ones(1, 2),
                            "pixel_values_videos": torch.zeros(1)}, [0]) is None
