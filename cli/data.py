@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from mmrl_cli.config import ConfigOption
+from mmrl_cli.recipes import ConfigOption
 from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 data_app = typer.Typer(help="Make and check data sets (records as docs/data-format.md describes: JSONL, Parquet, "

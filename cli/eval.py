@@ -9,7 +9,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from mmrl_cli.config import ConfigOption
+from mmrl_cli.recipes import ConfigOption
 
 SUBCOMMANDS = ("run", "prepare", "score", "compare", "list")
 

@@ -12,7 +12,7 @@ from typer.core import TyperGroup
 
 from mmrl import __version__
 from mmrl.errors import MmrlError
-from mmrl_cli.config import allow_plugins, apply_recipe
+from mmrl_cli.recipes import allow_plugins, apply_recipe
 
 
 class MmrlGroup(TyperGroup):

@@ -18,7 +18,7 @@ from typing import Any, List, Optional
 import typer
 
 from mmrl.settings import Leaf, Switch, help_text, walk
-from mmrl_cli.config import ConfigOption
+from mmrl_cli.recipes import ConfigOption
 
 Handler = Callable[[dict[str, Any]], None]
 

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from mmrl_cli.config import ConfigOption
+from mmrl_cli.recipes import ConfigOption
 from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 

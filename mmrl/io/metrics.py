@@ -2,7 +2,7 @@
 
 Each run writes one JSON object: to ``--metrics PATH`` when given, else ``OUT.metrics.json``
 beside a file output (a run writing to stdout has no natural place, so it writes none unless
-asked). Training loops write SPEC section 5 step lines instead (``mmrl.train.metrics``).
+asked). Training loops write SPEC section 5 step lines instead (``mmrl.train.metrics_log``).
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from mmrl.registry import is_code_ref
 from mmrl.rewards.base import VERIFIERS, check_result, verifier_default_weights
 from mmrl.rewards.extract import FALLBACKS, strip_special_tokens
 from mmrl.rewards.format import FORMAT_MODES, format_score
-from mmrl.rewards.guard import VerifierTimeout, soft_deadline
+from mmrl.rewards.deadline import VerifierTimeout, soft_deadline
 from mmrl.rewards.style import style_score
 from mmrl.settings import NON_NEGATIVE_COUNT, POSITIVE, setting
 

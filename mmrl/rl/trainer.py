@@ -49,14 +49,14 @@ from mmrl.rl.config import GRPOConfig, parse_band
 from mmrl.rl.data import load_samples
 from mmrl.rl.groups import StepBatch, build_batch, overlong_penalty
 from mmrl.rl.monitor import group_metrics
-from mmrl.rl.sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
+from mmrl.rl.prompt_sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
 from mmrl.rl.update import backwards_per_update, frozen_logprobs, ppo_update
 from mmrl.rollout.backends.hf import HFBackend
 from mmrl.rollout.prompts import PromptBuilder, templated_text
 from mmrl.rollout.types import SamplingParams
 from mmrl.train.checkpoint import CHECKPOINTS
 from mmrl.train.distributed import DeepSpeedEngine, LocalEngine, fill_ds_config, load_ds_config
-from mmrl.train.metrics import cut_to_step
+from mmrl.train.metrics_log import cut_to_step
 from mmrl.train.outputs import METRICS_FILE, RunError
 from mmrl.train.training_run import RunResult, Step, StepReport, TrainingRun
 

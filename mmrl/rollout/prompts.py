@@ -16,7 +16,7 @@ from mmrl.images import ImageError, fit_image, image_tokens, load_image
 from mmrl.io.jsonl import Located
 from mmrl.io.schema import require_valid
 from mmrl.prompting import located_messages
-from mmrl.rollout.guard import check_prompt_fits
+from mmrl.rollout.prompt_fit import check_prompt_fits
 from mmrl.rollout.types import Prompt
 from mmrl.settings import COUNT, setting
 

@@ -27,7 +27,7 @@ from mmrl.console import console, make_progress
 from mmrl.errors import ConfigError
 from mmrl.io.metrics import write_json
 from mmrl.train.distributed import dist_info, init_process_group
-from mmrl.train.metrics import MetricsLog, check_reporter, open_wandb
+from mmrl.train.metrics_log import MetricsLog, check_reporter, open_wandb
 from mmrl.train.outputs import METRICS_FILE, prepare_out_dir, resume_point, save_checkpoint, save_trained
 from mmrl.train.signals import StopRequest
 from mmrl.train.spec import RunSpec

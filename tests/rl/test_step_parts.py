@@ -10,7 +10,7 @@ import torch
 from mmrl.rl.collect import Collector
 from mmrl.rl.groups import Group, build_batch, overlong_penalty
 from mmrl.rl.losses import policy_loss
-from mmrl.rl.sampling import GROUP_FILTERS, OversampleEMA, UniformSampler
+from mmrl.rl.prompt_sampling import GROUP_FILTERS, OversampleEMA, UniformSampler
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
 

@@ -10,7 +10,7 @@ import torch
 
 from mmrl.errors import ConfigError
 from mmrl.train import checkpoint as ckpt
-from mmrl.train.metrics import MetricsLog
+from mmrl.train.metrics_log import MetricsLog
 
 
 def _make(out, step):
