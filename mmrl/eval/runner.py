@@ -169,16 +169,11 @@ def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeCon
     client = Judge(judge) if judge else None
     writer, state = open_output(out_dir / PREDICTIONS_FILE, resume=resume, key=key_id_sample)
     pending = [r for r in records if key_id_sample(r.record) not in state.done]
-    ok = False
-    try:
-        with make_progress() as progress, scoring_pool(bench_name) as scorer:
-            task = progress.add_task(f"{bench.name}: scoring", total=len(pending))
-            for row in score_located(bench, pending, client, scorer):
-                writer.write(row)
-                progress.advance(task)
-        ok = True
-    finally:
-        writer.close(ok)
+    with writer, make_progress() as progress, scoring_pool(bench_name) as scorer:
+        task = progress.add_task(f"{bench.name}: scoring", total=len(pending))
+        for row in score_located(bench, pending, client, scorer):
+            writer.write(row)
+            progress.advance(task)
     return finish(bench, out_dir, run, client, started)
 
 
@@ -201,13 +196,9 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     todo = sum(1 for it in iter_located(samples_path) for k in range(cfg.n) if (it.record["id"], k) not in state.done)
     if state.kept:
         log.info("resuming: %d draws already scored, %d to go", state.kept, todo)
-    ok = False
-    try:
+    with writer:
         if todo:
             _draw_and_score(cfg, bench, samples_path, todo, writer, state.done, client)
-        ok = True
-    finally:
-        writer.close(ok)
     return finish(bench, out_dir, run, client, started)
 
 
