@@ -24,6 +24,7 @@ from mmrl.eval.summary import summarize, summary_table
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
 from mmrl.io.metrics import write_json
 from mmrl.rewards.spec import reward_problems
+from mmrl.rollout.prompts import FORMAT_INSTRUCTION
 from mmrl.io.strictjson import read_json_file
 
 SAMPLES_FILE = "samples.jsonl"
@@ -56,7 +57,7 @@ class EvalConfig:
     seed: int | None = 0
     batch_size: int = 8
     system: str | None = None
-    instruction: str | None = "default"
+    instruction: str | None = FORMAT_INSTRUCTION  # None or "": no instruction
     dtype: str = "auto"
     device: str = "auto"
     backend_opts: dict[str, Any] = field(default_factory=dict)
@@ -220,8 +221,7 @@ def _draw_and_score(cfg: EvalConfig, bench: Benchmark, samples_path: Path, todo:
 
     params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
-    prompt_cfg = PromptConfig(system=cfg.system) if cfg.instruction == "default" else \
-        PromptConfig(system=cfg.system, instruction=cfg.instruction or None)
+    prompt_cfg = PromptConfig(system=cfg.system, instruction=cfg.instruction or None)
     target, options = _backend_target(cfg)
     scorer = scoring_pool(cfg.benchmark)
     scorer.start()  # before the model loads: workers fork from a small process
