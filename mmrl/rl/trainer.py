@@ -28,8 +28,6 @@ resumable checkpoints under ``OUT/checkpoints/`` and the final model in ``OUT``.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -58,7 +56,7 @@ from mmrl.train.checkpoint import CHECKPOINTS
 from mmrl.train.distributed import DeepSpeedEngine, LocalEngine, fill_ds_config, load_ds_config
 from mmrl.train.metrics_log import cut_to_step
 from mmrl.train.outputs import METRICS_FILE, RunError
-from mmrl.train.training_run import RunResult, Step, StepReport, TrainingRun
+from mmrl.train.training_run import RunResult, Step, StepReport, TrainingRun, fingerprint
 
 RUN_FILE = "mmrl_grpo.json"
 SAMPLES_FILE = "samples.jsonl"
@@ -83,7 +81,7 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None,
     out = run.start()
     policy = Policy(cfg, run.info)
     sampler, oversample = make_sampler(cfg, items), OversampleEMA() if cfg.selection.oversample else None
-    print_fp = fingerprint(cfg, items)
+    print_fp = run_fingerprint(cfg, items)
     counters = Counters.restore(run.resume(policy.engine, {"fingerprint": print_fp,
                                                            "total_steps": cfg.run.max_steps}), sampler, oversample)
     samples = SampleLog(out, cfg, run.start_step, run.is_main)
@@ -259,14 +257,11 @@ class _Subset:
         self.inner.load_state_dict(state)
 
 
-def fingerprint(cfg: GRPOConfig, items: list) -> str:
+def run_fingerprint(cfg: GRPOConfig, items: list) -> str:
     """What a resumed run must share with the interrupted one to continue its batches."""
-    h = hashlib.sha256()
-    for item in items:
-        h.update(str(item.record["id"]).encode() + b"\0")
-    h.update(json.dumps([cfg.batch.batch_size, cfg.sampling.n, cfg.run.seed, cfg.selection.sampler,
-                         cfg.selection.difficulty_band, cfg.algo]).encode())
-    return h.hexdigest()[:16]
+    return fingerprint((item.record["id"] for item in items),
+                       [cfg.batch.batch_size, cfg.sampling.n, cfg.run.seed, cfg.selection.sampler,
+                        cfg.selection.difficulty_band, cfg.algo])
 
 
 @dataclass

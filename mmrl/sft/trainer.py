@@ -9,8 +9,6 @@ adapters stay in float32.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -28,7 +26,7 @@ from mmrl.train.checkpoint import CHECKPOINTS
 from mmrl.train.distributed import DeepSpeedEngine, DistInfo, LocalEngine, OptimSpec, fill_ds_config, load_ds_config
 from mmrl.train.loss import nll_sum
 from mmrl.train.outputs import METRICS_FILE
-from mmrl.train.training_run import RunResult, Step, StepReport, TrainingRun
+from mmrl.train.training_run import RunResult, Step, StepReport, TrainingRun, fingerprint
 
 RUN_FILE = "mmrl_sft.json"
 # Everything a run writes (or deletes, with --overwrite) directly in its --out folder.
@@ -88,11 +86,7 @@ def curator(cfg: SFTConfig) -> Curator | None:
 
 
 def data_fingerprint(data: SFTData, plan: BatchPlan) -> str:
-    h = hashlib.sha256()
-    for item in data.records:
-        h.update(str(item.record["id"]).encode() + b"\0")
-    h.update(json.dumps([plan.n, plan.global_batch, plan.seed]).encode())
-    return h.hexdigest()[:16]
+    return fingerprint((item.record["id"] for item in data.records), [plan.n, plan.global_batch, plan.seed])
 
 
 def build_engine(cfg: SFTConfig, model, optim: OptimSpec, info: DistInfo, compute_dtype: str):

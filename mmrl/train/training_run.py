@@ -15,10 +15,12 @@ checkpoint and a JSON summary beside it.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,16 @@ from mmrl.train.metrics_log import MetricsLog, check_reporter, open_wandb
 from mmrl.train.outputs import METRICS_FILE, prepare_out_dir, resume_point, save_checkpoint, save_trained
 from mmrl.train.signals import StopRequest
 from mmrl.train.spec import RunSpec
+
+
+def fingerprint(ids: Iterable[Any], settings: list[Any]) -> str:
+    """What a resumed run must share with the interrupted one to continue its batches: the
+    samples' ids in order and the settings that decide the batches."""
+    h = hashlib.sha256()
+    for rid in ids:
+        h.update(str(rid).encode() + b"\0")
+    h.update(json.dumps(settings).encode())
+    return h.hexdigest()[:16]
 
 
 def seed_everything(seed: int) -> None:
