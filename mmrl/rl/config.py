@@ -31,14 +31,12 @@ from mmrl.settings import (
     SHARE,
     Bound,
     build,
-    check,
-    flatten,
     leaves,
     section,
     setting,
 )
 from mmrl.train.distributed import OptimSpec
-from mmrl.train.spec import DataSpec, RunSpec
+from mmrl.train.spec import DataSpec, RunSpec, TrainingConfig
 
 # What each algorithm sets when the user does not (sources in docs/grpo.md); keys are flag keys.
 ALGORITHMS: dict[str, dict[str, Any]] = {
@@ -167,7 +165,7 @@ class RLRunSpec(RunSpec):
 
 
 @dataclass
-class GRPOConfig:
+class GRPOConfig(TrainingConfig):
     """Every setting of ``mmrl grpo``, as the library's specs."""
 
     model: ModelSpec = section(ModelSpec, help="The policy", defaults={"dtype": "float32"})
@@ -202,9 +200,7 @@ class GRPOConfig:
 
     def check(self) -> None:
         """Every value in its range and every registered name known: before any model loads."""
-        check(self)
-        self.model.check()
-        self.run.check()
+        super().check()
         if self.batch.mini_batch_size and self.batch.mini_batch_size > self.batch.batch_size:
             raise ConfigError(f"--mini-batch-size ({self.batch.mini_batch_size}) exceeds --batch-size "
                               f"({self.batch.batch_size})")
@@ -225,9 +221,6 @@ class GRPOConfig:
         """One on-policy update per step: the old log-probs equal the current ones."""
         return self.batch.ppo_epochs == 1 and self.batch.mini_batch >= self.batch.batch_size
 
-    def to_dict(self) -> dict[str, Any]:
-        """Flat ``{flag key: value}``, what ``from_flags`` takes back (written beside the model)."""
-        return flatten(self)
 
 
 def parse_band(text: str, flag: str) -> tuple[float, float]:

@@ -12,9 +12,9 @@ from typing import Any
 
 from mmrl.model.loading import ModelSpec
 from mmrl.rollout.prompts import PromptConfig
-from mmrl.settings import COUNT, POSITIVE, PROBABILITY, Bound, build, check, flatten, section, setting
+from mmrl.settings import COUNT, POSITIVE, PROBABILITY, Bound, build, section, setting
 from mmrl.train.distributed import OptimSpec
-from mmrl.train.spec import DataSpec, RunSpec
+from mmrl.train.spec import DataSpec, RunSpec, TrainingConfig
 
 TRUNCATION_POLICIES = ("error", "truncate", "drop")
 
@@ -52,7 +52,7 @@ class SFTRunSpec(RunSpec):
 
 
 @dataclass
-class SFTConfig:
+class SFTConfig(TrainingConfig):
     """Every setting of ``mmrl warmup-sft``, as the library's specs."""
 
     model: ModelSpec = section(ModelSpec, help="The model")
@@ -69,11 +69,3 @@ class SFTConfig:
         cfg = build(cls, flat)
         cfg.check()
         return cfg
-
-    def check(self) -> None:
-        check(self)
-        self.model.check()
-        self.run.check()
-
-    def to_dict(self) -> dict[str, Any]:
-        return flatten(self)

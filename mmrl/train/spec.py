@@ -3,10 +3,11 @@ and how the run itself goes (``RunSpec``: output folder, seed, checkpoints, resu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mmrl.errors import ConfigError
 from mmrl.io.columns import parse_columns
-from mmrl.settings import COUNT, SEED, Bound, setting
+from mmrl.settings import COUNT, SEED, Bound, check, flatten, setting
 
 SPLIT_HELP = ("Split to read of a folder that holds several: a dataset saved with save_to_disk, or a folder of "
               "Parquet files (train-00000-of-00002.parquet, test.parquet, ...).")
@@ -46,3 +47,17 @@ class RunSpec:
     def check(self) -> None:
         if self.resume and self.overwrite:
             raise ConfigError("--resume and --overwrite contradict each other: pass one of them")
+
+
+class TrainingConfig:
+    """What the training configs (``GRPOConfig``, ``SFTConfig``) share: every declared value
+    checked, the model's and the run's own rules, and the flat view (``{flag key: value}``)."""
+
+    def check(self) -> None:
+        check(self)
+        self.model.check()  # type: ignore[attr-defined]
+        self.run.check()  # type: ignore[attr-defined]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat ``{flag key: value}``, what ``from_flags`` takes back (written beside the model)."""
+        return flatten(self)
