@@ -58,6 +58,7 @@ def validate(
     from mmrl.errors import DataErrors
     from mmrl.io.columns import parse_columns
     from mmrl.io.samples import validate_source
+
     mapping = parse_columns(columns)
     problems, total = [], 0
     for f in files:
