@@ -197,7 +197,7 @@ def evaluate(cfg: DemoConfig, lay: Layout, stage: str) -> dict[str, Any]:
 def warmup(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
     from mmrl.sft import SFTConfig, train
 
-    result = train(SFTConfig(model=str(lay.base), data=str(lay.train), out=str(lay.sft), max_steps=cfg.sft_steps,
+    result = train(SFTConfig.from_flags(model=str(lay.base), data=str(lay.train), out=str(lay.sft), max_steps=cfg.sft_steps,
                              lr=cfg.sft_lr, batch_size=cfg.sft_batch_size, scheduler="cosine", warmup_ratio=0.05,
                              seed=cfg.seed))
     return {"steps": result.steps, "seconds": round(result.seconds, 2),
@@ -224,7 +224,7 @@ def reinforce(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
     from mmrl.rl.config import GRPOConfig
     from mmrl.rl.trainer import train
 
-    result = train(GRPOConfig(
+    result = train(GRPOConfig.from_flags(
         model=str(lay.sft), data=str(lay.graded), out=str(lay.rl), algo=cfg.algo, group_size=cfg.group_size,
         batch_size=cfg.batch_size, max_steps=cfg.rl_steps, max_seconds=cfg.rl_seconds, lr=cfg.rl_lr, beta=cfg.beta,
         entropy_coef=cfg.entropy_coef, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,

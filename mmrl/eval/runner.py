@@ -23,7 +23,7 @@ from mmrl.eval.scoring import audit_row, score_batches, score_located, scoring_p
 from mmrl.eval.summary import summarize, summary_table
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
 from mmrl.io.metrics import write_json
-from mmrl.io.references import reward_problems
+from mmrl.rewards.spec import reward_problems
 from mmrl.io.strictjson import read_json_file
 
 SAMPLES_FILE = "samples.jsonl"

@@ -109,5 +109,13 @@ def reinforce_pp(rewards: Tensor, group: Tensor, *, eps: float = 1e-6) -> Tensor
 
 
 def compute_advantages(name: str, rewards: Tensor, group: Tensor, **kw) -> Tensor:
-    """The advantages of estimator ``name`` (a registered name or ``file.py:fn``)."""
-    return ADVANTAGES.get(name)(rewards, group, **kw)
+    """The advantages of estimator ``name`` (a registered name or ``file.py:fn``), checked: one per
+    response (a user's estimator of the wrong shape would otherwise fail deep inside the loss)."""
+    from mmrl.errors import ConfigError
+
+    out = ADVANTAGES.get(name)(rewards, group, **kw)
+    if not isinstance(out, Tensor) or out.shape != rewards.shape:
+        got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise ConfigError(f"advantage estimator {name!r} returned {got} for {tuple(rewards.shape)} rewards; "
+                          "it must return one advantage per response")
+    return out

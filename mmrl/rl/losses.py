@@ -6,7 +6,8 @@ the sampled tokens under the current, rollout ("old") and reference policies, (R
 advantages are one per response (R,) or one per token (R, T).
 
 ``policy_loss`` is the whole GRPO-family loss in one short function; the pieces it composes
-(``clipped_surrogate``, ``aggregate``, ``entropy_from_logits``, ``masked_mean``) are here for
+(``clipped_surrogate``, ``aggregate``, ``masked_mean``; ``entropy_from_logits`` from
+``mmrl.model.logprobs``) are here for
 trainers that need them apart. Positions outside the mask never reach a value or a gradient, so
 padding may hold any log-probability, even -inf.
 """
@@ -18,6 +19,7 @@ import torch
 from torch import Tensor
 
 from mmrl.errors import ConfigError
+from mmrl.model.logprobs import entropy_from_logits
 from mmrl.registry import Registry
 from mmrl.rl.kl import KL_ESTIMATORS, LOG_RATIO_CLAMP
 
@@ -134,19 +136,6 @@ def aggregate(per_token: Tensor, mask: Tensor, mode: str, *, norm: float | None 
               max_len: int | None = None) -> Tensor:
     """A scalar from a per-token tensor by aggregation ``mode`` (see ``AGGREGATIONS``)."""
     return AGGREGATIONS.get(mode)(per_token, mask, norm=norm, max_len=max_len)
-
-
-def entropy_from_logits(logits: Tensor) -> Tensor:
-    """Entropy of ``softmax(logits)`` over the last axis: ``logsumexp(z) - sum(p * z)``.
-
-    Stable for large logits; -inf logits (a masked vocabulary) count as probability 0. Half
-    precision is computed in float32.
-    """
-    if logits.dtype in (torch.float16, torch.bfloat16):
-        logits = logits.float()
-    p = torch.softmax(logits, dim=-1)
-    pz = torch.where(p > 0, p * logits, torch.zeros_like(p))
-    return torch.logsumexp(logits, dim=-1) - pz.sum(dim=-1)
 
 
 def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor, *,

@@ -53,6 +53,7 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
     from mmrl.io.embedded import IMAGES_DIR, ImageFiles
     from mmrl.io.paths import OutputFolder, check_outputs
     from mmrl.io.samples import open_samples
+    from mmrl.rewards.spec import RECORD_CHECKS
     from mmrl.io.schema import base_dir_of, rebase_images
     from mmrl.rollout.backends import make_backend
     from mmrl.rollout.records import rollout_records
@@ -60,7 +61,7 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
     start = time.perf_counter()
     # Every sample is checked (images open, verifiers resolve) before the model costs anything;
     # the model before the output: a model that fails to load must not cost the file it replaces.
-    samples = open_samples(data, split=split, columns=columns, image_root=image_root)
+    samples = open_samples(data, split=split, columns=columns, image_root=image_root, checks=RECORD_CHECKS)
     total = samples.check(progress="checking samples")
     src_dir, dst_dir = samples.base_dir, base_dir_of(out or STDIO)
     image_files = None

@@ -165,12 +165,12 @@ def test_micro_batches_give_the_same_logprobs_as_one_batch(tiny, synth_file):
 def test_with_lora_the_reference_is_the_base_model_with_adapters_off(tiny_model_dir, synth_file):
     from mmrl.model.loading import load
     from mmrl.rl.config import GRPOConfig
-    from mmrl.rl.trainer import Reference, model_spec
+    from mmrl.rl.trainer import Reference, policy_spec
     from mmrl.rl.update import frozen_logprobs
     from mmrl.rollout.backends.hf import HFBackend
 
-    cfg = GRPOConfig(model=tiny_model_dir, data=synth_file, out="unused", lora=True, lora_r=4, beta=0.1).resolved()
-    policy = load(model_spec(cfg))
+    cfg = GRPOConfig.from_flags(model=tiny_model_dir, data=synth_file, out="unused", lora=True, lora_r=4, beta=0.1)
+    policy = load(policy_spec(cfg))
     with torch.no_grad():  # move the adapters away from their zero start
         for name, p in policy.model.named_parameters():
             if "lora_B" in name:
@@ -191,5 +191,5 @@ def test_beta_zero_loads_no_reference(tiny_model_dir, synth_file):
     from mmrl.rl.config import GRPOConfig
     from mmrl.rl.trainer import Reference
 
-    cfg = GRPOConfig(model=tiny_model_dir, data=synth_file, out="unused", beta=0.0).resolved()
+    cfg = GRPOConfig.from_flags(model=tiny_model_dir, data=synth_file, out="unused", beta=0.0)
     assert not Reference(cfg, policy=None).active
