@@ -217,6 +217,11 @@ class GRPOConfig(TrainingConfig):
         return replace(self.sampling, seed=self.run.seed * 1_000_003 + step)
 
     @property
+    def updates_per_step(self) -> int:
+        """Optimizer updates one step makes: a mini-batch at a time, ``ppo_epochs`` times over."""
+        return self.batch.ppo_epochs * -(-self.batch.batch_size // self.batch.mini_batch)
+
+    @property
     def single_update(self) -> bool:
         """One on-policy update per step: the old log-probs equal the current ones."""
         return self.batch.ppo_epochs == 1 and self.batch.mini_batch >= self.batch.batch_size

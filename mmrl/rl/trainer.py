@@ -145,7 +145,8 @@ class Policy:
         if cfg.run.gradient_checkpointing:
             enable_checkpointing(loaded.model)
         self.processor, self.model = loaded.processor, loaded.model
-        optim = cfg.optim.for_updates(cfg.run.max_steps)
+        # the schedule steps once per optimizer update, so it spans every update of the run
+        optim = cfg.optim.for_updates(cfg.run.max_steps * cfg.updates_per_step)
         self.engine = build_engine(cfg, loaded.model, optim, info)
         self.reference = Reference(cfg, loaded.model)
         # the policy's prompt encoder: the log-prob passes use it, and the hf rollout shares what it keeps
