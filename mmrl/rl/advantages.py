@@ -105,7 +105,9 @@ def reinforce_pp(rewards: Tensor, group: Tensor, *, eps: float = 1e-6) -> Tensor
     a = drgrpo(rewards, group)
     if a.numel() < 2 or bool(a.max() == a.min()):
         return torch.zeros_like(a)
-    return (a - a.mean()) / (a.std() + eps)
+    # a response at its group's mean (every one of a constant group) carries no signal: exactly 0,
+    # not the rounding residue of the batch mean divided by the std
+    return torch.where(a == 0, torch.zeros_like(a), (a - a.mean()) / (a.std() + eps))
 
 
 def compute_advantages(name: str, rewards: Tensor, group: Tensor, **kw) -> Tensor:

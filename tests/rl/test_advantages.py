@@ -60,6 +60,13 @@ def test_reinforce_pp_whitens_group_centred_rewards_over_the_batch():
     assert adv("reinforce_pp", eps=0.0) == pytest.approx([0.0, -0.5 / sd, 1 / sd, 0.5 / sd, -1 / sd], abs=1e-12)
 
 
+def test_reinforce_pp_gives_a_constant_group_exactly_zero_beside_others():
+    # float32: the batch mean of the centred rewards is a rounding residue, not 0
+    r = torch.tensor([0.3, 0.3, 0.3, 0.1, 0.7, 0.2], dtype=torch.float32)
+    a = compute_advantages("reinforce_pp", r, torch.tensor([0, 0, 0, 1, 1, 1]))
+    assert a[:3].tolist() == [0.0, 0.0, 0.0] and a[3] < 0 < a[4]
+
+
 @pytest.mark.parametrize("name", ["grpo", "drgrpo", "rloo", "reinforce_pp", "stepgrpo"])
 def test_a_group_of_one_gets_zero(name):
     # response 2 is alone in group 5; the pair in group 1 is unaffected by it
