@@ -74,6 +74,8 @@ class LossSpec:
                              help="Advantage estimator: grpo, drgrpo, rloo, reinforce_pp, stepgrpo or FILE.py:FN.")
     beta: float = setting(0.0, bound=NON_NEGATIVE, algo=True, help="KL coefficient; 0 loads no reference model.")
     kl_estimator: str = setting("k3", registry="mmrl.rl.kl:KL_ESTIMATORS", algo=True, help="k1, k2 or k3.")
+    kl_clamp: float = setting(10.0, bound=POSITIVE, help="Clamp each token's KL estimate to [-c, c] "
+                                                               "(verl's low_var_kl: k3 clamped to 10).")
     clip_low: float = setting(0.2, bound=SHARE, algo=True, help="Lower clip range eps_low.")
     clip_high: float = setting(0.2, bound=NON_NEGATIVE, algo=True, help="Upper clip range eps_high.")
     dual_clip: float | None = setting(None, bound=Bound(1, low_open=True),

@@ -142,13 +142,14 @@ def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor
                 clip_low: float, clip_high: float, dual_clip: float | None = None,
                 loss_agg: str = "token-mean", max_len: int | None = None, norm: float | None = None,
                 ref_logp: Tensor | None = None, beta: float = 0.0, kl_estimator: str = "k3",
-                entropy: Tensor | None = None,
+                kl_clamp: float | None = None, entropy: Tensor | None = None,
                 entropy_coef: float = 0.0) -> tuple[Tensor, dict[str, float]]:
     """The loss of one (micro-)batch: ``agg(pg + beta * kl) - entropy_coef * agg(entropy)``.
 
     ``pg`` is the clipped surrogate per token; ``kl`` the per-token KL estimate against the
     reference policy, a loss term as in GRPO (R1-VL: k3, beta 0.04; GLM-4.1V, V-Triune and
-    MM-Eureka use none); ``entropy`` a per-token entropy the caller computed (e.g. with
+    MM-Eureka use none), clamped to ``[-kl_clamp, kl_clamp]`` when given (verl's ``low_var_kl``
+    is k3 clamped to 10: a token far from the reference then adds no gradient, not thousands); ``entropy`` a per-token entropy the caller computed (e.g. with
     ``entropy_from_logits``). Both sums are aggregated the same way (``loss_agg``, ``norm``,
     ``max_len``: see ``aggregate``).
 
@@ -167,6 +168,8 @@ def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor
     if ref_logp is not None:
         zero = torch.zeros_like(logp)
         kl = KL_ESTIMATORS.get(kl_estimator)(torch.where(m, logp, zero), torch.where(m, ref_logp, zero))
+        if kl_clamp is not None:
+            kl = kl.clamp(-kl_clamp, kl_clamp)
         kl_mean = float(masked_mean(kl.detach(), m))
         if beta != 0.0:
             per_token = per_token + beta * kl

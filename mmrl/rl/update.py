@@ -196,7 +196,8 @@ def _loss_of(batch: StepBatch, cfg: GRPOConfig, norm: float, max_len: int, in_ba
             logp, old, batch.advantages[rows].to(device), mask,
             clip_low=loss_spec.clip_low, clip_high=loss_spec.clip_high, dual_clip=loss_spec.dual_clip,
             loss_agg=loss_spec.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=loss_spec.beta,
-            kl_estimator=loss_spec.kl_estimator, entropy=ent, entropy_coef=loss_spec.entropy_coef,
+            kl_estimator=loss_spec.kl_estimator, kl_clamp=loss_spec.kl_clamp, entropy=ent,
+            entropy_coef=loss_spec.entropy_coef,
         )
         ok = bool(torch.isfinite(loss))
         if ok or in_backward:
