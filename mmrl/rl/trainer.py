@@ -142,6 +142,7 @@ class Policy:
     def __init__(self, cfg: GRPOConfig, info):
         self.spec = policy_spec(cfg)
         loaded = load(self.spec)
+        without_dropout(loaded.model)
         if cfg.run.gradient_checkpointing:
             enable_checkpointing(loaded.model)
         self.processor, self.model = loaded.processor, loaded.model
@@ -158,6 +159,17 @@ class Policy:
 
     def close_rollout(self) -> None:
         self.rollout.close()
+
+
+def without_dropout(model) -> None:
+    """Dropout off (p = 0) in every dropout layer, LoRA's included: the frozen log-prob passes run
+    in eval mode and the update in train mode, and dropout in one but not the other would read as
+    a policy change in the ratio (TRL's ``disable_dropout`` does the same)."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
 
 
 def policy_spec(cfg: GRPOConfig) -> ModelSpec:

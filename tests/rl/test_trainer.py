@@ -169,3 +169,13 @@ def test_the_schedule_spans_every_update_of_the_run(rl_config):
     lrs = [row["lr"] for row in result.history]
     assert all(a > b for a, b in zip(lrs, lrs[1:])), lrs
     assert lrs[-2] > 0, lrs
+
+
+def test_the_policy_trains_without_dropout(rl_config):
+    """Old log-probs come from a frozen pass (eval mode) and the update runs in train mode: dropout
+    active in one and not the other would read as a policy change in the ratio."""
+    import torch
+
+    result = train(rl_config(max_steps=1, lora=True, lora_r=4, lora_dropout=0.5, merge_lora=False))
+    drops = [m for m in result.model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert drops and all(m.p == 0.0 for m in drops)
