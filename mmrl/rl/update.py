@@ -98,36 +98,46 @@ def frozen_logprobs(model, encode: Encode, batch: StepBatch, temperature: float,
 
 @dataclass
 class UpdateStats:
-    """Token-weighted means over a step's updates, and how many updates ran or were skipped."""
+    """A step's update statistics: token-weighted means of the per-token ones (kl, entropy, clip
+    fractions, ratio), and the additive ones (``loss``, ``pg_loss``: each micro-batch's part is
+    already normalised by its whole mini-batch, so the parts add up to the update's value) summed
+    within each update and averaged over updates; how many updates ran or were skipped."""
 
     sums: dict[str, float] = field(default_factory=dict)
     weight: float = 0.0
     updates: int = 0
     skipped: int = 0
     grad_norms: list[float] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)  # the loss of each update
+    totals: dict[str, list[float]] = field(default_factory=dict)  # additive stat -> its value per update
 
-    def add(self, stats: dict[str, float], tokens: float) -> None:
-        for k, v in stats.items():
-            self.sums[k] = self.sums.get(k, 0.0) + float(v) * tokens
-        self.weight += tokens
+    ADDITIVE = ("loss", "pg_loss")
+
+    def add_update(self, pending: list, grad_norm: float) -> None:
+        """One update's micro-batches: (parts, tokens, loss) each."""
+        self.updates += 1
+        self.grad_norms.append(grad_norm)
+        for key in self.ADDITIVE:
+            self.totals.setdefault(key, []).append(sum(parts[key] for parts, _, _ in pending))
+        for parts, tokens, _ in pending:
+            for k, v in parts.items():
+                if k not in self.ADDITIVE:
+                    self.sums[k] = self.sums.get(k, 0.0) + float(v) * tokens
+            self.weight += tokens
 
     def reduce(self, engine) -> None:
-        """Sum the token-weighted sums and losses over processes (grad norms are global already)."""
+        """Sum the token-weighted sums and the additive parts over processes (grad norms are global)."""
         if _world(engine)[1] == 1:
             return
-        keys = sorted(self.sums)
-        for k in keys:
+        for k in sorted(self.sums):
             self.sums[k] = engine.all_reduce_sum(self.sums[k])
         self.weight = engine.all_reduce_sum(self.weight)
-        self.losses = [engine.all_reduce_sum(x) for x in self.losses]
+        self.totals = {k: [engine.all_reduce_sum(x) for x in v] for k, v in sorted(self.totals.items())}
 
     def means(self) -> dict[str, float]:
         out = {k: v / self.weight for k, v in self.sums.items()} if self.weight else {}
         if self.grad_norms:
             out["grad_norm"] = sum(self.grad_norms) / len(self.grad_norms)
-        if self.losses:
-            out["loss"] = sum(self.losses) / len(self.losses)
+        out.update({k: sum(v) / len(v) for k, v in self.totals.items() if v})
         return out
 
 
@@ -222,11 +232,7 @@ def _apply_update(engine, stats: UpdateStats, pending: list | None, on_skip: Cal
     if not math.isfinite(grad_norm):
         _skip(stats, on_skip, "non-finite gradient")
         return
-    stats.updates += 1
-    stats.grad_norms.append(grad_norm)
-    stats.losses.append(sum(loss for _, _, loss in pending))
-    for parts, tokens, _ in pending:
-        stats.add(parts, tokens)
+    stats.add_update(pending, grad_norm)
 
 
 def _skip(stats: UpdateStats, on_skip: Callable[[str], None] | None, why: str) -> None:

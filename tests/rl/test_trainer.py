@@ -179,3 +179,4 @@ def test_the_policy_trains_without_dropout(rl_config):
     result = train(rl_config(max_steps=1, lora=True, lora_r=4, lora_dropout=0.5, merge_lora=False))
     drops = [m for m in result.model.modules() if isinstance(m, torch.nn.Dropout)]
     assert drops and all(m.p == 0.0 for m in drops)
+
