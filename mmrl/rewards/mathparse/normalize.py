@@ -25,6 +25,8 @@ _UNICODE = str.maketrans({
 _DELIMS = re.compile(r"(?<!\\)\\[()\[\]]|\$")
 _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|bigg|Bigg|big|Big)(?![A-Za-z])\.?")
 _THIN_THOUSANDS = re.compile(r"(?<=\d)\\,(?=\d{3}(?!\d))")
+# "12,\!000,\!023" and "32,\ 349": a comma and a negative or normal space between thousands
+_SPACED_COMMA_THOUSANDS = re.compile(r"(?<=\d),(?:\\[!, ]|\s)*\\[!, ][ \t]*(?=\d{3}(?!\d))")
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\(?:displaystyle|textstyle|scriptstyle)(?![A-Za-z])")
 _FRAC_VARIANTS = re.compile(r"\\[dtc]frac(?![A-Za-z])")
 _BINOM_VARIANTS = re.compile(r"\\[dt]binom(?![A-Za-z])")
@@ -37,7 +39,7 @@ _OPERATOR_WORDS = {"and": ",", "or": ","}
 _FUNCTION_NAMES = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "exp", "sqrt", "arcsin", "arccos",
                    "arctan", "sinh", "cosh", "tanh", "e", "d"}
 _UNIT_LIKE = re.compile(r"[A-Za-z][A-Za-z .\-/]*\.?(?:\^\{?[23]\}?)?")
-_PERCENT_TAIL = re.compile(r"\s*\\?%\s*$")
+_PERCENT_TAIL = re.compile(r"\s*(?:\\?%|(?<![A-Za-z])(?:pct|percent)\.?)\s*$")
 _KNOWN_SHORT_UNITS = {"cm", "mm", "km", "kg", "mg", "ml", "mL", "ft", "in", "yd", "mi", "lb", "lbs", "oz", "hr",
                       "hrs", "min", "sec", "deg", "rad", "mph", "kph", "sq"}
 _NOT_UNITS = {"sqrt", "infinity", "infty", "times", "plus", "minus", "over", "pi", "and", "or", "frac", "inf"}
@@ -79,6 +81,8 @@ def _text_command(match: re.Match, whole: str) -> str:
     low = content.lower()
     if low in _OPERATOR_WORDS:
         return _OPERATOR_WORDS[low]
+    if content in ("E", "D"):
+        return content  # \text{E} is the letter (an option, a point), not Euler's number
     if low in _FUNCTION_NAMES:
         return "\\" + low if low not in ("e", "d") else low
     rest = whole[: match.start()] + whole[match.end():]
@@ -174,6 +178,7 @@ def normalize(text: str) -> Normalized:
     s = _strip_trailing_backslashes(s)
     s = _LINE_BREAK_BETWEEN_NUMBERS.sub(", ", s)
     s = _SIZING.sub("", s)
+    s = _SPACED_COMMA_THOUSANDS.sub("", s)
     s = _THIN_THOUSANDS.sub("", s)
     s = _SPACING.sub(" ", s)
     s = _FRAC_VARIANTS.sub("\\\\frac", s)

@@ -69,7 +69,7 @@ _RELATION = re.compile(r"\\(?:leq?|geq?|neq?|lt|gt|leqslant|geqslant)(?![A-Za-z]
 _REL_NAMES = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=",
               "\\ne": "!=", "\\neq": "!=", "\\lt": "<", "\\gt": ">"}
 _MATRIX = re.compile(r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}", re.S)
-_WORD_SEPARATORS = re.compile(r"\s+(?:and|or)\s+")
+_WORD_SEPARATORS = re.compile(r"\s+(?:and|or)\s+|(?<=[)\]])\s*(?:and|or)\s*(?=[(\[])")
 _EMPTY_SETS = {"\\emptyset", "\\varnothing", "\\{\\}", "\\{ \\}", "{}"}
 
 
@@ -156,6 +156,8 @@ def _parse(s: str, percent: bool, depth: int) -> Value:
     if not s:
         raise ParseError("empty item")
     m = _MATRIX.fullmatch(s)
+    if m is None and s[:1] in "([" and s[-1:] in ")]" and _encloses(s):
+        m = _MATRIX.fullmatch(s[1:-1].strip())  # "\left[\begin{array}…\end{array}\right]"
     if m:
         rows = [r for r in m.group(2).split("\\\\") if r.strip()]
         if not rows or len(rows) > MAX_ITEMS:
@@ -179,6 +181,8 @@ def _parse(s: str, percent: bool, depth: int) -> Value:
         return _relation(parts, seps, depth)
     if s.startswith("\\{") and s.endswith("\\}") and _encloses(s[1:]):
         return Seq("set", _items(s[2:-2], depth))
+    if s[0] == "{" and s[-1] == "}" and _encloses(s) and split_top(s[1:-1], _COMMA)[1]:
+        return Seq("set", _items(s[1:-1], depth))  # "{2, 3, 5}": a set written without its backslashes
     if s[0] in "([" and s[-1] in ")]" and _encloses(s):
         items = _items(s[1:-1], depth)
         if len(items) >= 2:
