@@ -50,13 +50,18 @@ def gold_letters(answer: Sequence[str], choices: Sequence[str] | None) -> frozen
                 out.add(LETTERS[keys.index(_key(text))])
                 continue
         letters = re.findall(r"[A-Za-z]", text)
-        if letters and len(letters) == len(text.replace(",", "").replace(" ", "")):
+        bare = text.replace(",", "").replace(" ", "")
+        if letters and len(letters) == len(bare) and (bare.isupper() or len(bare) == 1):  # "AC", not "Cecile"
             out.update(c.upper() for c in letters)
         else:
             m = _LEAD_LETTER.match(text)
-            if not m:
+            if m:
+                out.add(m.group(1).upper())
+                continue
+            said = chosen_letters(text, choices)  # "… and the answer is\n(C) Cecile"
+            if not said:
                 raise ValueError(f"answer {item!r} is neither an option letter nor an option's text")
-            out.add(m.group(1).upper())
+            out.update(said)
     return frozenset(out)
 
 

@@ -163,11 +163,12 @@ def boxed_spans(text: str) -> list[tuple[int, int, str]]:
     return outer
 
 
-# What may stand between boxes that together give one answer: "\boxed{1}, \boxed{2}",
-# "\boxed{-2} \quad \text{and} \quad \boxed{1}", "$\boxed{x=1}$ and $\boxed{x=2}$".
+# What may stand between boxes that together give one answer: "\\boxed{1}, \\boxed{2}",
+# "\\boxed{-2} \\quad \\text{and} \\quad \\boxed{1}", "$\\boxed{x=1}$ and $\\boxed{x=2}$", and the name
+# of the next part: "\\(y_1 = \\boxed{…}\\) and \\(y_2 = \\boxed{…}\\)".
 _BOX_JOINER = re.compile(
     r"(?:\s|[,;$&]|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: ]|~|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
-    r"|\\text\s*\{\s*(?:and|or|,)?\s*\})*"
+    r"|\\text\s*\{\s*(?:and|or|,)?\s*\}|[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=)*"
 )
 MAX_BOX_GROUP = 16
 
@@ -231,7 +232,8 @@ _END_MARKS = {"\\blacksquare", "\\square", "\\Box", "\\qed", "\\checkmark", "\\q
 # prose words inside a candidate answer ("est de 2,5 kg"); maths words and joiners are allowed
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _MATH_WORDS = {"and", "or", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "pi", "infty",
-               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "lcm", "gcd", "max", "min", "mod"}
+               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "lcm", "gcd", "max", "min", "mod",
+               "matrix", "pmatrix", "bmatrix", "vmatrix", "Bmatrix", "Vmatrix", "array", "cases"}
 
 
 def tidy_answer(text: str) -> str:
@@ -417,6 +419,8 @@ def math_tail(text: str) -> str | None:
     """The longest tail of a sentence that is mathematics with a digit ("x = 2 and x = 3")."""
     for start in _word_starts(text):
         candidate = tidy_answer(text[start:])
+        if candidate.count("$") % 2:
+            continue  # a lone "$" is a currency sign or half a span: "2,74 $ a" is not mathematics
         if _mathy(candidate) and _starts_like_math(candidate) and not has_prose(candidate) \
                 and is_bare_answer(candidate):
             return candidate
@@ -449,9 +453,7 @@ def first_answer_in(tail: str) -> str:
         return text
     end = _SENTENCE_END.search(text)
     if end is not None and end.start() > 0:
-        text = tidy_answer(text[:end.start()])
-        if not text or is_bare_answer(text):
-            return text
+        text = tidy_answer(text[:end.start()]) or text
     enclosed = _ENCLOSED_EQUATION.match(text)
     if enclosed and is_bare_answer(enclosed.group(1)):
         return value_of(enclosed.group(1).strip())  # "(35 + 70 = 105)"
@@ -563,7 +565,8 @@ def _fallback(region: str, fallback: str, sentences: bool) -> str | None:
         tail = text[-MAX_SENTENCE_CHARS:]
         if spans and not tidy_answer(tail[spans[-1][1]:]):
             # the response ends with a display equation (or a few joined by "and")
-            return last_math_answer(tail) or value_of(spans[-1][2])
+            said = last_math_answer(tail) or value_of(spans[-1][2])
+            return answer_in_sentence(said) if has_prose(said) else said
     line = last_answer_line(text)
     return None if line is None else (answer_in_sentence(line) if sentences else _tidy_sentence(line))
 

@@ -27,7 +27,7 @@ _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|bigg|Bigg
 _THIN_THOUSANDS = re.compile(r"(?<=\d)\\,(?=\d{3}(?!\d))")
 # "12,\!000,\!023" and "32,\ 349": a comma and a negative or normal space between thousands
 _SPACED_COMMA_THOUSANDS = re.compile(r"(?<=\d),(?:\\[!, ]|\s)*\\[!, ][ \t]*(?=\d{3}(?!\d))")
-_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\(?:displaystyle|textstyle|scriptstyle)(?![A-Za-z])")
+_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad|~|\\(?:displaystyle|textstyle|scriptstyle)(?![A-Za-z])")
 _FRAC_VARIANTS = re.compile(r"\\[dtc]frac(?![A-Za-z])")
 _BINOM_VARIANTS = re.compile(r"\\[dt]binom(?![A-Za-z])")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|\^\s*\{\s*o\s*\}")
@@ -52,7 +52,7 @@ _SINGLE_LETTER_UNIT = re.compile(r"(?<=\d)(?:\s+([mgslLhKNJWVA])\.?(\^\{?[23]\}?
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)")
 # 1,000 / 12,345,678 / 1,000.99 / the Indian 2,50,000; never with a leading 0 (0,111 is a decimal comma)
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{2})*(?:,\d{3})+(?:\.\d+)?")
-_LATEX_COMMA = re.compile(r"\{,\}")
+_LATEX_COMMA = re.compile(r"\{,\}|(?<=\d)[ \t]*\{[ \t]*,[ \t]*\}[ \t]*(?=\d)")  # "14{,}916", "14 {, }916"
 _MIXED_LATEX = re.compile(r"(?<![\w}^_.)\\])(\d+)[ \t]*\\frac\s*\{(\d+)\}\s*\{(\d+)\}")
 # one line only: "11\n5/6" is two lines of working, not the mixed number 11 5/6
 _MIXED_PLAIN = re.compile(r"(?<![\w}^_./)\\])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d.])")
