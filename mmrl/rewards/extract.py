@@ -49,9 +49,10 @@ ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 _SPECIAL_TOKEN = re.compile(r"<\|(?!begin_of_box\|>|end_of_box\|>)[A-Za-z0-9_]{1,40}\|>")
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 # "\\boxed{\\frac{\\pi}{2}}": answers copied through one level of string escaping. A LaTeX
-# line break right before one of these command names is not plausible, so the pair is one "\".
+# line break right before one of these command names is not plausible, so the pair is one "\"
+# (a third backslash before them is a line break and a command: "\\\end{pmatrix}").
 _DOUBLED_COMMAND = re.compile(
-    r"\\\\(?=(?:boxed|fbox|frac|dfrac|tfrac|left|right|le|leq|ge|geq|neq|pi|sqrt|text|mathrm|cdot|times|infty"
+    r"(?<!\\)\\\\(?=(?:boxed|fbox|frac|dfrac|tfrac|left|right|le|leq|ge|geq|neq|pi|sqrt|text|mathrm|cdot|times|infty"
     r"|in|cup|cap|pm|circ|begin|end)(?![A-Za-z]))"
 )
 ANSWER_IS = re.compile(
@@ -163,9 +164,9 @@ def boxed_spans(text: str) -> list[tuple[int, int, str]]:
     return outer
 
 
-# What may stand between boxes that together give one answer: "\\boxed{1}, \\boxed{2}",
-# "\\boxed{-2} \\quad \\text{and} \\quad \\boxed{1}", "$\\boxed{x=1}$ and $\\boxed{x=2}$", and the name
-# of the next part: "\\(y_1 = \\boxed{…}\\) and \\(y_2 = \\boxed{…}\\)".
+# What may stand between boxes that together give one answer: "\boxed{1}, \boxed{2}",
+# "\boxed{-2} \quad \text{and} \quad \boxed{1}", "$\boxed{x=1}$ and $\boxed{x=2}$", and the name
+# of the next part: "\(y_1 = \boxed{…}\) and \(y_2 = \boxed{…}\)".
 _BOX_JOINER = re.compile(
     r"(?:\s|[,;$&]|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: ]|~|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
     r"|\\text\s*\{\s*(?:and|or|,)?\s*\}|[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=)*"
@@ -217,6 +218,7 @@ _MATH_SPAN = re.compile(
 )
 _BRACKETED = re.compile(r"\[\s*([-+−]?\d[^\[\]\n]{0,40}?)\s*\]")
 _CODE_SPAN = re.compile(r"^`([^`]{1,200})`$")
+_QUOTED = re.compile(r'^\\?"([^"]{1,200}?)\\?"[.]?$')  # '"$12$ and $13$"', also escaped
 _SENTENCE_NUMBER = re.compile(
     r"(?:(?<![\w.,])(?P<neg>negative|minus)\s+)?(?<![A-Za-z])"
     r"(?P<num>[-+−]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[  ]\d{3})+(?![\d.,])"
@@ -239,7 +241,7 @@ _MATH_WORDS = {"and", "or", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln
 def tidy_answer(text: str) -> str:
     """Strip the dressing around an answer: spaces, markdown bold, a code span, end punctuation."""
     text = text.strip()
-    m = _CODE_SPAN.match(text)
+    m = _CODE_SPAN.match(text) or _QUOTED.match(text)
     if m:
         text = m.group(1)
     for _ in range(3):
@@ -331,6 +333,16 @@ def _span_matches(text: str) -> list[tuple[int, int, str]]:
 
 
 _SPAN_JOINER = re.compile(r"^\s*(?:,|;|and|or|et|ou|und|y|e|和|或|、|，)?\s*$", re.IGNORECASE)
+
+
+def _joined_spans(text: str, spans: list[tuple[int, int, str]], first: int) -> str:
+    """The span at ``first`` with the spans after it that only "and"/"," separate ("$12$ and $13$")."""
+    parts = [spans[first][2]]
+    for k in range(first + 1, min(len(spans), first + 8)):
+        if not _SPAN_JOINER.match(text[spans[k - 1][1]:spans[k][0]]):
+            break
+        parts.append(spans[k][2])
+    return ", ".join(value_of(p) for p in parts) if len(parts) > 1 else value_of(parts[0])
 
 
 def last_math_answer(text: str) -> str | None:
@@ -465,9 +477,9 @@ def first_answer_in(tail: str) -> str:
         bold = last_bold(text) if text.startswith(("**", "__")) else None
         if bold is not None and text.startswith(("**", "__")):
             return answer_in_sentence(_first_bold(text))
-        spans = math_spans(text)
+        spans = _span_matches(text)
         if spans:
-            return value_of(spans[0])
+            return _joined_spans(text, spans, 0)
     head_math = math_head(text)
     if head_math is not None:
         return head_math

@@ -111,10 +111,18 @@ def nodes_equal(a: Node, b: Node, tol: Tolerance, *, approximate: bool = True) -
         va, vb = _evaluate(a, env), _evaluate(b, env)
         if va is None and vb is None:
             continue
-        if va is None or vb is None or not close_numeric(va, vb, tol):
+        if va is None or vb is None:
+            return False
+        if not close_numeric(va, vb, tol):
+            if _complex(va) or _complex(vb):
+                continue  # outside the real domain the branches of roots differ: \sqrt[3]{x}^2 vs x^{2/3}
             return False
         conclusive += 1
     return conclusive >= _MIN_CONCLUSIVE
+
+
+def _complex(v: Any) -> bool:
+    return mp().im(v) != 0
 
 
 def _proportional(a: Node, b: Node, tol: Tolerance, *, positive: bool = False) -> bool:
