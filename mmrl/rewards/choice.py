@@ -28,7 +28,7 @@ _STYLING = re.compile(r"\\text(?:bf)?\{([^{}]*)\}|\*\*|__|\$")
 _LEAD_LETTER = re.compile(r"^\s*[\(\[]?\s*([A-Za-z])\s*[\)\]]?\s*(?:[.:)\]]|$|\s)")
 _OPTION_WORD = re.compile(r"\b(?:option|choice|answer)\s*(?:is\s*)?:?\s*[\(\[]?([A-Z])\b[\)\]]?", re.IGNORECASE)
 _MARKED_LETTER = re.compile(r"[\(\[]([A-Z])[\)\]]|\b([A-Z])[.)](?=\s|$)")
-_MULTI = re.compile(r"^[\(\[]?([A-Z])(?:[\)\]]?\s*(?:,|and|&)?\s*[\(\[]?([A-Z]))+[\)\]]?$")
+_MULTI = re.compile(r"^[\(\[]?([A-Z])(?:[\)\]]?\s{0,8}(?:(?:,|and|&)\s{0,8})?[\(\[]?([A-Z]))+[\)\]]?$")
 
 
 def _clean(text: str) -> str:

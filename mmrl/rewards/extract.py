@@ -169,7 +169,7 @@ def boxed_spans(text: str) -> list[tuple[int, int, str]]:
 # of the next part: "\(y_1 = \boxed{…}\) and \(y_2 = \boxed{…}\)".
 _BOX_JOINER = re.compile(
     r"(?:\s|[,;$&]|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: ]|~|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
-    r"|\\text\s*\{\s*(?:and|or|,)?\s*\}|[A-Za-z](?:_\{?\w{1,3}\}?)?\s*=)*"
+    r"|\\text\s{0,4}\{\s{0,4}(?:and|or|,)?\s{0,4}\}|[A-Za-z](?:_\{?\w{1,3}\}?)?\s{0,4}=)*"
 )
 MAX_BOX_GROUP = 16
 
