@@ -379,6 +379,15 @@ def timed(run_a, run_b, repeats: int):
     return verdicts, times_a, times_b
 
 
+def scored(run_mmrl_on, run_peer_on, cases, repeats: int, totals: dict):
+    """Both checkers warmed, then timed in interleaved repeats; verdicts and times, added to ``totals``."""
+    run_mmrl_on(cases[:20])
+    run_peer_on(cases[:20])
+    (ours, theirs), t_ours, t_theirs = timed(lambda: run_mmrl_on(cases), lambda: run_peer_on(cases), repeats)
+    _add_times(totals, t_ours, t_theirs)
+    return ours, theirs, t_ours, t_theirs
+
+
 def rate_line(n: int, times: list[float]) -> str:
     rates = sorted(n / t for t in times)
     return f"{statistics.median(rates):,.0f} ({rates[0]:,.0f}-{rates[-1]:,.0f})"
@@ -438,11 +447,7 @@ def _show(text: str, width: int = 110) -> str:
 
 def report_answers(args, totals: dict, checks: list) -> None:
     cases = load_answers_corpus()
-    mmrl_answers(cases[:20])  # warm both
-    math_verify_answers(cases[:20])
-    (ours, theirs), t_ours, t_theirs = timed(lambda: mmrl_answers(cases), lambda: math_verify_answers(cases),
-                                             args.repeats)
-    _add_times(totals, t_ours, t_theirs)
+    ours, theirs, t_ours, t_theirs = scored(mmrl_answers, math_verify_answers, cases, args.repeats, totals)
     n = len(cases)
     kinds = defaultdict(Counter)
     for c, a, b in zip(cases, ours, theirs):
@@ -554,11 +559,7 @@ def report_suites(args, totals: dict, checks: list) -> None:
             checks.append((f"{suite} suite agreement >= math-verify's", False, "suite not available"))
             continue
         cases, skipped = found
-        mmrl_suite(cases[:10])  # warm both
-        math_verify_suite(cases[:10])
-        (ours, theirs), t_ours, t_theirs = timed(lambda: mmrl_suite(cases), lambda: math_verify_suite(cases),
-                                                 args.repeats)
-        _add_times(totals, t_ours, t_theirs)
+        ours, theirs, t_ours, t_theirs = scored(mmrl_suite, math_verify_suite, cases, args.repeats, totals)
         n = len(cases)
         a = sum(v == c.expected for v, c in zip(ours, cases)) / n
         b = sum(v == c.expected for v, c in zip(theirs, cases)) / n

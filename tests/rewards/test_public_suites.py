@@ -6,24 +6,17 @@ nothing here needs the network.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "public_suites.py"
+from tests.scripts import benchmark_script
 
 
 @pytest.fixture(scope="module")
 def suites():
-    spec = importlib.util.spec_from_file_location("public_suites", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    with benchmark_script("public_suites") as module:
+        yield module
 
 
 SAMPLE = textwrap.dedent('''
