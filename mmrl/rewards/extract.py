@@ -6,7 +6,10 @@ Where the answer is, in order of trust:
    it, a GLM box ``<|begin_of_box|>…<|end_of_box|>`` or a ``\\boxed{}`` narrows it further.
 2. ``<|begin_of_box|>…<|end_of_box|>`` after the thinking.
 3. ``\\boxed{…}`` / ``\\fbox{…}`` after the thinking, with nested braces; with several boxes the
-   last one is taken (``boxes="all"`` joins them with ", " — multi-part answers).
+   last one is taken, with the boxes right before it that only "and", commas, spacing or the
+   name of the next part separate (``\\boxed{1}, \\boxed{2}`` is the answer "1, 2");
+   ``boxes="all"`` joins every box with ", ". An answer phrase with mathematics after the last
+   box ("… \\boxed{255} … The final answer is $10,455$") wins over the box.
 4. An answer phrase, the last one: "the (final) answer is …", "Answer: …", "####", "la réponse
    est", "答案是", "Ответ:", ... (``mmrl.rewards.phrases``), to the end of its line (or the next
    line when the phrase ends its line).

@@ -165,3 +165,25 @@ def test_a_reference_that_states_its_letter_in_a_sentence():
 
 def test_several_capital_letters_are_still_several_answers():
     assert gold_letters(["AC"], None) == frozenset("AC")
+
+
+# --- matrices left as arithmetic -------------------------------------------------------------------
+A = "\\begin{pmatrix}1 & 2\\\\ 0 & 1\\end{pmatrix}"
+B = "\\begin{pmatrix}0 & 1\\\\ 1 & 0\\end{pmatrix}"
+
+
+def test_a_sum_of_written_matrices_is_the_summed_matrix():
+    assert math_equal("\\begin{pmatrix}1 & 3\\\\ 1 & 1\\end{pmatrix}", f"{A} + {B}")
+
+
+def test_a_difference_of_written_matrices_is_the_difference():
+    assert math_equal("\\begin{pmatrix}1 & 1\\\\ -1 & 1\\end{pmatrix}", f"{A} - {B}")
+
+
+def test_a_product_of_written_matrices_keeps_its_order():
+    assert math_equal("\\begin{pmatrix}2 & 1\\\\ 1 & 0\\end{pmatrix}", f"{A} {B}")
+    assert not math_equal("\\begin{pmatrix}2 & 1\\\\ 1 & 0\\end{pmatrix}", f"{B} {A}")
+
+
+def test_matrices_of_mismatched_shapes_are_not_added():
+    assert not math_equal(A, f"{A} + \\begin{{pmatrix}}1 & 2\\end{{pmatrix}}")
