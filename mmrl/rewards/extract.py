@@ -548,14 +548,21 @@ def _pick(items: list[str], boxes: str) -> str:
     return items[-1]
 
 
-def _narrow(content: str, boxes: str) -> str:
+def _boxed_answer(spans: list[tuple[int, int, str]], text: str, boxes: str, group: bool) -> str:
+    """The answer the boxes give: the last group of joined boxes (``group``), else per ``boxes``."""
+    if group and boxes == "last":
+        return last_box_group(spans, text)
+    return _pick([c for _, _, c in spans], boxes)
+
+
+def _narrow(content: str, boxes: str, group: bool) -> str:
     """Inside an answer tag, a box (GLM or ``\\boxed``) is the answer proper."""
     glm = find_glm_boxes(content)
     if glm:
         return _pick(glm, boxes)
     spans = boxed_spans(content)
     if spans:
-        return last_box_group(spans, content) if boxes == "last" else _pick([c for _, _, c in spans], boxes)
+        return _boxed_answer(spans, content, boxes, group)
     return content.strip()
 
 
@@ -590,8 +597,9 @@ def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "
                    sentences: bool = True) -> Extraction:
     """Take the final answer out of a response (see the module docstring for the rules).
 
-    ``sentences=False`` returns what each rule finds as it is, without narrowing sentences and
-    with only the English "answer is" phrases (the benchmark scorers' official rules).
+    ``sentences=False`` returns what each rule finds as it is, without narrowing sentences, with
+    only the English "answer is" phrases and the last box alone (the benchmark scorers' official
+    rules).
     """
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback must be one of {', '.join(FALLBACKS)}, got {fallback!r}")
@@ -601,7 +609,7 @@ def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "
     region = final_region(response)
     tagged = find_tagged(region, ANSWER_OPEN, ANSWER_CLOSE, allow_unclosed=True)
     if tagged:
-        text = _narrow(tagged[-1], boxes)
+        text = _narrow(tagged[-1], boxes, sentences)
         if sentences and text and not (find_glm_boxes(tagged[-1]) or find_boxed(tagged[-1])):
             text = answer_in_sentence(text)
         return Extraction(text, "answer_tag") if text else Extraction(None, "answer_tag_empty")
@@ -615,9 +623,7 @@ def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "
         later = _answer_after_boxes(region[spans[-1][1]:]) if sentences else None
         if later:
             return Extraction(later, "answer_is")
-        if boxes == "last":
-            return Extraction(last_box_group(spans, region), "boxed")
-        return Extraction(_pick([c for _, _, c in spans], boxes), "boxed")
+        return Extraction(_boxed_answer(spans, region, boxes, sentences), "boxed")
     if sentences:
         tail = phrase_tail(region[-MAX_SENTENCE_CHARS * 4:])
         said = first_answer_in(tail) if tail is not None else None
