@@ -141,8 +141,7 @@ def _case_from_call(call: ast.Call, expected_node, bound: dict, params: list[str
 
 def parse_suite_file(suite: str, path: Path, name: str, params: list[str]) -> tuple[list[SuiteCase], list[Skipped]]:
     """The cases and the skipped rows/tests of one test file (its source is parsed, never run)."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=name)
-    return cases_of_tree(suite, tree, name, params)
+    return cases_of_tree(suite, _tree(path), name, params)
 
 
 def cases_of_tree(suite: str, tree: ast.Module, name: str, params: list[str]):
@@ -182,8 +181,17 @@ def cases_of_tree(suite: str, tree: ast.Module, name: str, params: list[str]):
     return cases, skipped
 
 
+def _tree(path: Path) -> ast.Module:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as e:
+        raise SuiteUnavailable(f"{path}:{e.lineno}: not a Python test file ({e.msg})") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SuiteUnavailable(f"{path}: cannot be read ({e})") from None
+
+
 def parse_suite(suite: str, files: list[Path], root: Path) -> tuple[list[SuiteCase], list[Skipped]]:
-    trees = [ast.parse(f.read_text(encoding="utf-8")) for f in files]
+    trees = [_tree(f) for f in files]
     params = helper_params(trees)
     cases, skipped = [], []
     for f, tree in zip(files, trees):

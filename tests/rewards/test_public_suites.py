@@ -127,3 +127,10 @@ def test_a_suite_dir_without_the_file_is_refused(suites, tmp_path):
 def test_an_unknown_suite_is_an_error(suites):
     with pytest.raises(ValueError, match="unknown suite"):
         suites.load("nope")
+
+
+def test_a_test_file_that_is_not_python_is_refused_with_its_line(suites, tmp_path):
+    bad = tmp_path / "test_extractive_match.py"
+    bad.write_text("def test(:\n", encoding="utf-8")
+    with pytest.raises(suites.SuiteUnavailable, match="test_extractive_match.py:1: not a Python test file"):
+        suites.load("lighteval", suite_dir=tmp_path)
