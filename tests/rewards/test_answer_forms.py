@@ -120,8 +120,11 @@ def test_the_same_count_is_still_compared_as_a_multiset():
     assert not math_equal("1, 1, 2", "1, 2, 2")
 
 
-def test_braces_without_backslashes_are_a_set():
+def test_braces_without_backslashes_only_group_a_list():
+    # LaTeX shows "{8, 4}" as "8, 4": a bare list, so it matches the set {4, 8} and the pair (8, 4)
     assert math_equal("\\{4, 8\\}", "{8, 4}")
+    assert math_equal("(8, 4)", "{8, 4}")
+    assert not math_equal("(4, 8)", "{8, 4}")
 
 
 def test_a_matrix_inside_brackets_is_the_matrix():

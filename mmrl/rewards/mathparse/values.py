@@ -222,7 +222,7 @@ def _parse(s: str, percent: bool, depth: int) -> Value:
     if s.startswith("\\{") and s.endswith("\\}") and _encloses(s[1:]):
         return Seq("set", _items(s[2:-2], depth))
     if s[0] == "{" and s[-1] == "}" and _encloses(s) and split_top(s[1:-1], _COMMA)[1]:
-        return Seq("set", _items(s[1:-1], depth))  # "{2, 3, 5}": a set written without its backslashes
+        return Seq("list", _items(s[1:-1], depth))  # "{2, 3, 5}": LaTeX grouping braces, shown as "2, 3, 5"
     if s[0] in "([" and s[-1] in ")]" and _encloses(s):
         items = _items(s[1:-1], depth)
         if len(items) >= 2:
