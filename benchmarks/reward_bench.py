@@ -586,6 +586,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def report_latency(args, checks: list) -> None:
+    """Each response timed ``repeats`` times, the two checkers interleaved. A response's cost is
+    the median of its timings (one preemption by another process on shared cores is not the
+    response's cost); p50/p99/max are over responses, and the largest single timing is shown too."""
     from math_verify import parse, verify
 
     from data.script_responses import SCRIPTS, SIZES, corpus
@@ -593,37 +596,43 @@ def report_latency(args, checks: list) -> None:
 
     verify_math = VERIFIERS.get("math")
     items = corpus(args.latency_n)
-    cells: dict = defaultdict(lambda: ([], []))
+    timings = [([], []) for _ in items]
     for _ in range(args.repeats):
-        for it in items:
+        for it, (mine, theirs) in zip(items, timings):
             clear_mmrl_caches()
             start = time.perf_counter()
             verify_math(it.response, {"answer": it.answer}, {})
-            mine = time.perf_counter() - start
+            mine.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
             try:
                 verify(parse(f"${it.answer}$"), parse(it.response))
             except Exception:  # noqa: BLE001 - timed all the same
                 pass
-            theirs = time.perf_counter() - start
-            cells[(it.script, it.size)][0].append(mine * 1000)
-            cells[(it.script, it.size)][1].append(theirs * 1000)
+            theirs.append((time.perf_counter() - start) * 1000)
+    cells: dict = defaultdict(lambda: ([], [], [], []))
+    for it, (mine, theirs) in zip(items, timings):
+        cell = cells[(it.script, it.size)]
+        cell[0].append(statistics.median(mine))
+        cell[1].append(statistics.median(theirs))
+        cell[2].append(max(mine))
+        cell[3].append(max(theirs))
     print(f"## latency per response: {args.latency_n} responses per script and size, each timed "
-          f"{args.repeats} times alone (ms, p50 / p99 / max)\n")
-    print("| script | size | mmrl p50 | p99 | max | math-verify p50 | p99 | max |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          f"{args.repeats} times alone; a response's time is the median of its timings (ms: p50 / p99 / max "
+          f"over responses, and the largest single timing)\n")
+    print("| script | size | mmrl p50 | p99 | max | largest single | math-verify p50 | p99 | max | largest single |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     worst_small = (0.0, "")
     for script in SCRIPTS:
         for size in SIZES:
-            ours, theirs = cells[(script, size)]
+            ours, theirs, ours_single, theirs_single = cells[(script, size)]
             print(f"| {script} | {size:,} B | {_percentile(ours, .5):.2f} | {_percentile(ours, .99):.2f} | "
-                  f"{max(ours):.2f} | {_percentile(theirs, .5):.2f} | {_percentile(theirs, .99):.2f} | "
-                  f"{max(theirs):.2f} |")
+                  f"{max(ours):.2f} | {max(ours_single):.2f} | {_percentile(theirs, .5):.2f} | "
+                  f"{_percentile(theirs, .99):.2f} | {max(theirs):.2f} | {max(theirs_single):.2f} |")
             if size <= 4096 and max(ours) > worst_small[0]:
                 worst_small = (max(ours), f"{script} {size:,} B")
     print()
-    checks.append((f"slowest mmrl response <= 4 KB: {worst_small[0]:.1f} ms ({worst_small[1]}) <= 20 ms",
-                   worst_small[0] <= 20.0, ""))
+    checks.append((f"slowest mmrl response <= 4 KB (median of its {args.repeats} timings): {worst_small[0]:.1f} ms "
+                   f"({worst_small[1]}) <= 20 ms", worst_small[0] <= 20.0, ""))
 
 
 def _add_times(totals: dict, t_ours: list[float], t_theirs: list[float]) -> None:
