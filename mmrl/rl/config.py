@@ -148,6 +148,8 @@ class EvalSpec:
     """Held-out samples scored greedily during training."""
 
     eval_data: str | None = setting(None, help="Held-out samples scored greedily every --eval-steps.")
+    eval_split: str | None = setting(None, help="Split of an --eval-data folder that holds several (--split is "
+                                                "--data's).")
     eval_steps: int | None = setting(None, bound=COUNT, help="Evaluate every N steps (and at the end).")
     eval_max_new_tokens: int | None = setting(None, bound=COUNT, help="Token budget of eval answers.")
 

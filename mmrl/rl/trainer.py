@@ -108,7 +108,8 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None,
 def load_data(cfg: GRPOConfig, main: bool) -> tuple[list, list]:
     """The training and eval samples, checked in full; a notice where samples' own reward specs win."""
     items = load_samples(cfg.data.data, cfg.reward, split=cfg.data.split, columns=cfg.data.columns)
-    eval_items = load_samples(cfg.eval.eval_data, cfg.reward, "--eval-data", columns=cfg.data.columns) \
+    eval_items = load_samples(cfg.eval.eval_data, cfg.reward, "--eval-data", split=cfg.eval.eval_split,
+                              columns=cfg.data.columns) \
         if cfg.eval.eval_data else []
     notice = override_notice(spec_overrides([i.record for i in items], cfg.reward, given_reward_settings(cfg)),
                              len(items))

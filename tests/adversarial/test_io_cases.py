@@ -479,3 +479,15 @@ def test_the_reward_pool_from_a_script_on_stdin_says_what_is_wrong(tmp_path):
                          timeout=120)
     assert run.returncode != 0
     assert "cannot be read again" in run.stderr and "FileNotFoundError" not in run.stderr
+
+
+def test_eval_split_picks_the_split_of_a_multi_split_eval_folder(cli, tmp_path, tiny_model_dir):
+    """--split is --data's; an --eval-data folder holding several splits takes --eval-split."""
+    args = ["grpo", "--model", tiny_model_dir, "--data", str(write_jsonl(tmp_path / "d.jsonl", [sample()])),
+            "--eval-data", str(two_splits(tmp_path)), "--eval-split", "test", "--out", str(tmp_path / "rl"),
+            "--max-steps", "1", "--batch-size", "1", "-G", "2", "--max-new-tokens", "2", "--reward-workers", "0",
+            "--eval-steps", "1"]
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(x) for x in (tmp_path / "rl" / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert "eval/accuracy/mean" in rows[0]
