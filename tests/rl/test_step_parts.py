@@ -217,3 +217,70 @@ def test_beta_zero_loads_no_reference(tiny_model_dir, synth_file):
 
     cfg = GRPOConfig.from_flags(model=tiny_model_dir, data=synth_file, out="unused", beta=0.0)
     assert not Reference(cfg, policy=None).active
+
+
+def _update(tiny, batch, lr: float, temperature: float = 1.0, **flags):
+    """ppo_update on a copy of the tiny model; the copy (to read its log-probs after) and the stats."""
+    import copy
+
+    from mmrl.rl.config import GRPOConfig
+    from mmrl.rl.update import frozen_logprobs, ppo_update
+    from mmrl.train.distributed import LocalEngine, OptimSpec
+
+    loaded, backend = tiny
+    cfg = GRPOConfig.from_flags(model="m", data="d", out="o", batch_size=2, group_size=3,
+                                temperature=temperature, **{"beta": 0.0, **flags})
+    model = copy.deepcopy(loaded.model)
+    engine = LocalEngine(model, OptimSpec(lr=lr, max_grad_norm=0.0))
+    if not cfg.single_update:
+        batch.old_logp = frozen_logprobs(model, backend.encode, batch, temperature, 0, micro=2)
+    stats = ppo_update(engine, backend.encode, batch, cfg, 0, seed=0, max_len=6).means()
+    return model, stats
+
+
+def _signed_batch(tiny, synth_file, temperature=1.0):
+    batch = sampled_batch(tiny, synth_file, temperature)
+    batch.advantages = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0, -1.0])
+    return batch
+
+
+def test_the_first_update_moves_the_policy_towards_positive_advantages(tiny, synth_file):
+    """The direction of learning: responses with a positive advantage become likelier."""
+    from mmrl.rl.update import frozen_logprobs
+
+    loaded, backend = tiny
+    batch = _signed_batch(tiny, synth_file)
+    before = frozen_logprobs(loaded.model, backend.encode, batch, 1.0, 0, micro=2)
+    model, _ = _update(tiny, batch, lr=1e-2)
+    after = frozen_logprobs(model, backend.encode, batch, 1.0, 0, micro=2)
+    change = ((after - before) * batch.loss_mask).sum(1)
+    assert (change[batch.advantages > 0] > 0).all(), change
+    assert change[batch.advantages > 0].mean() > change[batch.advantages < 0].mean() + 1.0, change
+
+
+def test_an_unchanged_policy_has_ratio_one_at_a_sampling_temperature(tiny, synth_file):
+    """Old log-probs (frozen pass) and the update's are taken at the same temperature: with the
+    weights not moving, every update of two epochs sees a ratio of exactly 1."""
+    batch = _signed_batch(tiny, synth_file, 0.7)
+    _, stats = _update(tiny, batch, lr=1e-12, temperature=0.7, ppo_epochs=2)
+    assert stats["ratio_mean"] == pytest.approx(1.0, abs=1e-5) and stats["clip_frac"] == 0.0
+
+
+def test_a_second_epoch_sees_the_ratio_move_and_clips_it(tiny, synth_file):
+    """With stored old log-probs the second epoch's ratio leaves 1 after the first epoch's update,
+    and the clip catches the tokens that moved past it."""
+    batch = _signed_batch(tiny, synth_file)
+    _, stats = _update(tiny, batch, lr=5e-2, ppo_epochs=2)
+    assert abs(stats["ratio_mean"] - 1.0) > 1e-3 and stats["clip_frac"] > 0.0, stats
+
+
+def test_the_update_clamps_each_tokens_kl(tiny, synth_file):
+    """A reference far from the policy (log-ratio 8 on every token) adds a KL of 10 per token, the
+    clamp, not e^8 - 9 = 2972."""
+    from mmrl.rl.update import frozen_logprobs
+
+    loaded, backend = tiny
+    batch = _signed_batch(tiny, synth_file)
+    batch.ref_logp = frozen_logprobs(loaded.model, backend.encode, batch, 1.0, 0, micro=2) + 8.0
+    _, stats = _update(tiny, batch, lr=1e-12, beta=0.1)
+    assert stats["kl"] == pytest.approx(10.0)

@@ -180,3 +180,30 @@ def test_the_policy_trains_without_dropout(rl_config):
     drops = [m for m in result.model.modules() if isinstance(m, torch.nn.Dropout)]
     assert drops and all(m.p == 0.0 for m in drops)
 
+
+
+def test_a_second_epoch_of_a_run_sees_its_ratio_move_and_clipped(rl_config):
+    """The trainer stores the old log-probs when a step makes several updates: the second epoch's
+    ratio leaves 1 and the clip catches it (without them the ratio would be 1 in every epoch)."""
+    row = train(rl_config(max_steps=1, ppo_epochs=2, lr=5e-2)).history[0]
+    assert abs(row["ratio_mean"] - 1.0) > 1e-4 and row["clip_frac"] > 0.0, row
+
+
+def test_a_run_makes_its_better_responses_likelier(rl_config, tiny_model_dir):
+    """The direction of a whole step: the responses with a positive advantage gain log-probability
+    against those with a negative one, under the trained model versus the starting one."""
+    from mmrl.model.loading import load
+    from mmrl.rl.advantages import compute_advantages
+    from mmrl.rl.update import frozen_logprobs
+    from mmrl.rollout.backends.hf import HFBackend
+
+    seen = []
+    result = train(rl_config(max_steps=1, lr=1e-2, merge_lora=False), on_step=seen.append)
+    batch = seen[0].batch
+    base = load(tiny_model_dir)
+    encode = HFBackend(base).encode
+    before = frozen_logprobs(base.model, encode, batch, 1.0, 0, micro=2)
+    after = frozen_logprobs(result.model, encode, batch, 1.0, 0, micro=2)
+    change = ((after - before) * batch.loss_mask).sum(1)
+    better = compute_advantages("drgrpo", batch.rewards, batch.group_ids)  # reward above its group's mean
+    assert better.abs().sum() > 0 and (change * better).sum() > 0, (change, better)
