@@ -92,9 +92,9 @@ def grpo(
     report_to: str = typer.Option("none", "--report-to", help="none, tensorboard or wandb (offline without WANDB_API_KEY)."),
     sample_steps: int = typer.Option(10, "--sample-steps", help="Keep (OUT/samples.jsonl) and print sample responses every N steps."),
     rollout_batch_rows: int = typer.Option(64, "--rollout-batch-rows", help="Prompts x G decoded together (memory)."),
-    rollout_backend: str = typer.Option("hf", "--rollout-backend", help="hf (shares the trained model) or vllm (a colocated engine on the same GPUs; not yet run on hardware)."),
+    rollout_backend: str = typer.Option("hf", "--rollout-backend", help="hf (shares the trained model) or vllm (a colocated engine in this process; needs --max-prompt-length; run on CPU vLLM only, not yet on a GPU)."),
     vllm_gpu_memory_utilization: float = typer.Option(0.3, "--vllm-gpu-memory-utilization", help="Share of GPU memory the colocated vLLM engine may take."),
-    vllm_sleep_level: int = typer.Option(1, "--vllm-sleep-level", help="Between rollouts: 0 keeps the engine awake, 1 frees its KV cache, 2 its weights too."),
+    vllm_sleep_level: int = typer.Option(1, "--vllm-sleep-level", help="Between rollouts: 0 keeps the engine awake, 1 offloads its weights to CPU memory and drops its KV cache, 2 drops both (the weights are pushed again)."),
     config: Optional[str] = ConfigOption,
 ) -> None:
     """Online RL: G responses per prompt, verifier rewards, group advantages, clipped policy loss.

@@ -137,9 +137,19 @@ def _check_exists(name_or_path: str) -> None:
         raise ConfigError(f"model folder not found: {name_or_path}")
 
 
+def model_class(spec: ModelSpec):
+    """``AutoModelForImageTextToText`` for a vision-language checkpoint, ``AutoModelForCausalLM``
+    for a text-only one (its prompts then carry no images)."""
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText
+
+    config = AutoConfig.from_pretrained(spec.name_or_path, **spec.hub())
+    if type(config) in AutoModelForImageTextToText._model_mapping:
+        return AutoModelForImageTextToText
+    return AutoModelForCausalLM
+
+
 def load_model(spec: ModelSpec):
     """Load the model of a spec on its device and dtype, with LoRA and freezing applied."""
-    from transformers import AutoModelForImageTextToText
     from transformers.utils import logging as hf_logging
 
     from mmrl.versions import check_versions
@@ -154,7 +164,7 @@ def load_model(spec: ModelSpec):
     if spec.attn_implementation:
         kwargs["attn_implementation"] = spec.attn_implementation
     try:
-        model = AutoModelForImageTextToText.from_pretrained(spec.name_or_path, **kwargs)
+        model = model_class(spec).from_pretrained(spec.name_or_path, **kwargs)
     except OSError as e:
         raise ConfigError(f"cannot load model {spec.name_or_path!r}: {e}") from None
     model.to(device)

@@ -141,7 +141,7 @@ class GRPOConfig:
     rollout_batch_rows: int = 64         # prompts x G decoded together
     rollout_backend: str = "hf"          # hf (shares the trained model) | vllm (colocated engine, GPU)
     vllm_gpu_memory_utilization: float = 0.3
-    vllm_sleep_level: int = 1            # 0 never sleeps; 1 frees the KV cache between rollouts; 2 the weights too
+    vllm_sleep_level: int = 1            # 0 never sleeps; 1 offloads weights to CPU, drops the KV cache; 2 drops both
 
     def resolved(self) -> GRPOConfig:
         """The config with the algorithm's defaults (then the common ones) filled in, checked."""
@@ -169,6 +169,11 @@ class GRPOConfig:
             raise ConfigError(f"--report-to must be one of {', '.join(REPORT_TO)}, got {self.report_to!r}")
         if self.rollout_backend not in ("hf", "vllm"):
             raise ConfigError(f"--rollout-backend must be hf or vllm, got {self.rollout_backend!r}")
+        if self.rollout_backend == "vllm" and not self.max_prompt_length:
+            raise ConfigError("--rollout-backend vllm needs --max-prompt-length: the colocated engine's KV cache "
+                              "is sized for it plus the response budget, not the model's whole context")
+        if self.vllm_sleep_level not in (0, 1, 2):
+            raise ConfigError(f"--vllm-sleep-level must be 0, 1 or 2, got {self.vllm_sleep_level}")
         if self.sampler not in ("uniform", "curriculum"):
             raise ConfigError(f"--sampler must be uniform or curriculum, got {self.sampler!r}")
         if self.beta is not None and self.beta < 0:

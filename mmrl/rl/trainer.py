@@ -430,10 +430,13 @@ def make_rollout(cfg: GRPOConfig, loaded, engine, backend: HFBackend):
     from mmrl.rl.colocate import ColocatedRollout, named_weights
     from mmrl.rollout.backends.vllm import VLLMBackend
 
+    # colocated: in this process (each rank on its own LOCAL_RANK device), sized for the prompt
+    # limit plus the longest response the run's sampling allows, asleep between rollouts
     llm = VLLMBackend(loaded, gpu_memory_utilization=cfg.vllm_gpu_memory_utilization,
-                      dtype=cfg.dtype if cfg.dtype != "float32" else "auto",
-                      **({"enable_sleep_mode": True} if cfg.vllm_sleep_level else {}))
-    return ColocatedRollout(llm, lambda: named_weights(engine.module), sleep_level=cfg.vllm_sleep_level)
+                      dtype=cfg.dtype if cfg.dtype != "float32" else "auto", colocate=True,
+                      sleep_level=cfg.vllm_sleep_level, max_prompt_length=cfg.max_prompt_length,
+                      sampling=sampling_params(cfg, 0))
+    return ColocatedRollout(llm, lambda: named_weights(engine.module))
 
 
 class _Nowhere:
