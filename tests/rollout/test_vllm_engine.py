@@ -10,9 +10,9 @@ import torch
 
 from mmrl.errors import ConfigError
 from mmrl.rollout import PromptBuilder, PromptConfig, SamplingParams, make_backend
+from mmrl.rollout.backends.vllm import LAUNCHER_VARS
 from tests.rollout import fake_vllm
 
-LAUNCHER_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 WEIGHT = "model.language_model.layers.0.mlp.up_proj.weight"
 SIZED = {"max_prompt_length": 512, "max_new_tokens": 64}
 THINK_END, ANSWER, ANSWER_TOKEN, EOS = 507, 508, 150, 2  # token ids of the xs tiny tokenizer
@@ -24,7 +24,8 @@ def vllm(monkeypatch):
     monkeypatch.setenv("VLLM_ENABLE_V1_MULTIPROCESSING", "1")  # recorded, so restored after the test
     monkeypatch.delenv("VLLM_ENABLE_V1_MULTIPROCESSING")  # vLLM's default: on
     for var in LAUNCHER_VARS:
-        monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv(var, "")  # recorded, so that what a test's engine sets is undone after it
+        monkeypatch.delenv(var)
     return fake
 
 
@@ -247,3 +248,4 @@ def test_close_gives_back_the_multiprocessing_setting_vllm_changed(vllm, tiny_mo
     assert os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] == "0"  # the external launcher's
     backend.close()
     assert "VLLM_ENABLE_V1_MULTIPROCESSING" not in os.environ
+    assert not [var for var in LAUNCHER_VARS if var in os.environ]  # set for the launcher, taken back

@@ -172,22 +172,38 @@ def engine_kwargs(spec: ModelSpec, tensor_parallel_size: int = 1, gpu_memory_uti
     return {**kw, **extra}
 
 
-def set_launcher_env() -> None:
+LAUNCHER_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+def set_launcher_env() -> dict[str, str]:
     """The torch.distributed variables vLLM's ``external_launcher`` reads: this process's rank
-    when torch.distributed is set up (a trainer's), else rank 0 of 1 on a free local port."""
+    when torch.distributed is set up (a trainer's), else rank 0 of 1 on a free local port. Those
+    already set (torchrun's) are kept; returns the ones set here."""
     import socket
 
     import torch.distributed as dist
 
+    values = {"LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1"}
     if dist.is_available() and dist.is_initialized():
-        os.environ.setdefault("RANK", str(dist.get_rank()))
-        os.environ.setdefault("WORLD_SIZE", str(dist.get_world_size()))
-    for var, value in (("RANK", "0"), ("LOCAL_RANK", "0"), ("WORLD_SIZE", "1"), ("MASTER_ADDR", "127.0.0.1")):
-        os.environ.setdefault(var, value)
+        values.update(RANK=str(dist.get_rank()), WORLD_SIZE=str(dist.get_world_size()))
+    values = {"RANK": "0", "WORLD_SIZE": "1", **values}
     if "MASTER_PORT" not in os.environ:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            os.environ["MASTER_PORT"] = str(s.getsockname()[1])
+            values["MASTER_PORT"] = str(s.getsockname()[1])
+    added = {k: v for k, v in values.items() if k not in os.environ}
+    os.environ.update(added)
+    return added
+
+
+def sleep_mode_available() -> bool:
+    """vLLM's own answer (``current_platform.is_sleep_mode_available()``: CUDA, ROCm and XPU), True
+    where the installed vLLM cannot say."""
+    try:
+        from vllm.platforms import current_platform
+    except ImportError:
+        return True
+    return bool(current_platform.is_sleep_mode_available())
 
 
 def shares_memory_with_engine(llm: Any) -> bool:
@@ -239,9 +255,13 @@ class VLLMBackend:
                      "(or max_model_len) to size its KV cache")
         kwargs = engine_kwargs(spec, tensor_parallel_size, gpu_memory_utilization, size, dtype, enable_prefix_caching,
                                colocate, self.sleep_level, **engine_options)
+        if kwargs.get("enable_sleep_mode") and not sleep_mode_available():
+            raise ConfigError(f"vLLM has no sleep mode on this platform (the CPU build): use sleep level 0 "
+                              f"(grpo: --vllm-sleep-level 0), not {self.sleep_level}")
         self._env_before = os.environ.get(MULTIPROCESSING_VAR)  # vLLM sets it for the external launcher
+        self._env_added: dict[str, str] = {}
         if kwargs.get("distributed_executor_backend") == "external_launcher":
-            set_launcher_env()
+            self._env_added = set_launcher_env()
         self._vllm = vllm
         self.colocated = colocate
         self.llm = vllm.LLM(**kwargs)
@@ -339,6 +359,8 @@ class VLLMBackend:
             os.environ.pop(MULTIPROCESSING_VAR, None)
         else:
             os.environ[MULTIPROCESSING_VAR] = self._env_before
+        for var in self._env_added:
+            os.environ.pop(var, None)
         import gc
 
         import torch
