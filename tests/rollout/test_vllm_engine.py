@@ -176,14 +176,40 @@ def test_engine_is_sized_for_the_prompt_limit_plus_new_tokens(vllm, tiny_model_d
     assert backend.llm.kwargs["max_model_len"] == 577 and backend.context_length == 577  # one to spare: >=
 
 
-def test_a_forced_continuation_of_a_prompt_at_the_limit_fits_the_engine(vllm, monkeypatch, tiny_model_dir):
-    monkeypatch.setattr(fake_vllm, "script", think_forever)
-    backend = backend_for(tiny_model_dir, max_prompt_length=1, sampling=FORCING)
-    prompt = PromptBuilder(PromptConfig(), processor=backend.processor).build({"id": "a", "question": "2+2?"})
-    limit = len(backend.tokenizer.encode(prompt.text))
-    backend = backend_for(tiny_model_dir, max_prompt_length=limit, sampling=FORCING)
-    ((completion,),) = backend.generate([prompt], FORCING)
-    assert completion.finish_reason == "forced"
+def ramble(context, params, weights=0):
+    """Never closes its thinking, never ends."""
+    return 100
+
+
+LONG_TAIL = SamplingParams(max_new_tokens=8, think_budget=6, answer_budget=6, seed=0)  # 6 + forced + 6 > 8
+
+
+def test_a_forced_answer_of_a_prompt_at_the_limit_gets_its_whole_answer_budget(vllm, monkeypatch, tiny_model_dir):
+    monkeypatch.setattr(fake_vllm, "script", ramble)
+    probe = backend_for(tiny_model_dir, max_prompt_length=1, sampling=LONG_TAIL)
+    prompt = PromptBuilder(PromptConfig(), processor=probe.processor).build({"id": "a", "question": "2+2?"})
+    limit = len(probe.tokenizer.encode(prompt.text))
+    forced = len(probe.tokenizer.encode(LONG_TAIL.forced_text, add_special_tokens=False))
+    backend = backend_for(tiny_model_dir, max_prompt_length=limit, sampling=LONG_TAIL)
+    ((completion,),) = backend.generate([prompt], LONG_TAIL)
+    assert completion.finish_reason == "forced" and completion.num_tokens == 6 + forced + 6
+
+
+def test_the_engine_refuses_a_prompt_that_fills_its_context(vllm, tiny_model_dir):
+    """vLLM's input processor: at least one output token must fit (prompt_len >= max_model_len)."""
+    probe = backend_for(tiny_model_dir, max_model_len=10_000)
+    prompt = PromptBuilder(PromptConfig(), processor=probe.processor).build({"id": "a", "question": "2+2?"})
+    length = len(probe.tokenizer.encode(prompt.text))
+    with pytest.raises(ValueError, match="longer than the maximum model length"):
+        backend_for(tiny_model_dir, max_model_len=length).generate([prompt], SamplingParams(max_new_tokens=2))
+    backend_for(tiny_model_dir, max_model_len=length + 1).generate([prompt], SamplingParams(max_new_tokens=2))
+
+
+def test_a_push_goes_through_the_model_runners_reload_where_vllm_has_one(vllm, tiny_model_dir):
+    """One reload for the whole push: vLLM reprocesses each layer (its CPU build repacks them)."""
+    backend = backend_for(tiny_model_dir)
+    backend.update_weights({WEIGHT: torch.ones(2), WEIGHT.replace("up", "down"): torch.ones(3)})
+    assert [w.model_runner.reloads for w in backend.llm.workers] == [1]
 
 
 def test_colocated_engine_runs_in_process_and_sleeps_between_uses(vllm, tiny_model_dir, image_prompts):

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from mmrl.rollout import PromptBuilder, PromptConfig, SamplingParams
+from tests.rollout.conftest import lively_tiny
 
 pytestmark = pytest.mark.vllm
 
@@ -31,19 +32,7 @@ CHILD_DROPS = ("VLLM_ENABLE_V1_MULTIPROCESSING", "RANK", "LOCAL_RANK", "WORLD_SI
 @pytest.fixture(scope="module")
 def text_model_dir(tmp_path_factory) -> str:
     """The tiny text model with larger random weights, so that greedy output varies."""
-    from mmrl.model.loading import load
-    from mmrl.model.tiny import init_tiny
-
-    path = tmp_path_factory.mktemp("tiny-text")
-    init_tiny(path, size="text", seed=0)
-    loaded = load(str(path))
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in loaded.model.parameters():
-            if p.dim() > 1:
-                p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
-    loaded.model.save_pretrained(path)
-    return str(path)
+    return lively_tiny(tmp_path_factory.mktemp("tiny-text"), "text")
 
 
 def make_engine(model_dir, **options):
@@ -99,13 +88,24 @@ def test_the_engine_is_sized_for_the_prompt_limit_and_the_response(engine):
     assert engine.context_length == PROMPT_LIMIT + RESPONSE_LIMIT + 1
 
 
-def test_a_prompt_at_the_limit_gets_its_whole_response(engine):
+def prompt_of(engine, length: int):
+    """A prompt of exactly ``length`` tokens."""
     prompt = PromptBuilder(PromptConfig(), processor=engine.processor).build({"id": "long", "question": "x " * 400})
-    ids = engine.tokenizer.encode(prompt.text)[:PROMPT_LIMIT]
-    prompt.text = engine.tokenizer.decode(ids)
-    assert len(engine.tokenizer.encode(prompt.text)) == PROMPT_LIMIT
-    ((completion,),) = engine.generate([prompt], SamplingParams(temperature=0, max_new_tokens=RESPONSE_LIMIT))
+    prompt.text = engine.tokenizer.decode(engine.tokenizer.encode(prompt.text)[:length])
+    assert len(engine.tokenizer.encode(prompt.text)) == length
+    return prompt
+
+
+def test_a_prompt_at_the_limit_gets_its_whole_response(engine):
+    params = SamplingParams(temperature=0, max_new_tokens=RESPONSE_LIMIT)
+    ((completion,),) = engine.generate([prompt_of(engine, PROMPT_LIMIT)], params)
     assert completion.num_tokens == RESPONSE_LIMIT
+
+
+def test_the_engine_refuses_a_prompt_that_fills_its_context(engine):
+    """What the fake's ``>=`` models (vLLM's input processor; VLLMValidationError, a ValueError before)."""
+    with pytest.raises(Exception, match="longer than the maximum model length"):
+        engine.generate([prompt_of(engine, engine.context_length)], SamplingParams(temperature=0, max_new_tokens=1))
 
 
 # --- drawing ----------------------------------------------------------------------------------------
@@ -203,19 +203,37 @@ def test_a_weight_push_wakes_only_the_weights(colocated, original_weights):
 
 # --- grpo -----------------------------------------------------------------------------------------
 
-def test_three_grpo_steps_with_the_vllm_rollout_backend(text_model_dir, tmp_path):
-    data = tmp_path / "data.jsonl"
+def text_data(folder: Path) -> Path:
+    data = folder / "data.jsonl"
     data.write_text("".join(json.dumps({"id": f"s{i}", "question": f"What is {i} + {i}?", "answer": str(2 * i)}) + "\n"
                             for i in range(6)), encoding="utf-8")
-    out = tmp_path / "run"
+    return data
+
+
+def run_mmrl(*args: str) -> subprocess.CompletedProcess:
     mmrl = Path(sys.executable).with_name("mmrl")
-    run = subprocess.run([str(mmrl), "grpo", "--model", text_model_dir, "--data", str(data), "--out", str(out),
-                          "--rollout-backend", "vllm", "--vllm-sleep-level", "0", "--max-prompt-length", "96",
-                          "--max-steps", "3", "--batch-size", "2", "--group-size", "4", "--max-new-tokens", "12",
-                          "--lr", "1e-2", "--reward-workers", "0"],
-                         capture_output=True, text=True, timeout=600,
+    run = subprocess.run([str(mmrl), *args], capture_output=True, text=True, timeout=600,
                          env={k: v for k, v in os.environ.items() if k not in CHILD_DROPS})
     assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+def test_rollout_with_the_vllm_backend_on_the_command_line(text_model_dir, tmp_path):
+    out = tmp_path / "r.jsonl"
+    run_mmrl("rollout", "--backend", "vllm", "--model", text_model_dir, "--data", str(text_data(tmp_path)),
+             "-n", "3", "--max-new-tokens", "8", "--max-prompt-length", "96", "--seed", "0", "--dtype", "float32",
+             "-o", str(out))
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["sample"]) for r in records] == [(f"s{i}", j) for i in range(6) for j in range(3)]
+    assert all(1 <= r["num_tokens"] <= 8 for r in records)
+
+
+def test_three_grpo_steps_with_the_vllm_rollout_backend(text_model_dir, tmp_path):
+    out = tmp_path / "run"
+    run_mmrl("grpo", "--model", text_model_dir, "--data", str(text_data(tmp_path)), "--out", str(out),
+             "--rollout-backend", "vllm", "--vllm-sleep-level", "0", "--max-prompt-length", "96",
+             "--max-steps", "3", "--batch-size", "2", "--group-size", "4", "--max-new-tokens", "12",
+             "--lr", "1e-2", "--reward-workers", "0")
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
     assert [r["step"] for r in rows] == [1, 2, 3]
     assert (out / "model.safetensors").exists()
