@@ -140,9 +140,21 @@ def _check_exists(name_or_path: str) -> None:
 def model_class(spec: ModelSpec):
     """``AutoModelForImageTextToText`` for a vision-language checkpoint, ``AutoModelForCausalLM``
     for a text-only one (its prompts then carry no images)."""
+    import json
+
     from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText
 
-    config = AutoConfig.from_pretrained(spec.name_or_path, **spec.hub())
+    name = spec.name_or_path
+    adapter = Path(name).expanduser() / "adapter_config.json"  # a LoRA adapter folder: its base decides
+    if adapter.is_file():
+        try:
+            name = json.loads(adapter.read_text(encoding="utf-8")).get("base_model_name_or_path") or name
+        except (OSError, ValueError):
+            pass
+    try:
+        config = AutoConfig.from_pretrained(name, **spec.hub())
+    except (OSError, ValueError):
+        return AutoModelForImageTextToText  # its own loading reports what is wrong, as before
     if type(config) in AutoModelForImageTextToText._model_mapping:
         return AutoModelForImageTextToText
     return AutoModelForCausalLM
