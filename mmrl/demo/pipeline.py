@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any, TypeVar
 
 from mmrl.console import console
 from mmrl.demo.config import DemoConfig
-from mmrl.errors import ConfigError
 
 T = TypeVar("T")
 STAGES = ("base", "sft", "rl")
@@ -53,17 +51,17 @@ class Layout:
         return self.root / "eval" / stage
 
 
+# Everything the demo writes directly in its folder: what --overwrite may remove there.
+DEMO_WRITES = ("data", "model-base", "model-sft", "grade", "model-rl", "eval", CURVES_FILE, SUMMARY_FILE,
+               COMMANDS_FILE)
+
+
 def prepare_root(out: str | Path, overwrite: bool) -> Path:
-    """The demo folder, empty: a folder that holds anything needs ``overwrite`` (then it is cleared)."""
-    root = Path(out)
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"--out {root} exists and is not a folder")
-    if root.exists() and any(root.iterdir()):
-        if not overwrite:
-            raise ConfigError(f"{root} is not empty; pass --overwrite to replace it, or choose another --out")
-        shutil.rmtree(root)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """The demo folder, empty of an earlier demo: a folder that holds anything needs ``overwrite``,
+    which removes only what an earlier demo wrote there (``claim_output_folder``)."""
+    from mmrl.io.paths import claim_output_folder
+
+    return claim_output_folder(out, DEMO_WRITES, overwrite, command="mmrl demo")
 
 
 def train_seed(seed: int) -> int:
@@ -199,7 +197,7 @@ def evaluate(cfg: DemoConfig, lay: Layout, stage: str) -> dict[str, Any]:
 def warmup(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
     from mmrl.sft import SFTConfig, train
 
-    result = train(SFTConfig(model=str(lay.base), data=str(lay.train), out=str(lay.sft), max_steps=cfg.sft_steps,
+    result = train(SFTConfig.from_flags(model=str(lay.base), data=str(lay.train), out=str(lay.sft), max_steps=cfg.sft_steps,
                              lr=cfg.sft_lr, batch_size=cfg.sft_batch_size, scheduler="cosine", warmup_ratio=0.05,
                              seed=cfg.seed))
     return {"steps": result.steps, "seconds": round(result.seconds, 2),
@@ -226,7 +224,7 @@ def reinforce(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
     from mmrl.rl.config import GRPOConfig
     from mmrl.rl.trainer import train
 
-    result = train(GRPOConfig(
+    result = train(GRPOConfig.from_flags(
         model=str(lay.sft), data=str(lay.graded), out=str(lay.rl), algo=cfg.algo, group_size=cfg.group_size,
         batch_size=cfg.batch_size, max_steps=cfg.rl_steps, max_seconds=cfg.rl_seconds, lr=cfg.rl_lr, beta=cfg.beta,
         entropy_coef=cfg.entropy_coef, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,

@@ -32,7 +32,7 @@ from mmrl.rollout.cleaning import ResponseCleaner, make_cleaner
 from mmrl.rollout.draws import cut_at_stop
 from mmrl.rollout.forced import Continuation, generate_with_forcing, response_budget
 from mmrl.rollout.prompts import templated_text
-from mmrl.rollout.sampling import request_seed
+from mmrl.rollout.token_sampling import request_seed
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 from mmrl.rollout.backends.vllm_weights import (  # noqa: F401  (re-exported: the backend's weight API)
     COMMIT_METHOD,
