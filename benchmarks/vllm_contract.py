@@ -232,15 +232,23 @@ def make_engine(kind: str, spec: Any, colocate: bool) -> Any:
 
 
 def run_checks(engine: Any, reference: Reference, prompts: list, tol: float) -> list[Check]:
-    return [
-        check_draws(engine, prompts),
-        check_logprobs(engine, reference, prompts, tol),
-        check_greedy(engine, reference, prompts, tol),
-        check_forced(engine, reference, prompts, tol),
-        check_weights("vision", lambda n: "visual." in n, engine, reference, prompts, tol, seed=4),
-        check_weights("weights", lambda n: True, engine, reference, prompts, tol, seed=5),
-        check_batch(engine, prompts),
+    """Every check, in order; one that raises is a failed check carrying the error, and the rest still run."""
+    checks = [
+        ("draws", lambda: check_draws(engine, prompts)),
+        ("logprobs", lambda: check_logprobs(engine, reference, prompts, tol)),
+        ("greedy", lambda: check_greedy(engine, reference, prompts, tol)),
+        ("forced", lambda: check_forced(engine, reference, prompts, tol)),
+        ("vision", lambda: check_weights("vision", lambda n: "visual." in n, engine, reference, prompts, tol, seed=4)),
+        ("weights", lambda: check_weights("weights", lambda n: True, engine, reference, prompts, tol, seed=5)),
+        ("batch", lambda: check_batch(engine, prompts)),
     ]
+    results = []
+    for name, run in checks:
+        try:
+            results.append(run())
+        except Exception as e:  # noqa: BLE001  (reported as this check's failure, with the error)
+            results.append(Check(name, False, {"error": f"{type(e).__name__}: {e}"}))
+    return results
 
 
 def environment(kind: str) -> dict[str, Any]:

@@ -72,9 +72,7 @@ def rollout(
     options = {
         "hf": {"max_batch_rows": batch_size},
         "vllm": {"tensor_parallel_size": tensor_parallel_size, "gpu_memory_utilization": gpu_memory_utilization,
-                 "dtype": dtype, "max_prompt_length": max_prompt_length,
-                 "max_new_tokens": params.max_new_tokens if not params.forcing else max(
-                     params.max_new_tokens, params.think_budget + params.answer_budget + 16)},
+                 "dtype": dtype, "max_prompt_length": max_prompt_length, "sampling": params},
         "openai": {"base_url": base_url, "api_key": api_key, "server": server, "concurrency": concurrency,
                    "max_retries": max_retries},
     }.get(backend, {})

@@ -14,7 +14,7 @@ from mmrl.errors import ConfigError
 
 # package: (lowest supported, first unsupported); keep in step with setup.cfg install_requires.
 SUPPORTED: dict[str, tuple[str, str]] = {
-    "transformers": ("5.23", "6"),
+    "transformers": ("5.16", "6"),  # 5.16: the oldest that current vLLM releases allow
     "torch": ("2.4", "3"),
     "peft": ("0.17", "1"),
 }

@@ -153,9 +153,31 @@ def _check_exists(name_or_path: str) -> None:
         check_readable(Path(name_or_path).expanduser())
 
 
+def model_class(spec: ModelSpec):
+    """``AutoModelForImageTextToText`` for a vision-language checkpoint, ``AutoModelForCausalLM``
+    for a text-only one (its prompts then carry no images)."""
+    import json
+
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForImageTextToText
+
+    name = spec.name_or_path
+    adapter = Path(name).expanduser() / "adapter_config.json"  # a LoRA adapter folder: its base decides
+    if adapter.is_file():
+        try:
+            name = json.loads(adapter.read_text(encoding="utf-8")).get("base_model_name_or_path") or name
+        except (OSError, ValueError):
+            pass
+    try:
+        config = AutoConfig.from_pretrained(name, **spec.hub())
+    except Exception:  # noqa: BLE001  (a broken folder: the loader below reports it, as before)
+        return AutoModelForImageTextToText
+    if type(config) in AutoModelForImageTextToText._model_mapping:
+        return AutoModelForImageTextToText
+    return AutoModelForCausalLM
+
+
 def load_model(spec: ModelSpec):
     """Load the model of a spec on its device and dtype, with LoRA and freezing applied."""
-    from transformers import AutoModelForImageTextToText
     from transformers.utils import logging as hf_logging
 
     from mmrl.versions import check_versions
@@ -172,7 +194,7 @@ def load_model(spec: ModelSpec):
     from safetensors import SafetensorError
 
     try:
-        model = AutoModelForImageTextToText.from_pretrained(spec.name_or_path, **kwargs)
+        model = model_class(spec).from_pretrained(spec.name_or_path, **kwargs)
     except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as e:  # no/broken config.json, truncated weights
         raise ConfigError(f"cannot load model {spec.name_or_path!r}: {_first_line(e)}") from None
     model.to(device)

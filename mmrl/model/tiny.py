@@ -3,7 +3,12 @@
 ``init_tiny(DIR, size)`` writes a complete checkpoint that the normal loader reads with the hub
 off: config and random weights (no download), a byte-level BPE tokenizer trained here in
 milliseconds on the vocabulary of the built-in tasks (with Qwen-VL's special tokens and the
-reasoning tags), a Qwen-VL chat template and an image processor.
+reasoning tags), a Qwen-VL chat template and a complete processor (image and video processor
+configs, as ``AutoProcessor`` expects wherever torchvision is installed).
+
+``size="text"`` writes a tiny text-only Qwen2 (``Qwen2ForCausalLM``, head_dim 64: vLLM's CPU
+attention kernels refuse the VLM sizes' head_dim of 16) with the same tokenizer and template, for
+text prompts with any backend, vLLM's CPU build included.
 """
 from __future__ import annotations
 
@@ -52,6 +57,11 @@ SIZES = {
                   vision_depth=2, vision_hidden=128, vision_heads=4),
     "m": TinySize(vocab=4096, hidden=256, layers=6, heads=4, kv_heads=2, intermediate=1024,
                   vision_depth=4, vision_hidden=256, vision_heads=4),
+}
+# Text-only tiny models (no vision fields used).
+TEXT_SIZES = {
+    "text": TinySize(vocab=512, hidden=128, layers=2, heads=2, kv_heads=1, intermediate=256,
+                     vision_depth=0, vision_hidden=0, vision_heads=0),
 }
 
 # Image bounds of the tiny models: 4 to 256 image tokens (28x28 pixels each).
@@ -111,10 +121,15 @@ def chat_template() -> str:
     return resources.files("mmrl.model").joinpath("templates/qwen_vl_chat.jinja").read_text(encoding="utf-8")
 
 
+def special_ids(tokenizer) -> dict[str, int]:
+    """The ids of the generation config's end and pad tokens, and of the image tokens."""
+    return {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
+
+
 def build_config(size: TinySize, tokenizer):
     from transformers import Qwen2_5_VLConfig
 
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
+    ids = special_ids(tokenizer)
     common = dict(eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"], bos_token_id=None)
     text = dict(
         vocab_size=len(tokenizer), hidden_size=size.hidden, intermediate_size=size.intermediate,
@@ -136,10 +151,52 @@ def build_config(size: TinySize, tokenizer):
     )
 
 
+def build_text_config(size: TinySize, tokenizer):
+    from transformers import Qwen2Config
+
+    ids = special_ids(tokenizer)
+    return Qwen2Config(
+        vocab_size=len(tokenizer), hidden_size=size.hidden, intermediate_size=size.intermediate,
+        num_hidden_layers=size.layers, num_attention_heads=size.heads, num_key_value_heads=size.kv_heads,
+        max_position_embeddings=8192, tie_word_embeddings=True, eos_token_id=ids["<|im_end|>"],
+        pad_token_id=ids["<|endoftext|>"], bos_token_id=None,
+    )
+
+
+def generation_config(tokenizer):
+    """Sampling defaults of every tiny model; the end tokens from the tokenizer (some transformers
+    versions keep ``eos_token_id`` only on a VLM's text config, not on the top-level config)."""
+    from transformers import GenerationConfig
+
+    ids = special_ids(tokenizer)
+    return GenerationConfig(eos_token_id=[ids["<|im_end|>"], ids["<|endoftext|>"]], pad_token_id=ids["<|endoftext|>"],
+                            do_sample=True, temperature=1.0, top_p=1.0, top_k=0)
+
+
+def video_processor_config(image_processor) -> dict:
+    """``video_preprocessor_config.json`` of a Qwen2-VL processor, from its image processor's
+    settings (pixel bounds included): written as JSON because building the video processor needs
+    torchvision, which a CPU machine may lack."""
+    settings = image_processor.to_dict()
+    size = dict(settings["size"])
+    return {
+        "video_processor_type": "Qwen2VLVideoProcessor", "processor_class": "Qwen2_5_VLProcessor",
+        "do_resize": True, "do_rescale": True, "do_normalize": True, "do_convert_rgb": True,
+        "do_sample_frames": False, "rescale_factor": settings["rescale_factor"],
+        "image_mean": list(settings["image_mean"]), "image_std": list(settings["image_std"]),
+        "patch_size": settings["patch_size"], "temporal_patch_size": settings["temporal_patch_size"],
+        "merge_size": settings["merge_size"], "size": size,
+        "min_pixels": size["shortest_edge"], "max_pixels": size["longest_edge"],
+    }
+
+
 def init_tiny(out_dir: str | Path, size: str = "xs", seed: int = 0) -> dict:
-    """Write a tiny random Qwen2.5-VL checkpoint to ``out_dir``; returns a summary."""
+    """Write a tiny random checkpoint (Qwen2.5-VL, or Qwen2 for ``size="text"``) to ``out_dir``;
+    returns a summary."""
+    import json
+
     import torch
-    from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor
+    from transformers import Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor, Qwen2ForCausalLM
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
     from transformers.utils import logging as hf_logging
@@ -149,29 +206,36 @@ def init_tiny(out_dir: str | Path, size: str = "xs", seed: int = 0) -> dict:
 
     hf_logging.disable_progress_bar()
     quiet_accelerator_probe()
-    if size not in SIZES:
-        raise ConfigError(f"unknown tiny size {size!r}; choose one of {', '.join(SIZES)}")
-    spec = SIZES[size]
+    if size not in SIZES and size not in TEXT_SIZES:
+        raise ConfigError(f"unknown tiny size {size!r}; choose one of {', '.join([*SIZES, *TEXT_SIZES])}")
+    text_only = size in TEXT_SIZES
+    spec = TEXT_SIZES[size] if text_only else SIZES[size]
     out = Path(out_dir)
     t0 = time.perf_counter()
     tokenizer = build_tokenizer(spec.vocab)
     tok_seconds = time.perf_counter() - t0
-    config = build_config(spec, tokenizer)
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
-    model.generation_config = GenerationConfig(
-        eos_token_id=[config.eos_token_id, config.pad_token_id], pad_token_id=config.pad_token_id,
-        do_sample=True, temperature=1.0, top_p=1.0, top_k=0,
-    )
-    image_processor = Qwen2VLImageProcessorPil(
-        min_pixels=TINY_MIN_PIXELS, max_pixels=TINY_MAX_PIXELS, patch_size=14, merge_size=2, temporal_patch_size=2,
-    )
-    processor = image_only(Qwen2_5_VLProcessor)(
-        image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template()
-    )
+    if text_only:
+        model = Qwen2ForCausalLM(build_text_config(spec, tokenizer)).eval()
+    else:
+        model = Qwen2_5_VLForConditionalGeneration(build_config(spec, tokenizer)).eval()
+    model.generation_config = generation_config(tokenizer)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
-    processor.save_pretrained(out)
+    if text_only:
+        tokenizer.chat_template = chat_template()
+        tokenizer.save_pretrained(out)
+    else:
+        image_processor = Qwen2VLImageProcessorPil(
+            min_pixels=TINY_MIN_PIXELS, max_pixels=TINY_MAX_PIXELS, patch_size=14, merge_size=2,
+            temporal_patch_size=2,
+        )
+        processor = image_only(Qwen2_5_VLProcessor)(
+            image_processor=image_processor, tokenizer=tokenizer, chat_template=chat_template()
+        )
+        processor.save_pretrained(out)
+        (out / "video_preprocessor_config.json").write_text(
+            json.dumps(video_processor_config(image_processor), indent=2) + "\n", encoding="utf-8")
     return {
         "path": str(out),
         "size": size,

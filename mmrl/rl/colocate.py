@@ -1,20 +1,19 @@
-"""A generation engine colocated with training: awake only for rollouts, fed the new weights after updates.
+"""A generation engine colocated with training: fed the new weights before the rollout that needs them.
 
 On a GPU the trainer can draw its groups with vLLM instead of the hf backend. Both then live on
-the same devices, so the engine sleeps between rollouts (vLLM's sleep mode frees its KV cache,
-and at level 2 its weights too) and, before the next rollout, wakes and receives the weights of
-every update made since the last one. ``ColocatedRollout`` is that cycle around any backend; it
-calls only the backend's public methods (``generate``, ``update_weights``, ``close``) plus,
-when the backend holds a vLLM engine as ``backend.llm`` with ``sleep``/``wake_up`` (vLLM's
-``enable_sleep_mode=True``), the sleep and wake calls.
-
-Assumptions (this module has been run with fakes only, never on a GPU with vLLM):
+the same devices, so the engine sleeps between rollouts and, before the next rollout, receives the
+weights of every update made since the last one. ``ColocatedRollout`` is the weight half of that
+cycle around any backend; the sleeping and waking belong to the backend alone (the vllm backend
+sleeps after each ``generate`` and wakes what each call needs), so that one object knows what
+state the engine is in. It calls only the backend's public methods (``generate``,
+``update_weights``, ``close``) and reads ``needs_weights`` where the backend has it (a vLLM
+engine asleep at level 2 holds no weights).
 
 * ``backend.update_weights`` takes ``(name, tensor)`` pairs named as in the Hugging Face model's
-  ``state_dict`` (the vllm backend maps the names to vLLM's) and may be called several times
-  with parts of the weights (the pairs go in buckets of ``bucket_mb`` to bound the extra memory);
-* ``llm.sleep(level=...)`` and ``llm.wake_up(tags=[...])`` behave as in vLLM 0.8+: after
-  ``sleep(level=2)`` the weights must be loaded again before generating, which the push does;
+  ``state_dict`` (the vllm backend maps the names to vLLM's), all of them in one call, lazily:
+  the backend sends them in chunks and has the engine load them at once;
+* the weights are pushed before the first rollout too: the engine loaded the model from disk,
+  and the trainer may already hold other weights (``--resume``, a LoRA merge);
 * under ZeRO-3 the caller gathers the weights (``engine.full_weights()``) around ``generate``,
   so ``named_weights`` sees whole tensors.
 """
@@ -46,71 +45,34 @@ def named_weights(model: Any) -> Iterator[tuple[str, Any]]:
 
 
 class ColocatedRollout:
-    """Generation through ``backend`` with sleep/wake around each rollout and weights pushed when stale.
+    """Generation through ``backend`` with the policy's weights pushed whenever the engine's are stale.
 
     ``weights`` returns the current ``(name, tensor)`` pairs of the policy; ``mark_updated()``
-    (after each optimizer update) makes the next ``generate`` push them first.
+    (after each optimizer update) makes the next ``generate`` push them first. The engine starts
+    stale: the first ``generate`` pushes too.
     """
 
     name = "colocated"
 
-    def __init__(self, backend: Any, weights: Weights, sleep_level: int = 1, bucket_mb: float = 512.0):
-        if sleep_level not in (0, 1, 2):
-            raise ValueError(f"sleep_level must be 0 (never sleep), 1 or 2, got {sleep_level}")
+    def __init__(self, backend: Any, weights: Weights):
         self.backend, self.weights = backend, weights
-        self.sleep_level, self.bucket_bytes = sleep_level, int(bucket_mb * 2**20)
-        self.stale = False
+        self.stale = True
         self.pushes = 0
-        self.asleep = False
-        if self._can_sleep():
-            self._sleep()
-
-    @property
-    def llm(self) -> Any:
-        return getattr(self.backend, "llm", None)
-
-    def _can_sleep(self) -> bool:
-        llm = self.llm
-        return self.sleep_level > 0 and callable(getattr(llm, "sleep", None)) and callable(getattr(llm, "wake_up", None))
-
-    def _sleep(self) -> None:
-        self.llm.sleep(level=self.sleep_level)
-        self.asleep = True
 
     def mark_updated(self) -> None:
         """The policy changed: push its weights before the next rollout."""
         self.stale = True
 
     def push(self) -> None:
-        """Send the policy's weights to the engine in buckets of at most ``bucket_mb``."""
-        bucket, size = [], 0
-        for name, tensor in self.weights():
-            bucket.append((name, tensor))
-            size += tensor.numel() * tensor.element_size()
-            if size >= self.bucket_bytes:
-                self.backend.update_weights(bucket)
-                bucket, size = [], 0
-        if bucket:
-            self.backend.update_weights(bucket)
+        """Send the policy's weights to the engine (one update, fed lazily)."""
+        self.backend.update_weights(self.weights())
         self.stale = False
         self.pushes += 1
 
     def generate(self, prompts: list, params: Any) -> list:
-        if self.asleep:
-            # weights first (their memory back, then the new values), the KV cache only to generate
-            self.llm.wake_up(tags=["weights"])
-            if self.sleep_level == 2:
-                self.stale = True  # level 2 dropped the weights: they must come again
-        if self.stale:
+        if self.stale or getattr(self.backend, "needs_weights", False):
             self.push()
-        if self.asleep:
-            self.llm.wake_up(tags=["kv_cache"])
-            self.asleep = False
-        try:
-            return self.backend.generate(prompts, params)
-        finally:
-            if self._can_sleep():
-                self._sleep()
+        return self.backend.generate(prompts, params)
 
     def update_weights(self, weights: Iterable[tuple[str, Any]]) -> None:
         self.backend.update_weights(weights)

@@ -133,14 +133,16 @@ class RolloutSpec:
     """The engine that generates the responses."""
 
     backend: str = setting("hf", flag="--rollout-backend", choices=("hf", "vllm"),
-                           help="hf (shares the trained model) or vllm (a colocated engine on the same GPUs).")
+                           help="hf (shares the trained model) or vllm (a colocated engine in this process; "
+                                "needs --max-prompt-length; run on vLLM's CPU build, not yet on a GPU).")
     batch_rows: int = setting(64, flag="--rollout-batch-rows", bound=COUNT,
                               help="Prompts x G decoded together (memory).")
     vllm_gpu_memory_utilization: float = setting(0.3, bound=Bound(0, 1, low_open=True),
                                                  help="Share of GPU memory the colocated vLLM engine may take.")
     vllm_sleep_level: int = setting(1, bound=Bound(0, 2, integer=True),
-                                    help="Between rollouts: 0 keeps the engine awake, 1 frees its KV cache, 2 its "
-                                         "weights too.")
+                                    help="Between rollouts: 0 keeps the engine awake, 1 offloads its weights to CPU "
+                                         "memory and drops its KV cache, 2 drops both (the weights are pushed "
+                                         "again); vLLM's CPU build has 0 only.")
 
 
 @dataclass
@@ -212,6 +214,9 @@ class GRPOConfig(TrainingConfig):
             raise ConfigError(f"--temperature must be > 0 for RL sampling, got {self.sampling.temperature}")
         if self.eval.eval_steps is not None and self.eval.eval_data is None:
             raise ConfigError("--eval-steps needs --eval-data")
+        if self.rollout.backend == "vllm" and not self.prompt.max_prompt_length:
+            raise ConfigError("--rollout-backend vllm needs --max-prompt-length: the colocated engine's KV cache "
+                              "is sized for it plus the response budget, not the model's whole context")
         parse_band(self.selection.accuracy_band, "--accuracy-band")
         if self.selection.difficulty_band is not None:
             parse_band(self.selection.difficulty_band, "--difficulty-band")

@@ -201,16 +201,20 @@ def build_engine(cfg: GRPOConfig, model, optim, info) -> LocalEngine | DeepSpeed
 def make_rollout(cfg: GRPOConfig, loaded, engine, encoder: PromptEncoder):
     """The generation engine: the hf backend (it shares the trained model, so it always samples
     from the current weights, and the policy's encoder), or a vLLM engine colocated on the same
-    GPUs that sleeps between rollouts and is sent the weights after each update (``mmrl.rl.colocate``)."""
+    GPUs that sleeps between rollouts and is sent the weights before its first rollout and after each
+    update (``mmrl.rl.colocate``)."""
     if cfg.rollout.backend == "hf":
         return HFBackend(loaded, max_batch_rows=cfg.rollout.batch_rows, encoder=encoder)
     from mmrl.rl.colocate import ColocatedRollout, named_weights
     from mmrl.rollout.backends.vllm import VLLMBackend
 
+    # colocated: in this process (each rank on its own LOCAL_RANK device), sized for the prompt
+    # limit plus the longest response the run's sampling allows, asleep between rollouts
     llm = VLLMBackend(loaded, gpu_memory_utilization=cfg.rollout.vllm_gpu_memory_utilization,
-                      dtype=cfg.model.dtype if cfg.model.dtype != "float32" else "auto",
-                      **({"enable_sleep_mode": True} if cfg.rollout.vllm_sleep_level else {}))
-    return ColocatedRollout(llm, lambda: named_weights(engine.module), sleep_level=cfg.rollout.vllm_sleep_level)
+                      dtype=cfg.model.dtype if cfg.model.dtype != "float32" else "auto", colocate=True,
+                      sleep_level=cfg.rollout.vllm_sleep_level, max_prompt_length=cfg.prompt.max_prompt_length,
+                      sampling=cfg.sampling_at(0))
+    return ColocatedRollout(llm, lambda: named_weights(engine.module))
 
 
 class Reference:

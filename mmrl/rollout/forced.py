@@ -32,6 +32,14 @@ DrawFn = Callable[[list[Prompt], SamplingParams], list[list[Completion]]]
 ContinueFn = Callable[[list[Prompt], list[Continuation], SamplingParams], list[Completion]]
 
 
+def response_budget(params: SamplingParams, forced_tokens: int) -> int:
+    """The most tokens one response can have: ``max_new_tokens``, or with forcing a first phase of
+    ``think_budget`` tokens, the forced text and ``answer_budget`` more, whichever is longer."""
+    if not params.forcing:
+        return params.max_new_tokens
+    return max(params.max_new_tokens, params.think_budget + forced_tokens + params.answer_budget)
+
+
 def first_phase_params(params: SamplingParams) -> SamplingParams:
     """Sampling params of the thinking phase: the think budget as the token limit, no forcing."""
     return replace(params, max_new_tokens=params.think_budget, think_budget=None)

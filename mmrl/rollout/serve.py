@@ -4,7 +4,9 @@
 ``AutoProcessor.from_pretrained``, which needs torchvision for Qwen-VL models. Where torchvision
 is missing, this launcher wraps that public entry point (in the server process only) so that it
 builds the same processor class without its video part (``mmrl.model.processor``), then runs the
-transformers CLI unchanged. No private transformers method is touched. Usage (needs
+transformers CLI unchanged. transformers >= 5.25 loads the model in a spawned process, which
+imports this module again as ``__mp_main__``: the wrap is applied there too. No private
+transformers method is touched. Usage (needs
 ``pip install transformers[serving]``)::
 
     python -m mmrl.rollout.serve MODEL_DIR --host 127.0.0.1 --port 8000
@@ -63,3 +65,5 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+elif __name__ == "__mp_main__":  # the server's spawned model process (transformers >= 5.25)
+    patch_processor_loading()

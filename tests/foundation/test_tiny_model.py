@@ -34,7 +34,7 @@ def test_format_tags_are_single_tokens_that_survive_decoding():
 def test_checkpoint_folder_has_what_the_loader_needs(tiny_model_dir):
     names = {p.name for p in Path(tiny_model_dir).iterdir()}
     assert {"config.json", "model.safetensors", "tokenizer.json", "processor_config.json",
-            "chat_template.jinja"} <= names
+            "video_preprocessor_config.json", "chat_template.jinja"} <= names
     assert json.loads((Path(tiny_model_dir) / "processor_config.json").read_text())["processor_class"] \
         == "Qwen2_5_VLProcessor"
 
@@ -104,3 +104,27 @@ def test_missing_model_folder_is_a_config_error(tmp_path):
 def test_unknown_dtype_is_a_config_error(tiny_model_dir):
     with pytest.raises(ConfigError, match="unknown dtype"):
         load(ModelSpec(tiny_model_dir, dtype="float8"))
+
+
+def test_the_checkpoint_has_the_video_processor_config_autoprocessor_wants(tiny_model_dir):
+    """Wherever torchvision loads (vLLM installs it), AutoProcessor builds the video processor too
+    and reads it from here; its pixel bounds are the image processor's."""
+    folder = Path(tiny_model_dir)
+    video = json.loads((folder / "video_preprocessor_config.json").read_text())
+    image = json.loads((folder / "processor_config.json").read_text())["image_processor"]
+    assert video["video_processor_type"] == "Qwen2VLVideoProcessor"
+    assert video["size"] == image["size"] and video["patch_size"] == image["patch_size"]
+    assert video["merge_size"] == image["merge_size"] and video["temporal_patch_size"] == image["temporal_patch_size"]
+
+
+def test_a_text_only_tiny_model_loads_as_a_causal_lm_and_generates(tmp_path):
+    from mmrl.model.tiny import init_tiny
+    from mmrl.rollout import PromptBuilder, PromptConfig, SamplingParams, make_backend
+
+    info = init_tiny(tmp_path / "t", "text", seed=0)
+    lm = load(ModelSpec(info["path"]))
+    assert type(lm.model).__name__ == "Qwen2ForCausalLM"
+    assert lm.model.config.hidden_size // lm.model.config.num_attention_heads >= 32  # vLLM's CPU kernels
+    prompt = PromptBuilder(PromptConfig(), processor=lm.processor).build({"id": "a", "question": "2 + 2?"})
+    ((a, b),) = make_backend("hf", lm).generate([prompt], SamplingParams(n=2, max_new_tokens=4, seed=0))
+    assert a.num_tokens == b.num_tokens == 4

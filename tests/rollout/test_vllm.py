@@ -29,8 +29,9 @@ from mmrl.rollout.backends.vllm import (
     vllm_weights,
     weight_chunks,
 )
+from mmrl.rollout.backends.vllm_weights import pack_weight, unpack_weight
 from mmrl.rollout.cleaning import clean_response
-from mmrl.rollout.forced import Continuation
+from mmrl.rollout.forced import Continuation, response_budget
 
 
 def test_sampling_params_map_to_vllm_names():
@@ -79,19 +80,39 @@ def test_lora_weights_must_be_merged_first():
 
 def test_weights_travel_in_chunks_of_about_the_byte_budget():
     items = [(f"w{i}", torch.zeros(4)) for i in range(5)]  # 16 bytes each
-    assert [[name for name, _ in chunk] for chunk in weight_chunks(items, 32, to_cpu=True)] == [
+    assert [[name for name, _ in chunk] for chunk in weight_chunks(items, 32, packed=False)] == [
         ["w0", "w1"], ["w2", "w3"], ["w4"]]
 
 
-def test_weights_for_another_process_are_detached_cpu_tensors():
-    weight = torch.ones(2, requires_grad=True)
-    ((_, sent),) = next(weight_chunks([("w", weight)], 1 << 20, to_cpu=True))
-    assert sent.device.type == "cpu" and not sent.requires_grad
+def test_weights_for_another_process_are_packed_in_native_msgpack_types():
+    weight = torch.ones(2, 3, requires_grad=True)
+    (packed,) = next(weight_chunks([("w", weight)], 1 << 20, packed=True))
+    assert packed[:3] == ["w", "float32", [2, 3]] and isinstance(packed[3], bytes) and len(packed[3]) == 24
+
+
+@pytest.mark.parametrize("tensor", [torch.randn(5, 3), torch.randn(4, 6).t(), torch.randn(3).to(torch.bfloat16),
+                                    torch.tensor(2.5, dtype=torch.float16), torch.zeros(0, 4),
+                                    torch.arange(6, dtype=torch.int64)], ids=str)
+def test_a_packed_weight_unpacks_to_the_same_tensor(tensor):
+    name, back = unpack_weight(pack_weight("w", tensor))
+    assert name == "w" and back.dtype == tensor.dtype and torch.equal(back, tensor)
+
+
+def test_a_packed_weight_unpacks_from_what_msgpack_gives_back():
+    """Lists for tuples and a memoryview for the bytes, as an untyped msgpack decode returns them."""
+    name, dtype, shape, data = pack_weight("w", torch.ones(2, 2))
+    _, back = unpack_weight([name, dtype, list(shape), memoryview(data)])
+    assert torch.equal(back, torch.ones(2, 2))
+
+
+def test_an_unknown_dtype_is_refused_by_name():
+    with pytest.raises(ValueError, match="w: unknown tensor dtype 'float99'"):
+        unpack_weight(["w", "float99", [1], b"\0\0\0\0"])
 
 
 def test_weights_for_this_process_share_the_trainers_memory():
     weight = torch.ones(2)
-    ((_, sent),) = next(weight_chunks([("w", weight)], 1 << 20, to_cpu=False))
+    ((_, sent),) = next(weight_chunks([("w", weight)], 1 << 20, packed=False))
     assert sent.data_ptr() == weight.data_ptr()
 
 
@@ -130,8 +151,15 @@ def test_continuing_closed_thinking_keeps_stop_strings():
     assert continuation_params(params, Continuation(0, 1, "x", 4, forced=False)).stop == ["</answer>"]
 
 
-def test_engine_context_is_the_prompt_limit_plus_new_tokens():
-    assert engine_context_length(None, 1024, 512, colocate=False) == 1536
+def test_engine_context_is_the_prompt_limit_plus_new_tokens_plus_one():
+    """vLLM refuses a prompt of max_model_len tokens: a prompt at the limit must leave one free."""
+    assert engine_context_length(None, 1024, 512, colocate=False) == 1537
+
+
+def test_the_response_budget_counts_a_forced_answers_tail():
+    params = SamplingParams(max_new_tokens=20, think_budget=16, answer_budget=10)
+    assert response_budget(params, forced_tokens=3) == 29
+    assert response_budget(SamplingParams(max_new_tokens=20), forced_tokens=3) == 20
 
 
 def test_explicit_engine_context_wins():
@@ -168,13 +196,17 @@ def test_standalone_engine_share_is_the_command_lines_default():
 
 
 def test_colocated_engine_is_in_process_small_and_sleeps():
-    kw = engine_kwargs(ModelSpec("m"), colocate=True)
+    kw = engine_kwargs(ModelSpec("m"), colocate=True, sleep_level=1)
     assert (kw["distributed_executor_backend"], kw["enable_sleep_mode"], kw["gpu_memory_utilization"]) == (
         "external_launcher", True, COLOCATED_MEMORY_SHARE)
 
 
+def test_an_engine_that_never_sleeps_has_no_sleep_mode():
+    assert "enable_sleep_mode" not in engine_kwargs(ModelSpec("m"), colocate=True, sleep_level=0)
+
+
 def test_engine_options_override_the_defaults():
-    assert engine_kwargs(ModelSpec("m"), colocate=True, enable_sleep_mode=False)["enable_sleep_mode"] is False
+    assert engine_kwargs(ModelSpec("m"), colocate=True, sleep_level=1, enable_sleep_mode=False)["enable_sleep_mode"] is False
 
 
 @pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vLLM is installed here")

@@ -49,3 +49,18 @@ def test_an_engine_that_ignores_pushed_weights_fails_the_weights_checks(contract
     monkeypatch.setattr(contract, "make_engine", lambda kind, spec, colocate: IgnoresWeights(spec))
     checks = outcomes(contract.run_contract(engine="hf", size="xs", device="cpu", prompts=3))
     assert (checks["vision"], checks["weights"]) == (False, False)
+
+
+@pytest.mark.slow
+def test_a_check_that_raises_is_reported_as_failed_and_the_others_still_run(contract, monkeypatch):
+    from mmrl.rollout.backends.hf import HFBackend
+
+    class BrokenPush(HFBackend):
+        def update_weights(self, weights) -> None:
+            raise RuntimeError("push refused")
+
+    monkeypatch.setattr(contract, "make_engine", lambda kind, spec, colocate: BrokenPush(spec))
+    report = contract.run_contract(engine="hf", size="xs", device="cpu", prompts=3)
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["weights"]["passed"] is False and "push refused" in checks["weights"]["details"]["error"]
+    assert checks["draws"]["passed"] and "batch" in checks and not report["passed"]

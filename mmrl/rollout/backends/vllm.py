@@ -10,9 +10,11 @@ ids the completion records.
 
 Written against vLLM's source, 0.11 and the newest release (docs/rollout.md names the files):
 the engine core runs in another process by default (``VLLM_ENABLE_V1_MULTIPROCESSING=1``), so the
-model is reached only through ``collective_rpc`` and a worker extension (``WeightLoader``); a
+model is reached only through ``collective_rpc`` and a worker extension (``WeightLoader``), with
+the weights packed as bytes to survive vLLM's untyped msgpack decode (``vllm_weights``); a
 colocated engine (``colocate=True``) runs in this process with ``external_launcher``, as TRL and
-verl build theirs, takes the trainer's tensors without a copy and sleeps between uses.
+verl build theirs (each rank on its own ``LOCAL_RANK`` device), takes the trainer's tensors
+without a copy and sleeps between uses. This backend is the only owner of the sleep state.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import copy
 import hashlib
 import logging
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -28,38 +30,31 @@ from mmrl.errors import ConfigError
 from mmrl.model.loading import LoadedModel, ModelSpec
 from mmrl.rollout.cleaning import ResponseCleaner, make_cleaner
 from mmrl.rollout.draws import cut_at_stop
-from mmrl.rollout.forced import Continuation, generate_with_forcing
+from mmrl.rollout.forced import Continuation, generate_with_forcing, response_budget
 from mmrl.rollout.prompts import templated_text
 from mmrl.rollout.token_sampling import request_seed
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
+from mmrl.rollout.backends.vllm_weights import (  # noqa: F401  (re-exported: the backend's weight API)
+    COMMIT_METHOD,
+    STAGE_METHOD,
+    STAGE_PACKED_METHOD,
+    WEIGHT_CHUNK_BYTES,
+    WORKER_EXTENSION,
+    WeightLoader,
+    vllm_weight_name,
+    vllm_weights,
+    weight_chunks,
+)
 
 log = logging.getLogger("mmrl")
 
-# transformers >= 4.52 nests the language model and the vision tower under ``model.``; vLLM's
-# loaders read the classic checkpoint layout, which every vLLM version understands.
-NAME_PREFIXES: tuple[tuple[str, str], ...] = (
-    ("base_model.model.", ""),  # peft wrapper
-    ("model.language_model.", "model."),
-    ("model.visual.", "visual."),
-)
 STANDALONE_MEMORY_SHARE = 0.85  # the engine has the GPU to itself (the CLI's --gpu-memory-utilization)
 COLOCATED_MEMORY_SHARE = 0.3  # beside a trainer (TRL's colocate default); vLLM needs it free at start
-SLEEP_LEVEL = 1  # asleep: weights kept in CPU memory, KV cache dropped (level 2 would drop the weights)
+# vLLM's sleep levels (LLM.sleep): 1 offloads the weights to CPU memory and discards the KV cache;
+# 2 discards both, so the weights must be loaded again (pushed) before the next generate.
+SLEEP_LEVEL = 1  # a colocated engine's default
 SLEEP_TAGS = ("weights", "kv_cache")  # vLLM's sleep-mode memory tags (LLM.wake_up)
-WEIGHT_CHUNK_BYTES = 1 << 30  # tensors per collective_rpc: bounds the CPU copy sent to another process
-LOAD_METHOD = "mmrl_load_weights"
-
-
-class WeightLoader:
-    """vLLM ``worker_extension_cls``: mixed into every worker class, in whichever process it runs,
-    so that ``collective_rpc(LOAD_METHOD, args=(weights,))`` loads them into that worker's model."""
-
-    def mmrl_load_weights(self, weights: list[tuple[str, Any]]) -> int:
-        self.model_runner.model.load_weights(weights=weights)  # type: ignore[attr-defined]
-        return len(weights)
-
-
-WORKER_EXTENSION = f"{WeightLoader.__module__}.{WeightLoader.__qualname__}"
+MULTIPROCESSING_VAR = "VLLM_ENABLE_V1_MULTIPROCESSING"  # vLLM sets it to 0 for the external launcher
 
 
 def sampling_kwargs(params: SamplingParams, max_tokens: int, seed: int | None) -> dict[str, Any]:
@@ -107,39 +102,6 @@ def engine_request(prompt_ids: Sequence[int], images: Sequence[Any], image_ids: 
     return req
 
 
-def vllm_weight_name(name: str) -> str:
-    """The checkpoint-layout name vLLM loads a trainer parameter under."""
-    if "lora_" in name:
-        raise ConfigError(f"{name}: merge LoRA adapters into the base weights before pushing them to vLLM")
-    for old, new in NAME_PREFIXES:
-        if name.startswith(old):
-            name = new + name[len(old):]
-    return name.replace(".base_layer.", ".")
-
-
-def vllm_weights(weights: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
-    """(name, tensor) pairs renamed for vLLM's ``load_weights``."""
-    items = weights.items() if isinstance(weights, Mapping) else weights
-    for name, tensor in items:
-        yield vllm_weight_name(name), tensor
-
-
-def weight_chunks(items: Iterable[tuple[str, Any]], max_bytes: int, to_cpu: bool) -> Iterator[list[tuple[str, Any]]]:
-    """(name, tensor) lists of about ``max_bytes`` each; CPU copies when the engine is in another
-    process (vLLM serialises only CPU tensors), the tensors themselves when it shares this one."""
-    chunk: list[tuple[str, Any]] = []
-    size = 0
-    for name, tensor in items:
-        tensor = tensor.detach().to("cpu") if to_cpu else tensor.detach()
-        chunk.append((name, tensor))
-        size += tensor.numel() * tensor.element_size()
-        if size >= max_bytes:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
-
-
 def finish_reason(reason: str | None) -> str:
     """mmrl's finish reason for vLLM's. vLLM reports ``stop``, ``length``, ``abort`` and later also
     ``error`` and ``repetition`` (``FINISH_REASON_STRINGS``); only the first two end a response."""
@@ -167,12 +129,15 @@ def replicate(groups: list[list[Completion]], n: int) -> list[list[Completion]]:
     return [[copy.deepcopy(group[0]) for _ in range(n)] for group in groups]
 
 
-def engine_context_length(max_model_len: int | None, max_prompt_length: int | None, max_new_tokens: int | None,
+def engine_context_length(max_model_len: int | None, max_prompt_length: int | None, max_response_tokens: int | None,
                           colocate: bool) -> int | None:
     """Tokens the engine's KV cache is sized for: ``max_model_len``, else the prompt limit plus the
-    response budget. None leaves vLLM's default, the model's whole context (Qwen2.5-VL: 128k)."""
-    if max_model_len is None and max_prompt_length and max_new_tokens:
-        max_model_len = max_prompt_length + max_new_tokens
+    longest response (``response_budget``) plus one: vLLM refuses a prompt that fills the whole
+    context (``prompt_len >= max_model_len``), and a forced continuation's prompt is the original
+    prompt plus its first draw and the forced text. None leaves vLLM's default, the model's whole
+    context (Qwen2.5-VL: 128k)."""
+    if max_model_len is None and max_prompt_length and max_response_tokens:
+        max_model_len = max_prompt_length + max_response_tokens + 1
     if max_model_len is None and colocate:
         raise ConfigError("a colocated vLLM engine needs max_prompt_length and max_new_tokens (or max_model_len): "
                           "the model's whole context does not fit beside a trainer")
@@ -181,7 +146,7 @@ def engine_context_length(max_model_len: int | None, max_prompt_length: int | No
 
 def engine_kwargs(spec: ModelSpec, tensor_parallel_size: int = 1, gpu_memory_utilization: float | None = None,
                   max_model_len: int | None = None, dtype: str | None = None, enable_prefix_caching: bool = True,
-                  colocate: bool = False, **extra: Any) -> dict[str, Any]:
+                  colocate: bool = False, sleep_level: int = 0, **extra: Any) -> dict[str, Any]:
     """Keyword arguments of ``vllm.LLM``; ``extra`` (any engine argument) is applied last."""
     if gpu_memory_utilization is None:
         gpu_memory_utilization = COLOCATED_MEMORY_SHARE if colocate else STANDALONE_MEMORY_SHARE
@@ -201,26 +166,44 @@ def engine_kwargs(spec: ModelSpec, tensor_parallel_size: int = 1, gpu_memory_uti
         "worker_extension_cls": WORKER_EXTENSION,
     }
     if colocate:
-        kw.update(distributed_executor_backend="external_launcher", enable_sleep_mode=True)
+        kw["distributed_executor_backend"] = "external_launcher"
+    if sleep_level > 0:
+        kw["enable_sleep_mode"] = True
     return {**kw, **extra}
 
 
-def set_launcher_env() -> None:
+LAUNCHER_VARS = ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
+
+
+def set_launcher_env() -> dict[str, str]:
     """The torch.distributed variables vLLM's ``external_launcher`` reads: this process's rank
-    when torch.distributed is set up (a trainer's), else rank 0 of 1 on a free local port."""
+    when torch.distributed is set up (a trainer's), else rank 0 of 1 on a free local port. Those
+    already set (torchrun's) are kept; returns the ones set here."""
     import socket
 
     import torch.distributed as dist
 
+    values = {"LOCAL_RANK": "0", "MASTER_ADDR": "127.0.0.1"}
     if dist.is_available() and dist.is_initialized():
-        os.environ.setdefault("RANK", str(dist.get_rank()))
-        os.environ.setdefault("WORLD_SIZE", str(dist.get_world_size()))
-    for var, value in (("RANK", "0"), ("LOCAL_RANK", "0"), ("WORLD_SIZE", "1"), ("MASTER_ADDR", "127.0.0.1")):
-        os.environ.setdefault(var, value)
+        values.update(RANK=str(dist.get_rank()), WORLD_SIZE=str(dist.get_world_size()))
+    values = {"RANK": "0", "WORLD_SIZE": "1", **values}
     if "MASTER_PORT" not in os.environ:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
-            os.environ["MASTER_PORT"] = str(s.getsockname()[1])
+            values["MASTER_PORT"] = str(s.getsockname()[1])
+    added = {k: v for k, v in values.items() if k not in os.environ}
+    os.environ.update(added)
+    return added
+
+
+def sleep_mode_available() -> bool:
+    """vLLM's own answer (``current_platform.is_sleep_mode_available()``: CUDA, ROCm and XPU), True
+    where the installed vLLM cannot say."""
+    try:
+        from vllm.platforms import current_platform
+    except ImportError:
+        return True
+    return bool(current_platform.is_sleep_mode_available())
 
 
 def shares_memory_with_engine(llm: Any) -> bool:
@@ -234,9 +217,12 @@ class VLLMBackend:
     """Generation with an in-process ``vllm.LLM``.
 
     ``max_prompt_length`` and ``max_new_tokens`` size the engine (``max_model_len`` overrides);
-    ``colocate=True`` builds it to share GPUs with a trainer in this process (external launcher,
-    sleep mode, ``COLOCATED_MEMORY_SHARE``): asleep except during ``generate``, with its weights
-    mapped back by ``update_weights``. Other keyword arguments go to ``vllm.LLM``.
+    ``sampling``, the params the engine will serve, sizes it for their longest response (a forced
+    answer's tail included). ``colocate=True`` builds it to share GPUs with a trainer in this
+    process (external launcher, ``COLOCATED_MEMORY_SHARE``) and to sleep at ``sleep_level``
+    (default ``SLEEP_LEVEL``; 0 never sleeps) except during ``generate``. At level 2 the engine
+    holds no weights while asleep: ``needs_weights`` says so, and ``generate`` refuses to run
+    until ``update_weights`` has loaded them. Other keyword arguments go to ``vllm.LLM``.
     """
 
     name = "vllm"
@@ -244,7 +230,8 @@ class VLLMBackend:
     def __init__(self, model: LoadedModel | ModelSpec | str, tensor_parallel_size: int = 1,
                  gpu_memory_utilization: float | None = None, max_model_len: int | None = None,
                  max_prompt_length: int | None = None, max_new_tokens: int | None = None, dtype: str | None = None,
-                 enable_prefix_caching: bool = True, colocate: bool = False, **engine_options: Any):
+                 enable_prefix_caching: bool = True, colocate: bool = False, sleep_level: int | None = None,
+                 sampling: SamplingParams | None = None, **engine_options: Any):
         try:
             import vllm
         except ImportError:
@@ -255,40 +242,65 @@ class VLLMBackend:
         self.spec = spec
         self.processor = model.processor if isinstance(model, LoadedModel) else load_processor(
             spec.name_or_path, spec.min_pixels, spec.max_pixels, **spec.hub())
-        size = engine_context_length(max_model_len, max_prompt_length, max_new_tokens, colocate)
+        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
+        self.sleep_level = (SLEEP_LEVEL if colocate else 0) if sleep_level is None else sleep_level
+        if self.sleep_level not in (0, 1, 2):
+            raise ConfigError(f"vLLM sleep level must be 0 (never sleep), 1 or 2, got {self.sleep_level}")
+        response = max_new_tokens
+        if sampling is not None:
+            response = response_budget(sampling, len(self._forced_ids(sampling)))
+        size = engine_context_length(max_model_len, max_prompt_length, response, colocate)
         if size is None:
             log.info("vllm: engine sized for the model's whole context; pass max_prompt_length and max_new_tokens "
                      "(or max_model_len) to size its KV cache")
         kwargs = engine_kwargs(spec, tensor_parallel_size, gpu_memory_utilization, size, dtype, enable_prefix_caching,
-                               colocate, **engine_options)
+                               colocate, self.sleep_level, **engine_options)
+        if kwargs.get("enable_sleep_mode") and not sleep_mode_available():
+            raise ConfigError(f"vLLM has no sleep mode on this platform (the CPU build): use sleep level 0 "
+                              f"(grpo: --vllm-sleep-level 0), not {self.sleep_level}")
+        self._env_before = os.environ.get(MULTIPROCESSING_VAR)  # vLLM sets it for the external launcher
+        self._env_added: dict[str, str] = {}
         if kwargs.get("distributed_executor_backend") == "external_launcher":
-            set_launcher_env()
+            self._env_added = set_launcher_env()
         self._vllm = vllm
+        self.colocated = colocate
         self.llm = vllm.LLM(**kwargs)
-        self.sleeps = bool(kwargs.get("enable_sleep_mode"))
         self.asleep: set[str] = set()  # sleep-mode memory tags released now: "weights", "kv_cache"
+        self.needs_weights = False  # level 2 discarded the weights: they must be pushed before generating
         self.weights_version = 0
         self.cleaner = make_cleaner(self.processor)
-        self.tokenizer = getattr(self.processor, "tokenizer", self.processor)
         self.context_length = self.llm.llm_engine.model_config.max_model_len
         self._sleep()  # until first used: the trainer has the memory
 
+    def _forced_ids(self, params: SamplingParams) -> list[int]:
+        return self.tokenizer.encode(params.forced_text, add_special_tokens=False) if params.forcing else []
+
     def _sleep(self) -> None:
-        if self.sleeps:
-            self.llm.sleep(level=SLEEP_LEVEL)
+        if self.sleep_level and not self.asleep:
+            self.llm.sleep(level=self.sleep_level)
             self.asleep = set(SLEEP_TAGS)
+            self.needs_weights = self.needs_weights or self.sleep_level == 2
 
     def _wake(self, tags: Sequence[str]) -> None:
-        """Map the memory of ``tags`` back (a weight push needs the weights, not the KV cache)."""
+        """Map the memory of ``tags`` back (a weight push needs the weights, not the KV cache);
+        the trainer's cached free blocks go back to the GPU first, as TRL and verl do."""
         todo = [t for t in tags if t in self.asleep]
-        if todo:
-            self.llm.wake_up(tags=todo)
-            self.asleep -= set(todo)
+        if not todo:
+            return
+        import torch
+
+        if self.colocated and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        self.llm.wake_up(tags=todo)
+        self.asleep -= set(todo)
 
     def generate(self, prompts: list[Prompt], params: SamplingParams) -> list[list[Completion]]:
         if params.greedy and params.n > 1:
             return replicate(self.generate(prompts, replace(params, n=1)), params.n)
-        forced_ids = self.tokenizer.encode(params.forced_text, add_special_tokens=False) if params.forcing else ()
+        if self.needs_weights:
+            raise RuntimeError("the vLLM engine slept at level 2 and holds no weights: push them "
+                               "(update_weights) before generating")
+        forced_ids = self._forced_ids(params)
         self._wake(SLEEP_TAGS)
         try:
             return generate_with_forcing(prompts, params, self._draw, self._continue, forced_ids)
@@ -318,24 +330,37 @@ class VLLMBackend:
                 for ro, step in zip(self._run(requests, kwargs), steps)]
 
     def update_weights(self, weights: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Load new weights into every worker's model in memory (names as the trainer's, renamed for
-        vLLM; LoRA merged first, sharded parameters gathered first) and drop what was computed with
-        the old ones: the prefix cache, and image features (their cache ids change)."""
-        to_cpu = not shares_memory_with_engine(self.llm)
+        """Load new weights into every worker's model in memory, all in one load (names as the
+        trainer's, renamed for vLLM; LoRA merged first, sharded parameters gathered first; a
+        weight left out keeps its value) and drop what was computed with
+        the old ones: the prefix cache, and image features (their cache ids change). A worker in
+        this process takes the tensors themselves; one in another process gets them packed as
+        bytes (``vllm_weights``), since vLLM's wire format does not carry tensors in an RPC."""
+        in_process = shares_memory_with_engine(self.llm)
+        method = STAGE_METHOD if in_process else STAGE_PACKED_METHOD
         self._wake(("weights",))  # they stay mapped until the next generate puts the engine to sleep
-        for chunk in weight_chunks(vllm_weights(weights), WEIGHT_CHUNK_BYTES, to_cpu):
-            self.llm.collective_rpc(LOAD_METHOD, args=(chunk,))
+        for chunk in weight_chunks(vllm_weights(weights), WEIGHT_CHUNK_BYTES, packed=not in_process):
+            self.llm.collective_rpc(method, args=(chunk,))
+        self.llm.collective_rpc(COMMIT_METHOD)
         self.weights_version += 1
+        self.needs_weights = False
         if self.llm.reset_prefix_cache() is False:
             raise RuntimeError("vLLM kept its prefix cache (requests still running) after new weights")
 
     def close(self) -> None:
-        """Shut the engine down (its processes and GPU memory); a second call does nothing."""
+        """Shut the engine down (its processes and GPU memory) and undo what vLLM set in this
+        process's environment; a second call does nothing."""
         if self.llm is None:
             return
         llm, self.llm = self.llm, None
         llm.llm_engine.engine_core.shutdown()
         del llm
+        if self._env_before is None:
+            os.environ.pop(MULTIPROCESSING_VAR, None)
+        else:
+            os.environ[MULTIPROCESSING_VAR] = self._env_before
+        for var in self._env_added:
+            os.environ.pop(var, None)
         import gc
 
         import torch
