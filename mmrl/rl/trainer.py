@@ -261,8 +261,12 @@ def evaluate(collector: Collector, indices: list[int], cfg: GRPOConfig, step: in
     return group_metrics(groups, prefix="eval/")
 
 
-def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) -> RLResult:
-    """Run online RL as ``cfg`` says (see the module docstring); returns a summary."""
+def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None,
+          step_metrics: Callable[[list], dict[str, float]] | None = None) -> RLResult:
+    """Run online RL as ``cfg`` says (see the module docstring); returns a summary.
+
+    ``step_metrics`` (the demo's answer spread) is called with every group drawn in a step, valid or
+    not, and what it returns joins that step's metrics line."""
     cfg = cfg.resolved()
     info = dist_info()
     check_world(cfg, info.world_size)
@@ -369,6 +373,8 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None) 
                     row["lr"] = engine.lr()
                     batch = row.pop("_batch")
                     collected = row.pop("_collected")
+                    if step_metrics is not None:
+                        row.update(step_metrics(collected.all_groups))
                     if cfg.sample_steps and (step % cfg.sample_steps == 0 or step + 1 == cfg.max_steps):
                         first = write_samples(samples, step + 1, collected)
                         if first is not None and main:
