@@ -41,14 +41,15 @@ class DemoConfig:
     sft_lr: float = 3e-3
     sft_batch_size: int = 8
     # grade: draws per training prompt from the SFT model
-    grade_n: int = 4
+    grade_n: int = 2
     # GRPO
     algo: str = "grpo"
-    rl_steps: int = 200
-    rl_lr: float = 3e-4
+    rl_steps: int = 120
+    rl_lr: float = 6e-4
+    rl_warmup_ratio: float = 0.1       # linear warm-up of the RL learning rate over this share of the steps
     group_size: int = 8
     batch_size: int = 8
-    beta: float = 0.0
+    beta: float = 0.1
     entropy_coef: float = 0.0
     max_new_tokens: int = 32
     temperature: float = 1.0
@@ -65,6 +66,8 @@ class DemoConfig:
                 raise ConfigError(f"demo: {name} must be at least 1, got {getattr(self, name)}")
         if self.minutes is not None and not self.minutes > 0:
             raise ConfigError(f"--minutes must be > 0, got {self.minutes}")
+        if not 0.0 <= self.rl_warmup_ratio < 1.0:
+            raise ConfigError(f"demo: rl_warmup_ratio must be in [0, 1), got {self.rl_warmup_ratio}")
         if self.image_size < 28:
             raise ConfigError(f"demo: image_size must be at least 28 pixels, got {self.image_size}")
 
