@@ -1,11 +1,11 @@
 """The demo's training curves: only panels that can move.
 
-With beta 0 there is no KL term and with one on-policy update per step the importance ratio is
-exactly 1, so the KL and clip-fraction panels of ``mmrl plot`` would be flat zero by construction;
-the demo draws instead what says whether GRPO is learning: reward, training accuracy, the
+With one on-policy update per step the importance ratio is exactly 1, so the clip fraction of
+``mmrl plot`` would be flat zero by construction: it is left out (and the KL panel with it when
+beta is 0). The demo draws what says whether GRPO is learning: reward, training accuracy, the
 valid-group fraction (groups with unequal rewards, the only ones with a gradient), the answer
-entropy, the accuracy per reference answer (one line per answer, in its own colour for colours)
-and the response length.
+entropy, the accuracy per reference answer (one line per answer, in its own colour for colours),
+the KL to the SFT model and the response length.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from mmrl.plotting.curves import auto_window, load_run, moving_average, panel_fo
 from mmrl.plotting.lines import PALETTE, Panel, Series, render
 
 # Metrics drawn one panel each, in order (those a run lacks are left out).
-SINGLE = ("reward/mean", "accuracy/mean", "valid_group_frac", ENTROPY_KEY, "response_len/mean")
+SINGLE = ("reward/mean", "accuracy/mean", "valid_group_frac", ENTROPY_KEY, "kl", "response_len/mean")
 TITLES = {"valid_group_frac": "valid-group fraction (unequal rewards)",
           ENTROPY_KEY: "answer entropy (bits; 2 = four answers alike)"}
 # Lines of the per-answer panel: a colour answer is drawn in its colour.
@@ -48,13 +48,15 @@ def plot_demo(metrics: str | Path, out: str | Path, label: str = "grpo") -> Path
         if key == "accuracy/mean":
             per_source = sorted(k for k in present if k.startswith("accuracy/") and k != "accuracy/mean")
             panels += [panel_for(k, [rows], [label], window) for k in (per_source or [key])]
-        elif key in present:
+        elif key in present and not (key == "kl" and not any(r.get("kl") for r in rows)):
             panel = panel_for(key, [rows], [label], window)
             panel.title = TITLES.get(key, panel.title)
             panels.append(panel)
     extra = answer_panel(rows, window)
     if extra is not None:
         panels.insert(3, extra)
-    legend = [(label, PALETTE[0]), (f"(faint: per step; solid: mean of the last {window} steps)", "#ffffff")]
-    return render(panels, out, legend, title="mmrl demo: GRPO (no KL term and one on-policy update per step, "
-                                             "so no KL or clip-fraction panel)")
+    legend = [(label, PALETTE[0])]
+    if window > 1:
+        legend.append((f"(faint: per step; solid: mean of the last {window} steps)", "#ffffff"))
+    return render(panels, out, legend, columns=4,
+                  title="mmrl demo: GRPO (one on-policy update per step: nothing is clipped, no clip-fraction panel)")
