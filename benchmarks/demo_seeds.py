@@ -156,13 +156,18 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=None, help="Passed to mmrl demo (RL time budget).")
     parser.add_argument("--resume", action="store_true", help="Keep the seeds ROOT already holds (summary.json "
                         "and times.json), run the others.")
+    parser.add_argument("--report-only", action="store_true", help="Run nothing: the table of the seeds ROOT "
+                        "already holds (an interrupted run).")
     args = parser.parse_args()
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     root = Path(args.root)
     root.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
-    results = run_all(root, args.seeds, args.jobs, args.minutes, args.resume)
+    results = finished(root, args.seeds) if args.report_only else \
+        run_all(root, args.seeds, args.jobs, args.minutes, args.resume)
+    if not results:
+        raise SystemExit(f"{root}: no finished seed to report")
     rows = sorted((row(r) for r in results), key=lambda r: r["seed"])
     report = {"rows": rows, "checks": [{"check": c, "ok": ok} for c, ok in checks(rows)],
               "load_average_before": load_before, "load_average_after": os.getloadavg(),

@@ -124,3 +124,13 @@ def test_minutes_stops_rl_early_and_still_evaluates(cli, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["rl"]["out_of_time"] and summary["rl"]["steps"] == 1 < summary["rl"]["max_steps"]
     assert (out / "eval" / "rl" / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.0])
+def test_an_rl_warmup_ratio_outside_0_to_1_is_refused(tmp_path, ratio):
+    from dataclasses import replace
+
+    from mmrl.demo import quick
+
+    with pytest.raises(ConfigError, match="rl_warmup_ratio"):
+        replace(quick(str(tmp_path)), rl_warmup_ratio=ratio).check()
