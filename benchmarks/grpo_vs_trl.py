@@ -211,7 +211,7 @@ def run_mmrl(cell: dict) -> dict:
         stages.append(parts)
 
     with tempfile.TemporaryDirectory() as out:
-        cfg = GRPOConfig(model=cell["model"], data=cell["data"], out=str(Path(out) / "run"), algo="grpo",
+        cfg = GRPOConfig.from_flags(model=cell["model"], data=cell["data"], out=str(Path(out) / "run"), algo="grpo",
                          group_size=cell["n"], batch_size=cell["prompts"], max_steps=1 + cell["steps"],
                          max_new_tokens=cell["new_tokens"], temperature=1.0, top_p=1.0, top_k=0, lr=1e-6,
                          scheduler="constant", max_grad_norm=1.0, beta=0.0, clip_low=0.2, clip_high=0.2,
@@ -281,7 +281,7 @@ def run_trl(cell: dict) -> dict:
             self.stages.append(parts)
             self.tokens.append(trainer._mmrl_tokens)
 
-    cfg = GRPOConfig(
+    cfg = GRPOConfig.from_flags(
         output_dir=cell["tmp"], per_device_train_batch_size=cell["prompts"] * cell["n"], num_generations=cell["n"],
         gradient_accumulation_steps=1, steps_per_generation=1, num_iterations=1, max_completion_length=cell["new_tokens"],
         temperature=1.0, top_p=1.0, top_k=0, beta=0.0, epsilon=0.2, loss_type="dapo", scale_rewards="group",

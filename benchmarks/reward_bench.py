@@ -19,6 +19,25 @@ tags, then ``verify``), and for choice cases with its
 ``StringExtractionConfig`` for letters. Agreement with the labels per kind, every case where
 either checker disagrees with its label, and the speed of both.
 
+3. ``suites``: the equivalence cases of graders' own published test suites, math-verify's
+(``tests/`` of its sdist, fetched from PyPI at the installed version and cached under the
+git-ignored ``benchmarks/.suites/``) and lighteval's (``tests/unit/metrics/test_extractive_match.py``,
+which its sdists do not ship: ``--suite-dir lighteval=PATH`` names a checkout). The test files
+are parsed, never run (``benchmarks/public_suites.py``). Each case is scored by mmrl (``math``, or
+``choice`` for the suites' letter cases; a ``precision`` the test passes becomes ``abs_tol``) and by
+math-verify as the suite's own ``compare_strings`` helper does (its extraction configs,
+``float_rounding``, ``strict``...), and each grader's agreement with the suite's expected
+verdicts is printed side by side, with every case where mmrl disagrees.
+
+4. ``latency``: responses in four scripts (Latin, CJK, Arabic, Devanagari) of 100 B to 16 KB
+(``benchmarks/data/script_responses.py``), each timed alone in this process, mmrl's ``math``
+verifier against math-verify's ``parse`` + ``verify``: p50/p99/max milliseconds per script and
+size.
+
+The run ends with the issue-26 checks: each suite's agreement against math-verify's, the
+hand-written corpus, the speed-up over every case scored, and the slowest response of at most
+4 KB.
+
 Timing: each corpus is scored ``--repeats`` times by each checker in this one process, the two
 interleaved, with mmrl's caches cleared before each of its passes; the table gives the median and
 the range (min-max) of cases/s and of the speed-up over the repeats, not the best run.
@@ -28,7 +47,8 @@ the range (min-max) of cases/s and of the speed-up over the repeats, not the bes
 math-verify is a benchmark-only dependency (``pip install math-verify``), never one of mmrl's;
 without it the script says so and exits with status 2.
 
-    python benchmarks/reward_bench.py --n 3000 --seed 0 --repeats 3
+    python benchmarks/reward_bench.py --n 3000 --seed 0 --repeats 3 \\
+        --suite-dir lighteval=/path/to/lighteval
 """
 from __future__ import annotations
 
@@ -359,6 +379,15 @@ def timed(run_a, run_b, repeats: int):
     return verdicts, times_a, times_b
 
 
+def scored(run_mmrl_on, run_peer_on, cases, repeats: int, totals: dict):
+    """Both checkers warmed, then timed in interleaved repeats; verdicts and times, added to ``totals``."""
+    run_mmrl_on(cases[:20])
+    run_peer_on(cases[:20])
+    (ours, theirs), t_ours, t_theirs = timed(lambda: run_mmrl_on(cases), lambda: run_peer_on(cases), repeats)
+    _add_times(totals, t_ours, t_theirs)
+    return ours, theirs, t_ours, t_theirs
+
+
 def rate_line(n: int, times: list[float]) -> str:
     rates = sorted(n / t for t in times)
     return f"{statistics.median(rates):,.0f} ({rates[0]:,.0f}-{rates[-1]:,.0f})"
@@ -369,7 +398,7 @@ def speedup_line(times_mmrl: list[float], times_peer: list[float]) -> str:
     return f"{statistics.median(ups):.1f}x (range {ups[0]:.1f}-{ups[-1]:.1f}x over {len(ups)} runs)"
 
 
-def report_generated(args) -> None:
+def report_generated(args, totals: dict) -> None:
     cases = make_cases(args.n, args.seed)
     rng = random.Random(args.seed + 1)
     responses = [response_for(c, rng) for c in cases]
@@ -377,6 +406,7 @@ def report_generated(args) -> None:
     run_math_verify(cases[:20], responses[:20])
     (ours, theirs), t_ours, t_theirs = timed(lambda: run_mmrl(cases, responses),
                                              lambda: run_math_verify(cases, responses), args.repeats)
+    _add_times(totals, t_ours, t_theirs)
     n = len(cases)
     by_cat = defaultdict(Counter)
     examples = defaultdict(list)
@@ -415,12 +445,9 @@ def _show(text: str, width: int = 110) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-def report_answers(args) -> None:
+def report_answers(args, totals: dict, checks: list) -> None:
     cases = load_answers_corpus()
-    mmrl_answers(cases[:20])  # warm both
-    math_verify_answers(cases[:20])
-    (ours, theirs), t_ours, t_theirs = timed(lambda: mmrl_answers(cases), lambda: math_verify_answers(cases),
-                                             args.repeats)
+    ours, theirs, t_ours, t_theirs = scored(mmrl_answers, math_verify_answers, cases, args.repeats, totals)
     n = len(cases)
     kinds = defaultdict(Counter)
     for c, a, b in zip(cases, ours, theirs):
@@ -438,6 +465,8 @@ def report_answers(args) -> None:
     right_a = sum(a == c["verdict"] for a, c in zip(ours, cases))
     right_b = sum(b == c["verdict"] for b, c in zip(theirs, cases))
     print(f"| **all** | {n} | **{right_a / n:.1%}** ({right_a}) | {right_b / n:.1%} ({right_b}) |")
+    checks.append((f"hand-written corpus: mmrl {right_a / n:.1%} >= 99% (math-verify {right_b / n:.1%})",
+                   right_a / n >= 0.99, ""))
     print(f"\n| checker | cases/s, median (range) |\n|---|---:|\n| mmrl | {rate_line(n, t_ours)} |\n"
           f"| math-verify | {rate_line(n, t_theirs)} |\n\nspeed-up: {speedup_line(t_ours, t_theirs)}\n")
     for who, verdicts in (("mmrl", ours), ("math-verify", theirs)):
@@ -450,6 +479,168 @@ def report_answers(args) -> None:
         for c, v in wrong:
             print(f"- {c['kind']} | `{_show(c['gold'], 40)}` | `{_show(c['response'])}` | {c['verdict']} | {c['reason']}")
         print()
+
+
+def _suite_verifier(case) -> tuple[str, dict]:
+    """mmrl's verifier and params for a suite case: letters go to ``choice``; a ``precision`` the
+    test passes (decimal places math-verify rounds to) becomes mmrl's ``abs_tol``."""
+    if case.options.get("match_types") == ["NativeLetters"]:
+        return "choice", {}
+    params = {}
+    if "precision" in case.options:
+        params["abs_tol"] = 10.0 ** -int(case.options["precision"])
+    return "math", params
+
+
+def mmrl_suite(cases) -> tuple[list[bool], float]:
+    from mmrl.rewards import VERIFIERS
+
+    out = []
+    start = time.perf_counter()
+    for c in cases:
+        name, params = _suite_verifier(c)
+        try:
+            out.append(VERIFIERS.get(name)(c.pred, {"answer": c.gold}, params).accuracy == 1.0)
+        except Exception:  # noqa: BLE001 - scored as the reward pool would: an error is 0
+            out.append(False)
+    return out, time.perf_counter() - start
+
+
+def math_verify_suite(cases) -> tuple[list[bool], float]:
+    """math-verify as each suite's ``compare_strings`` calls it (math-verify's own helper sets
+    ``boxed_match_priority=0``; lighteval's uses the default config and has no language option
+    in math-verify, so the language is not passed)."""
+    from math_verify import ExprExtractionConfig, LatexExtractionConfig, StringExtractionConfig, parse, verify
+
+    out = []
+    start = time.perf_counter()
+    for c in cases:
+        targets = []
+        for kind in c.options.get("match_types", ["latex", "expr"]):
+            if kind == "latex":
+                targets.append(LatexExtractionConfig(boxed_match_priority=0) if c.suite == "math-verify"
+                               else LatexExtractionConfig())
+            elif kind == "expr":
+                targets.append(ExprExtractionConfig())
+            else:
+                targets.append(StringExtractionConfig())
+        try:
+            ok = verify(parse(c.gold, targets), parse(c.pred, targets),
+                        float_rounding=int(c.options.get("precision", 6)), strict=c.options.get("strict", True),
+                        allow_set_relation_comp=c.options.get("allow_set_relation_comp", False))
+            out.append(bool(ok))
+        except Exception:  # noqa: BLE001 - a crash is a "not verified"
+            out.append(False)
+    return out, time.perf_counter() - start
+
+
+def load_suites(args) -> dict:
+    import public_suites
+
+    dirs = dict(args.suite_dir)
+    loaded = {}
+    for suite in public_suites.SUITES:
+        try:
+            loaded[suite] = public_suites.load(suite, math_verify_version=_version("math-verify"),
+                                               suite_dir=dirs.get(suite))
+        except public_suites.SuiteUnavailable as e:
+            print(f"{suite} suite not available: {e}", file=sys.stderr)
+            loaded[suite] = None
+    return loaded
+
+
+def report_suites(args, totals: dict, checks: list) -> None:
+    print("## public suites: graders' own test cases (parsed from their published tests, never run)\n")
+    loaded = load_suites(args)
+    rows, misses = [], []
+    for suite, found in loaded.items():
+        if found is None:
+            rows.append(f"| {suite} | not available (see stderr) | | | |")
+            checks.append((f"{suite} suite agreement >= math-verify's", False, "suite not available"))
+            continue
+        cases, skipped = found
+        ours, theirs, t_ours, t_theirs = scored(mmrl_suite, math_verify_suite, cases, args.repeats, totals)
+        n = len(cases)
+        a = sum(v == c.expected for v, c in zip(ours, cases)) / n
+        b = sum(v == c.expected for v, c in zip(theirs, cases)) / n
+        rows.append(f"| {suite} | {n} ({len(skipped)} tests/rows not cases) | **{a:.1%}** | {b:.1%} | "
+                    f"{speedup_line(t_ours, t_theirs)} |")
+        goal = max(b, 0.95) if b >= 0.95 else b
+        checks.append((f"{suite} suite: mmrl {a:.1%} >= {goal:.1%} (math-verify {b:.1%})", a >= goal - 1e-12, ""))
+        misses += [(c, v, w) for c, v, w in zip(cases, ours, theirs) if v != c.expected]
+        for sk in skipped if args.show_skipped else ():
+            print(f"- skipped {suite} {sk.file}:{sk.line} {sk.test}: {sk.reason}")
+    print("| suite | cases | mmrl agrees with the suite | math-verify agrees with the suite | speed-up |")
+    print("|---|---:|---:|---:|---:|")
+    print("\n".join(rows))
+    print(f"\nEvery case where mmrl disagrees with its suite ({len(misses)}): suite file:line | expected | "
+          f"math-verify | reference | response\n")
+    for c, _, w in misses:
+        print(f"- {c.suite} {c.where} | {c.expected} | {w} | `{_show(c.gold, 50)}` | `{_show(c.pred, 90)}`")
+    print()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def report_latency(args, checks: list) -> None:
+    """Each response timed ``repeats`` times, the two checkers interleaved. A response's cost is
+    the median of its timings (one preemption by another process on shared cores is not the
+    response's cost); p50/p99/max are over responses, and the largest single timing is shown too."""
+    from math_verify import parse, verify
+
+    from data.script_responses import SCRIPTS, SIZES, corpus
+    from mmrl.rewards import VERIFIERS
+
+    verify_math = VERIFIERS.get("math")
+    items = corpus(args.latency_n)
+    timings = [([], []) for _ in items]
+    for _ in range(args.repeats):
+        for it, (mine, theirs) in zip(items, timings):
+            clear_mmrl_caches()
+            start = time.perf_counter()
+            verify_math(it.response, {"answer": it.answer}, {})
+            mine.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            try:
+                verify(parse(f"${it.answer}$"), parse(it.response))
+            except Exception:  # noqa: BLE001 - timed all the same
+                pass
+            theirs.append((time.perf_counter() - start) * 1000)
+    cells: dict = defaultdict(lambda: ([], [], [], []))
+    for it, (mine, theirs) in zip(items, timings):
+        cell = cells[(it.script, it.size)]
+        cell[0].append(statistics.median(mine))
+        cell[1].append(statistics.median(theirs))
+        cell[2].append(max(mine))
+        cell[3].append(max(theirs))
+    print(f"## latency per response: {args.latency_n} responses per script and size, each timed "
+          f"{args.repeats} times alone; a response's time is the median of its timings (ms: p50 / p99 / max "
+          f"over responses, and the largest single timing)\n")
+    print("| script | size | mmrl p50 | p99 | max | largest single | math-verify p50 | p99 | max | largest single |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    worst_small = (0.0, "")
+    for script in SCRIPTS:
+        for size in SIZES:
+            ours, theirs, ours_single, theirs_single = cells[(script, size)]
+            print(f"| {script} | {size:,} B | {_percentile(ours, .5):.2f} | {_percentile(ours, .99):.2f} | "
+                  f"{max(ours):.2f} | {max(ours_single):.2f} | {_percentile(theirs, .5):.2f} | "
+                  f"{_percentile(theirs, .99):.2f} | {max(theirs):.2f} | {max(theirs_single):.2f} |")
+            if size <= 4096 and max(ours) > worst_small[0]:
+                worst_small = (max(ours), f"{script} {size:,} B")
+    print()
+    checks.append((f"slowest mmrl response <= 4 KB (median of its {args.repeats} timings): {worst_small[0]:.1f} ms "
+                   f"({worst_small[1]}) <= 20 ms", worst_small[0] <= 20.0, ""))
+
+
+def _add_times(totals: dict, t_ours: list[float], t_theirs: list[float]) -> None:
+    for k, (a, b) in enumerate(zip(t_ours, t_theirs)):
+        run = totals.setdefault(k, [0.0, 0.0])
+        run[0] += a
+        run[1] += b
+
 
 
 def report_pathological() -> None:
@@ -471,17 +662,50 @@ def report_pathological() -> None:
     print()
 
 
+CORPORA = ("suites", "answers", "generated", "latency")
+
+
+def _suite_dir(text: str) -> tuple[str, Path]:
+    import public_suites
+
+    name, sep, path = text.partition("=")
+    if not sep or name not in public_suites.SUITES or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=PATH with NAME one of {', '.join(public_suites.SUITES)}, "
+                                         f"got {text!r}")
+    return name, Path(path)
+
+
+def report_checks(totals: dict, checks: list) -> None:
+    if totals:
+        ups = sorted(peer / mine for mine, peer in totals.values())
+        mid = statistics.median(ups)
+        checks.append((f"speed-up over every case scored: {mid:.1f}x (range {ups[0]:.1f}-{ups[-1]:.1f}x over "
+                       f"{len(ups)} runs) >= 20x", mid >= 20.0, ""))
+    print("## issue 26 checks\n")
+    print("| check | met |\n|---|---|")
+    for text, ok, note in checks:
+        print(f"| {text}{' (' + note + ')' if note else ''} | {'yes' if ok else '**no**'} |")
+    print()
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", choices=("both", "generated", "answers"), default="both")
+    ap.add_argument("--corpus", choices=("all",) + CORPORA, action="append",
+                    help="what to run (repeatable; default all: suites, answers, generated, latency)")
+    ap.add_argument("--suite-dir", type=_suite_dir, action="append", default=[], metavar="NAME=PATH",
+                    help="where a public suite's tests are (lighteval: a checkout of its repository; "
+                         "math-verify: default, its sdist from PyPI)")
+    ap.add_argument("--show-skipped", action="store_true", help="list the suites' tests and rows that are not cases")
     ap.add_argument("--n", type=int, default=3000, help="number of generated cases")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=3, help="timed runs of each checker per corpus")
+    ap.add_argument("--latency-n", type=int, default=25, help="latency: responses per script and size")
     ap.add_argument("--examples", type=int, default=3, help="generated corpus: disagreements shown per category")
     ap.add_argument("--peer-misses", choices=("list", "count"), default="list",
                     help="answers corpus: list math-verify's disagreements with the labels, or count them")
     ap.add_argument("--pathological", action="store_true", help="also time every verifier on pathological inputs")
     args = ap.parse_args(argv)
+    chosen = set(CORPORA) if not args.corpus or "all" in args.corpus else set(args.corpus)
     try:
         import math_verify  # noqa: F401
     except ImportError:
@@ -490,13 +714,21 @@ def main(argv=None) -> int:
         return 2
     import mmrl.eval.verifiers  # noqa: F401 - the benchmark scorers, for --pathological
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     print(f"# reward_bench (python {sys.version.split()[0]}, math-verify {_version('math-verify')})\n")
-    if args.corpus in ("both", "generated"):
-        report_generated(args)
-    if args.corpus in ("both", "answers"):
-        report_answers(args)
+    totals: dict = {}
+    checks: list = []
+    if "suites" in chosen:
+        report_suites(args, totals, checks)
+    if "answers" in chosen:
+        report_answers(args, totals, checks)
+    if "generated" in chosen:
+        report_generated(args, totals)
+    if "latency" in chosen:
+        report_latency(args, checks)
     if args.pathological:
         report_pathological()
+    report_checks(totals, checks)
     return 0
 
 

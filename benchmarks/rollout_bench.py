@@ -59,7 +59,7 @@ def run_baseline(loaded, prompts, n: int, new_tokens: int):
     """TRL-style: repeat each prompt n times, one ``model.generate`` over the batch."""
     import torch
 
-    from mmrl.rollout.backends.hf import _left_padding
+    from mmrl.model.encoding import _left_padding
 
     processor = loaded.processor
     repeated = [p for p in prompts for _ in range(n)]

@@ -37,7 +37,7 @@ def run_mmrl(model_dir, data, out, args, packing: bool) -> dict:
     from mmrl.sft import SFTConfig, train
 
     t0 = time.perf_counter()
-    cfg = SFTConfig(model=model_dir, data=data, out=out, max_steps=args.steps, batch_size=args.batch_size,
+    cfg = SFTConfig.from_flags(model=model_dir, data=data, out=out, max_steps=args.steps, batch_size=args.batch_size,
                     lr=args.lr, scheduler="constant", packing=packing, max_grad_norm=1.0, overwrite=True)
     result = train(cfg)
     wall = time.perf_counter() - t0

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from mmrl_cli.config import ConfigOption
+from mmrl_cli.recipes import ConfigOption
 from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 data_app = typer.Typer(help="Make and check data sets (records as docs/data-format.md describes: JSONL, Parquet, "
@@ -58,11 +58,12 @@ def validate(
     from mmrl.errors import DataErrors
     from mmrl.io.columns import parse_columns
     from mmrl.io.samples import validate_source
+    from mmrl.rewards.spec import RECORD_CHECKS
 
     mapping = parse_columns(columns)
     problems, total = [], 0
     for f in files:
-        count, errors = validate_source(f, kind=kind, split=split, columns=mapping)
+        count, errors = validate_source(f, kind=kind, split=split, columns=mapping, checks=RECORD_CHECKS)
         total += count
         problems.extend(errors)
     if problems:

@@ -7,9 +7,11 @@ from typing import Optional
 
 import click
 import typer
+
+from mmrl.rollout.prompts import FORMAT_INSTRUCTION
 from typer.core import TyperGroup
 
-from mmrl_cli.config import ConfigOption
+from mmrl_cli.recipes import ConfigOption
 
 SUBCOMMANDS = ("run", "prepare", "score", "compare", "list")
 
@@ -111,9 +113,9 @@ def run(
     seed: int = typer.Option(0, "--seed", help="Seed of the draws (per item and draw)."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Items per generation batch."),
     system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
-    instruction: str = typer.Option("default", "--instruction",
-                                    help="Format instruction appended to each question; 'default' is the "
-                                    "<think>/<answer> instruction mmrl trains with, '' for none."),
+    instruction: str = typer.Option(FORMAT_INSTRUCTION, "--instruction", show_default=False,
+                                    help="Format instruction appended to each question (default: the "
+                                    "<think>/<answer> instruction mmrl trains with; '' for none)."),
     dtype: str = typer.Option("auto", "--dtype", help="Model dtype (auto, bfloat16, float16, float32)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Server URL for the openai backend."),

@@ -5,7 +5,7 @@ from typing import Optional
 
 import typer
 
-from mmrl_cli.config import ConfigOption
+from mmrl_cli.recipes import ConfigOption
 from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 
@@ -52,7 +52,7 @@ def grade(
 ) -> None:
     """Grade samples by n scored draws: n, correct, pass@k, mean reward, difficulty in [0, 1]."""
     from mmrl.grading import GradeConfig, parse_band, parse_buckets
-    from mmrl.grading.metrics import DIFFICULTY
+    from mmrl.grading.pass_at_k import DIFFICULTY
     from mmrl.grading.run import draw_and_score, run_grade, unscored_path
     from mmrl.io.metrics import metrics_output, metrics_path_for
     from mmrl.io.paths import check_outputs

@@ -1,6 +1,7 @@
 """The ``mmrl`` command: the root Typer app, global options and the command groups."""
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
 import sys
@@ -11,7 +12,7 @@ from typer.core import TyperGroup
 
 from mmrl import __version__
 from mmrl.errors import MmrlError
-from mmrl_cli.config import apply_recipe
+from mmrl_cli.recipes import allow_plugins, apply_recipe
 
 
 class MmrlGroup(TyperGroup):
@@ -25,10 +26,42 @@ class MmrlGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except MmrlError as e:
-            from mmrl.console import console
+            _fail(e)
+        except OSError as e:
+            # the errors no check can foresee: the disk fills up, a file turns unreadable mid-run
+            if e.errno not in _IO_ERRORS:
+                raise
+            from mmrl.io.atomic import cannot_write
 
-            console.print(str(e), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(e.exit_code) from None
+            _fail(cannot_write(e.filename or "output", e) if e.errno in _FULL else MmrlError(
+                f"{e.filename or 'a file'}: {e.strerror or e}"))
+        except Exception as e:
+            blame_recipe(e)
+            raise
+
+
+_FULL = (errno.ENOSPC, errno.EDQUOT)
+_IO_ERRORS = (*_FULL, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO)
+
+
+def _fail(e: MmrlError):
+    from mmrl.console import console
+
+    console.print(str(e), markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(e.exit_code) from None
+
+
+def blame_recipe(e: Exception) -> None:
+    """A bad value that came from the recipe, not from the command line, is reported as the
+    recipe's: click's message names only the flag, which the user never typed."""
+    param, ctx = getattr(e, "param", None), getattr(e, "ctx", None)
+    recipe = ctx.meta.get("mmrl.recipe") if ctx is not None else None
+    if param is None or recipe is None or not hasattr(e, "message"):
+        return
+    source = ctx.get_parameter_source(param.name)
+    if getattr(source, "name", None) == "DEFAULT_MAP":
+        section = ".".join(ctx.command_path.split()[1:] + [param.name])
+        e.message = f"{e.message} (the value of {section} in the recipe {recipe})"
 
 
 def hide_flag_types(command) -> None:
@@ -74,6 +107,10 @@ def root(
         None, "--config", help="YAML recipe: its sections set the defaults of each command; flags override."
     ),
     log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING or ERROR (stderr)."),
+    allow_verifier: list[str] = typer.Option(
+        [], "--allow-verifier", metavar="FILE.py:FN", help="A user verifier (path/to/file.py:function or "
+        "module:function) that data may name in reward.verifier or reward.params.answer_verifier, for every "
+        "command; repeatable (a recipe: top-level allow_verifier: [...]). Data alone never loads code."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     from mmrl.console import setup_logging
@@ -82,6 +119,7 @@ def root(
     if config:
         recipe_ctx = ctx
         apply_recipe(recipe_ctx, config)
+    allow_plugins(allow_verifier)
 
 
 # Command modules under cli/, each exposing ``register(app)``. Listed here so the order of

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from mmrl_cli.config import ConfigOption
+from mmrl_cli.recipes import ConfigOption
 
 model_app = typer.Typer(help="Model utilities (tiny offline checkpoints).", no_args_is_help=True)
 

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from mmrl_cli.config import ConfigOption, section_for
+from mmrl_cli.recipes import ConfigOption, section_for
 
 
 def _verifier_lines() -> list[tuple[str, str]]:

@@ -5,7 +5,9 @@ from typing import Optional
 
 import typer
 
-from mmrl_cli.config import ConfigOption
+from mmrl.rollout.prompts import FORMAT_INSTRUCTION
+
+from mmrl_cli.recipes import ConfigOption
 from mmrl_cli.data_options import ColumnsOption, SplitOption
 
 
@@ -29,9 +31,9 @@ def rollout(
         "'</think><answer>' and let the model answer (finish_reason 'forced')."),
     answer_budget: int = typer.Option(64, "--answer-budget", min=1, help="Tokens for the forced answer."),
     system: Optional[str] = typer.Option(None, "--system", help="System prompt."),
-    instruction: Optional[str] = typer.Option(
-        None, "--instruction", help="Format instruction appended to each question (default: the <think>/<answer> "
-        "instruction; '' for none)."),
+    instruction: str = typer.Option(
+        FORMAT_INSTRUCTION, "--instruction", show_default=False, help="Format instruction appended to each question "
+        "(default: the <think>/<answer> instruction; '' for none)."),
     cot_pool: bool = typer.Option(False, "--cot-pool", help="Draw the instruction per sample from ~20 wordings (V-Triune)."),
     max_prompt_length: Optional[int] = typer.Option(
         None, "--max-prompt-length", help="Refuse prompts longer than this (text + image tokens), naming the sample."),
@@ -55,7 +57,6 @@ def rollout(
     """Draw n responses per sample; one SPEC rollout record per (sample, draw), flushed as written."""
     from mmrl.model.loading import ModelSpec
     from mmrl.rollout import PromptConfig, SamplingParams
-    from mmrl.rollout.prompts import FORMAT_INSTRUCTION
     from mmrl.io.columns import parse_columns
     from mmrl.io.metrics import metrics_output, metrics_path_for
     from mmrl.io.paths import check_outputs
@@ -64,7 +65,7 @@ def rollout(
     mapping = parse_columns(columns)
     params = SamplingParams(n=n, temperature=temperature, top_p=top_p, top_k=top_k, max_new_tokens=max_new_tokens,
                             stop=list(stop or []), seed=seed, think_budget=think_budget, answer_budget=answer_budget)
-    prompt_cfg = PromptConfig(system=system, instruction=FORMAT_INSTRUCTION if instruction is None else instruction,
+    prompt_cfg = PromptConfig(system=system, instruction=instruction,
                               cot_pool=cot_pool, pool_seed=seed or 0, max_prompt_length=max_prompt_length,
                               min_pixels=min_pixels, max_pixels=max_pixels)
     spec = ModelSpec(model, dtype=dtype, device=device, min_pixels=min_pixels, max_pixels=max_pixels)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any, TypeVar
 
 from mmrl.console import console
 from mmrl.demo.config import DemoConfig
-from mmrl.errors import ConfigError
 
 T = TypeVar("T")
 STAGES = ("base", "sft", "rl")
@@ -54,17 +52,17 @@ class Layout:
         return self.root / "eval" / stage
 
 
+# Everything the demo writes directly in its folder: what --overwrite may remove there.
+DEMO_WRITES = ("data", "model-base", "model-sft", "grade", "model-rl", "eval", CURVES_FILE, SUMMARY_FILE,
+               COMMANDS_FILE)
+
+
 def prepare_root(out: str | Path, overwrite: bool) -> Path:
-    """The demo folder, empty: a folder that holds anything needs ``overwrite`` (then it is cleared)."""
-    root = Path(out)
-    if root.exists() and not root.is_dir():
-        raise ConfigError(f"--out {root} exists and is not a folder")
-    if root.exists() and any(root.iterdir()):
-        if not overwrite:
-            raise ConfigError(f"{root} is not empty; pass --overwrite to replace it, or choose another --out")
-        shutil.rmtree(root)
-    root.mkdir(parents=True, exist_ok=True)
-    return root
+    """The demo folder, empty of an earlier demo: a folder that holds anything needs ``overwrite``,
+    which removes only what an earlier demo wrote there (``claim_output_folder``)."""
+    from mmrl.io.paths import claim_output_folder
+
+    return claim_output_folder(out, DEMO_WRITES, overwrite, command="mmrl demo")
 
 
 def train_seed(seed: int) -> int:
@@ -210,9 +208,9 @@ def evaluate(cfg: DemoConfig, lay: Layout, stage: str) -> dict[str, Any]:
 def warmup(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
     from mmrl.sft import SFTConfig, train
 
-    result = train(SFTConfig(model=str(lay.base), data=str(lay.sft_data), out=str(lay.sft), max_steps=cfg.sft_steps,
-                             lr=cfg.sft_lr, batch_size=cfg.sft_batch_size, scheduler="cosine", warmup_ratio=0.05,
-                             seed=cfg.seed))
+    result = train(SFTConfig.from_flags(model=str(lay.base), data=str(lay.sft_data), out=str(lay.sft),
+                                        max_steps=cfg.sft_steps, lr=cfg.sft_lr, batch_size=cfg.sft_batch_size,
+                                        scheduler="cosine", warmup_ratio=0.05, seed=cfg.seed))
     return {"steps": result.steps, "seconds": round(result.seconds, 2),
             "final_loss": result.losses[-1] if result.losses else None}
 
@@ -237,7 +235,7 @@ def grpo_config(cfg: DemoConfig, model: str | Path, data: str | Path, out: str |
     """The demo's GRPO settings (what ``commands.sh`` lists as ``mmrl grpo``)."""
     from mmrl.rl.config import GRPOConfig
 
-    return GRPOConfig(
+    return GRPOConfig.from_flags(
         model=str(model), data=str(data), out=str(out), algo=cfg.algo, group_size=cfg.group_size,
         batch_size=cfg.batch_size, max_steps=cfg.rl_steps, max_seconds=cfg.rl_seconds, lr=cfg.rl_lr,
         warmup_ratio=cfg.rl_warmup_ratio, beta=cfg.beta,

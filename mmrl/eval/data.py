@@ -26,6 +26,7 @@ from mmrl.io.embedded import IMAGES_DIR, ImageFiles, is_inline, path_ref
 from mmrl.io.jsonl import Located
 from mmrl.io.samples import open_samples
 from mmrl.io.schema import check_record
+from mmrl.rewards.spec import RECORD_CHECKS
 from mmrl.io.sources import Source, open_source
 from mmrl.io.strictjson import invalid_value
 
@@ -162,6 +163,6 @@ def _check_sample(src: Located, sample: dict[str, Any], out_dir: Path) -> None:
     bad = invalid_value(sample)
     if bad is not None:
         raise src.error(bad.reason, bad.field)
-    problems = check_record(sample, out_dir, "sample", references="verify")
+    problems = check_record(sample, out_dir, "sample", references="verify", checks=RECORD_CHECKS)
     if problems:
         raise src.error(problems[0].reason, problems[0].field)

@@ -23,7 +23,8 @@ from mmrl.eval.scoring import audit_row, score_batches, score_located, scoring_p
 from mmrl.eval.summary import summarize, summary_table
 from mmrl.io.jsonl import iter_located, key_id_sample, open_output, read_jsonl, write_jsonl
 from mmrl.io.metrics import write_json
-from mmrl.io.references import reward_problems
+from mmrl.rewards.spec import reward_problems
+from mmrl.rollout.prompts import FORMAT_INSTRUCTION
 from mmrl.io.strictjson import read_json_file
 
 SAMPLES_FILE = "samples.jsonl"
@@ -56,7 +57,7 @@ class EvalConfig:
     seed: int | None = 0
     batch_size: int = 8
     system: str | None = None
-    instruction: str | None = "default"
+    instruction: str | None = FORMAT_INSTRUCTION  # None or "": no instruction
     dtype: str = "auto"
     device: str = "auto"
     backend_opts: dict[str, Any] = field(default_factory=dict)
@@ -169,16 +170,11 @@ def score_file(bench_name: str, rollouts: str, out_dir: Path, *, judge: JudgeCon
     client = Judge(judge) if judge else None
     writer, state = open_output(out_dir / PREDICTIONS_FILE, resume=resume, key=key_id_sample)
     pending = [r for r in records if key_id_sample(r.record) not in state.done]
-    ok = False
-    try:
-        with make_progress() as progress, scoring_pool(bench_name) as scorer:
-            task = progress.add_task(f"{bench.name}: scoring", total=len(pending))
-            for row in score_located(bench, pending, client, scorer):
-                writer.write(row)
-                progress.advance(task)
-        ok = True
-    finally:
-        writer.close(ok)
+    with writer, make_progress() as progress, scoring_pool(bench_name) as scorer:
+        task = progress.add_task(f"{bench.name}: scoring", total=len(pending))
+        for row in score_located(bench, pending, client, scorer):
+            writer.write(row)
+            progress.advance(task)
     return finish(bench, out_dir, run, client, started)
 
 
@@ -201,13 +197,9 @@ def run_eval(cfg: EvalConfig) -> dict[str, Any]:
     todo = sum(1 for it in iter_located(samples_path) for k in range(cfg.n) if (it.record["id"], k) not in state.done)
     if state.kept:
         log.info("resuming: %d draws already scored, %d to go", state.kept, todo)
-    ok = False
-    try:
+    with writer:
         if todo:
             _draw_and_score(cfg, bench, samples_path, todo, writer, state.done, client)
-        ok = True
-    finally:
-        writer.close(ok)
     return finish(bench, out_dir, run, client, started)
 
 
@@ -229,8 +221,7 @@ def _draw_and_score(cfg: EvalConfig, bench: Benchmark, samples_path: Path, todo:
 
     params = SamplingParams(n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p,
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
-    prompt_cfg = PromptConfig(system=cfg.system) if cfg.instruction == "default" else \
-        PromptConfig(system=cfg.system, instruction=cfg.instruction or None)
+    prompt_cfg = PromptConfig(system=cfg.system, instruction=cfg.instruction or None)
     target, options = _backend_target(cfg)
     scorer = scoring_pool(cfg.benchmark)
     scorer.start()  # before the model loads: workers fork from a small process

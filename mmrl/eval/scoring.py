@@ -57,7 +57,7 @@ class EvalJob:
     benchmark: str  # a registered name, or file.py:Class, resolved in each worker
 
     def updates(self, record: Mapping[str, Any], config) -> dict[str, Any]:
-        from mmrl.rewards.guard import soft_deadline
+        from mmrl.rewards.deadline import soft_deadline
 
         try:
             with soft_deadline(config.timeout):

@@ -15,7 +15,7 @@ from typing import Any
 from rich.table import Table
 
 from mmrl.eval.benchmark import Benchmark
-from mmrl.grading.metrics import pass_at_k
+from mmrl.grading.pass_at_k import pass_at_k
 
 
 def ks_for(n: int) -> list[int]:

@@ -6,7 +6,7 @@ always or never solved (MM-Eureka), named buckets label difficulty levels.
 """
 from mmrl.grading.bands import Band, Buckets, parse_band, parse_buckets
 from mmrl.grading.grade import GradeConfig, GradeResult, Group, grade_groups, graded_record, group_draws
-from mmrl.grading.metrics import DIFFICULTY, GroupStats, group_stats, merge_difficulty, pass_at_k
+from mmrl.grading.pass_at_k import DIFFICULTY, GroupStats, group_stats, merge_difficulty, pass_at_k
 
 __all__ = [
     "DIFFICULTY", "Band", "Buckets", "GradeConfig", "GradeResult", "Group", "GroupStats", "grade_groups",

@@ -8,7 +8,7 @@ from typing import Any
 from mmrl.io.jsonl import Located
 from mmrl.io.schema import check_rollout, check_scored
 from mmrl.grading.bands import Band, Buckets
-from mmrl.grading.metrics import DIFFICULTY, group_stats, merge_difficulty
+from mmrl.grading.pass_at_k import DIFFICULTY, group_stats, merge_difficulty
 
 # Fields of a draw (rollout and reward) that are not fields of the sample itself.
 DRAW_FIELDS = ("sample", "response", "finish_reason", "num_tokens", "model", "extracted", "rewards", "error")

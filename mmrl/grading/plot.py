@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from mmrl.plotting.lines import PALETTE
+from mmrl.plotting.lines import PALETTE, save_png
 from mmrl.plotting.text import draw_text, font as chart_font
 MAX_SOURCES = len(PALETTE) - 1
 
@@ -69,7 +69,4 @@ def plot_difficulty(records: Sequence[dict[str, Any]], path: str | Path, bins: i
         y = head + 10 + j * 18
         draw.rectangle([width - right + 15, y, width - right + 27, y + 12], fill=color)
         text((width - right + 33, y), f"{s} ({sum(stacks[s])})")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="PNG")
-    return path
+    return save_png(img, path)

@@ -56,13 +56,12 @@ def parse_columns(text: str | Mapping[str, str] | None) -> dict[str, str]:
             raise ConfigError(f"--columns: {field!r} is not a sample field; fields: {', '.join(FIELDS)}")
         if field in out:
             raise ConfigError(f"--columns: {field} is given twice ({out[field]} and {column})")
+        taken = [f for f, c in out.items() if c == column]
+        if taken:
+            raise ConfigError(f"--columns: column {column!r} is mapped to two fields ({taken[0]} and {field}); "
+                              "a column is moved into one field")
         out[field] = column
     return out
-
-
-def format_columns(columns: Columns) -> str:
-    """The ``--columns`` text of a mapping (for run records and messages)."""
-    return ",".join(f"{k}={v}" for k, v in columns.items())
 
 
 def map_columns(record: dict[str, Any], columns: Columns | None = None) -> dict[str, Any]:
@@ -71,6 +70,9 @@ def map_columns(record: dict[str, Any], columns: Columns | None = None) -> dict[
     out = dict(record)
     columns = columns or {}
     for field, column in columns.items():
+        if not _present(out, column):
+            raise FieldError(field, f"column {column!r} (--columns {field}={column}) is not in this row; "
+                                    f"its columns: {', '.join(sorted(map(str, out)))}")
         value = _take(out, column)
         if value is not None:
             out[field] = _as_field(field, value, column)
@@ -89,6 +91,13 @@ def map_columns(record: dict[str, Any], columns: Columns | None = None) -> dict[
 
 def _has(record: dict[str, Any], field: str) -> bool:
     return record.get(field) is not None
+
+
+def _present(record: dict[str, Any], column: str) -> bool:
+    if column in record:
+        return True
+    head, dot, rest = column.partition(".")
+    return bool(dot) and isinstance(record.get(head), dict) and _present(record[head], rest)
 
 
 def _peek(record: dict[str, Any], column: str) -> Any:

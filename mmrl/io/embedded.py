@@ -14,13 +14,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
-import os
 import re
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
 from mmrl.errors import FieldError
+from mmrl.io.atomic import write_bytes_atomic
 
 IMAGES_DIR = "images"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -109,10 +109,7 @@ class ImageFiles:
         name = (f"{_SAFE.sub('_', stem)}_{digest[:10]}" if stem else digest[:20]) + (suffix or ".png")
         target = self.out_dir / IMAGES_DIR / name
         if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(f".{name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, target)
+            write_bytes_atomic(target, data)
         return f"{IMAGES_DIR}/{name}"
 
     def from_uri(self, uri: str) -> str:

@@ -326,11 +326,6 @@ def open_output(
     return JsonlWriter(dst, mode=mode if dst != STDIO else "append"), state
 
 
-def key_id(record: Record) -> Hashable:
-    """Resume key of sample-level outputs (grade, eval): the sample id."""
-    return record["id"]
-
-
 def key_id_sample(record: Record) -> Hashable:
     """Resume key of draw-level outputs (rollout, reward): (id, draw index)."""
     return (record["id"], record.get("sample", 0))

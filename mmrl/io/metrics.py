@@ -2,17 +2,16 @@
 
 Each run writes one JSON object: to ``--metrics PATH`` when given, else ``OUT.metrics.json``
 beside a file output (a run writing to stdout has no natural place, so it writes none unless
-asked). Training loops write SPEC section 5 step lines instead (``mmrl.train.metrics``).
+asked). Training loops write SPEC section 5 step lines instead (``mmrl.train.metrics_log``).
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from mmrl.errors import DataError
+from mmrl.io.atomic import write_bytes_atomic
 from mmrl.io.jsonl import STDIO
 
 
@@ -32,15 +31,7 @@ def metrics_output(out: str | None, given: str | None = None) -> dict[str, str |
 
 def write_json(path: str | os.PathLike, payload: Any) -> None:
     """Write one JSON document (indented, UTF-8) atomically: a temporary file renamed over it."""
-    target = Path(path)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
-        os.replace(tmp, target)
-    except OSError as e:  # check_outputs refuses most of these before any work; this is the rest
-        raise DataError(str(target), None, f"cannot write: {e.strerror or e}") from None
+    write_bytes_atomic(path, (json.dumps(payload, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def write_metrics(path: str | os.PathLike | None, payload: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ reads what the earlier run wrote, which is not one of the inputs), so there is n
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -139,3 +140,101 @@ def check_outputs(outputs: Paths = (), inputs: Paths = (), *, folders: Iterable[
         _check_file(label, out, ins)
     for folder in folders:
         _check_folder(folder, ins)
+
+
+def refuse_terminal(out: PathArg, label: str, what: str) -> None:
+    """Refuse ``-`` (stdout) for binary output when stdout is a terminal: it would fill the screen
+    with bytes; a pipe or a file is fine."""
+    import sys
+
+    if out is not None and str(out) == STDIO and sys.stdout.isatty():
+        raise ConfigError(f"{label} -: stdout is a terminal, which cannot show {what}; pipe it into a program "
+                          "or give a file path")
+
+
+# The list of what a command wrote directly in an output folder, written there by the command
+# before it writes anything else: --overwrite removes what it names and nothing more.
+MANIFEST = ".mmrl-outputs.json"
+
+
+def claim_output_folder(out: PathArg, writes: Sequence[str], overwrite: bool, *, label: str = "--out",
+                        command: str = "mmrl") -> Path:
+    """Make ``out`` the output folder of a run that writes ``writes`` (names or ``fnmatch``
+    patterns) directly inside it, and record them in the folder's manifest (``MANIFEST``).
+
+    A folder that does not exist or is empty is created or used as it is. A folder that holds
+    anything needs ``overwrite``; then the entries the earlier run's manifest names are removed
+    (links removed, never followed), and only if the folder holds nothing else: a file mmrl did
+    not write there is never deleted, the run is refused (ConfigError, exit 2) naming it. A folder
+    without a manifest (written before manifests existed) may hold only ``writes``' names. The
+    folder itself is never removed (``--out .`` is safe).
+    """
+    if out is None or not str(out).strip():
+        raise ConfigError(f"{label}: an empty path names no folder; give the folder to write into")
+    root = Path(out)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root}: {label}: is a file; give a folder to write into")
+    _creatable(root, root, label, "the folder")
+    entries = sorted(p.name for p in root.iterdir() if p.name != MANIFEST) if root.is_dir() else []
+    if entries:
+        if not overwrite:
+            raise ConfigError(f"{root} is not empty; pass --overwrite to replace what an earlier {command} wrote "
+                              f"there, or choose another {label}")
+        previous = read_manifest(root)
+        if previous is None:  # a folder of a version before manifests: only this run's own names
+            previous = list(writes)
+        foreign = [name for name in entries if not _listed(name, previous)]
+        if foreign:
+            shown = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+            raise ConfigError(f"{root}: {label} holds {shown}, which mmrl did not write there; --overwrite removes "
+                              f"only what an earlier run wrote (listed in {MANIFEST}): move them, or choose another "
+                              "folder")
+        for name in entries:
+            _remove(root / name)
+    root.mkdir(parents=True, exist_ok=True)
+    from mmrl.io.atomic import write_bytes_atomic
+
+    body = {"written_by": command, "entries": list(writes)}
+    write_bytes_atomic(root / MANIFEST, (json.dumps(body, indent=1) + "\n").encode("utf-8"))
+    return root
+
+
+def read_manifest(root: Path) -> list[str] | None:
+    """The names an earlier run recorded in ``root``'s manifest; None when there is none (or it is
+    not one: a manifest that names a path rather than a plain name is not trusted)."""
+    try:
+        body = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    names = body.get("entries") if isinstance(body, dict) else None
+    if not isinstance(names, list) or not all(_plain_name(n) for n in names):
+        return None
+    return names
+
+
+def _plain_name(name: object) -> bool:
+    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\\" not in name
+
+
+def _listed(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _remove(path: Path) -> None:
+    import shutil
+
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot remove it for --overwrite: {e.strerror or e}") from None
+
+
+def check_readable(folder: Path) -> None:
+    """Refuse a folder (a model) holding a file this process may not read, naming the file: the
+    libraries that read it later report a permission problem as a missing file."""
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and not os.access(f, os.R_OK):
+            raise ConfigError(f"{f}: cannot read it: permission denied (check the file's owner and mode)")

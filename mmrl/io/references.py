@@ -1,11 +1,10 @@
-"""What a record refers to, checked before any work: its images and its reward spec.
+"""What a record refers to, checked before any work: its images.
 
 The structural checks of ``mmrl.io.schema`` say a record is well formed; these say that a later
 stage will be able to use it: every image opens (``verify``) or decodes to pixels (``decode``,
-what ``mmrl data validate`` does), ``reward.verifier`` names a verifier this build has (or a
-``file.py:function`` that loads), and the reward params that every verifier shares hold values
-that scoring accepts. So a command refuses at start-up what a later stage would refuse after the
-GPU hours were spent. Verifier-specific params are checked by the verifier when it scores.
+what ``mmrl data validate`` does). So a command refuses at start-up what a later stage would
+refuse after the GPU hours were spent. The reward spec's checks belong to the rewards package
+(``mmrl.rewards.spec``); a command passes them in as ``checks`` (the I/O layer knows no verifier).
 """
 from __future__ import annotations
 
@@ -93,48 +92,8 @@ def image_problems(record: dict[str, Any], base_dir: Path | None, mode: str) -> 
     return out
 
 
-def _verifier_problem(name: Any, field: str) -> tuple[str, str] | None:
-    from mmrl.rewards.lookup import resolve_verifier
-
-    if not isinstance(name, str) or not name:
-        return None  # the structural check reports the type
-    try:
-        resolve_verifier(name)
-    except MmrlError as e:
-        return field, str(e)
-    except Exception as e:  # noqa: BLE001 - user code that fails to import is this record's problem
-        return field, f"cannot load {name}: {type(e).__name__}: {e}"
-    return None
-
-
-def _choice_problem(params: dict[str, Any], key: str, allowed: tuple[str, ...]) -> tuple[str, str] | None:
-    if key in params and params[key] not in allowed:
-        return f"reward.params.{key}", f"must be one of {', '.join(allowed)}, got {params[key]!r}"
-    return None
-
-
-def reward_problems(record: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, reason) for a reward spec that scoring would refuse: an unknown verifier (also a
-    step verifier's ``answer_verifier``), a shared param outside its values."""
-    spec = record.get("reward")
-    if not isinstance(spec, dict):
-        return []
-    from mmrl.rewards.extract import BOX_MODES, FALLBACKS
-    from mmrl.rewards.format import FORMAT_MODES
-
-    found = [_verifier_problem(spec.get("verifier"), "reward.verifier")] if "verifier" in spec else []
-    params = spec.get("params")
-    if isinstance(params, dict):
-        if "answer_verifier" in params:
-            found.append(_verifier_problem(params["answer_verifier"], "reward.params.answer_verifier"))
-        found.append(_choice_problem(params, "fallback", tuple(FALLBACKS)))
-        found.append(_choice_problem(params, "boxes", tuple(BOX_MODES)))
-        found.append(_choice_problem(params, "format_mode", tuple(FORMAT_MODES)))
-    return [p for p in found if p is not None]
-
-
 def reference_problems(record: dict[str, Any], base_dir: Path | None, mode: str = "verify") -> list[tuple[str, str]]:
     """Every (field, reason) of what a record refers to; ``mode`` is ``verify`` or ``decode``."""
     if mode not in MODES:
         raise ValueError(f"unknown reference check {mode!r}; expected one of {MODES}")
-    return image_problems(record, base_dir, mode) + reward_problems(record)
+    return image_problems(record, base_dir, mode)

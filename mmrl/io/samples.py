@@ -20,7 +20,7 @@ made references (bytes as ``data:`` URIs, paths absolute), an ``id`` given when 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from mmrl.errors import DataError, FieldError
 from mmrl.io.columns import map_columns
 from mmrl.io.embedded import image_refs
 from mmrl.io.jsonl import STDIO, Located
-from mmrl.io.schema import RecordChecker, base_dir_of, rebase_images
+from mmrl.io.schema import RecordCheck, RecordChecker, base_dir_of, rebase_images
 from mmrl.io.sources import Source, open_source
 from mmrl.io.strictjson import invalid_value
 
@@ -46,8 +46,9 @@ class Samples:
     """The samples of one ``--data`` source; iterate it as often as needed (stdin included)."""
 
     def __init__(self, data: str | os.PathLike, split: str | None = None, columns: Mapping[str, str] | None = None,
-                 image_root: str | os.PathLike | None = None, strict: bool = True):
+                 image_root: str | os.PathLike | None = None, strict: bool = True, checks: Sequence[RecordCheck] = ()):
         self.data = str(data)
+        self.checks = tuple(checks)  # record checks from above (the reward spec's), run with the references
         self.source: Source = open_source(self.data, split, strict)
         self.columns = dict(columns or {})
         self._stdin_root = base_dir_of(STDIO, image_root) if self.data == STDIO and image_root is not None else None
@@ -79,7 +80,7 @@ class Samples:
         """Every row with its problems (as ``kind``, with what it refers to checked as
         ``references`` says: ``verify``, ``decode`` or None); rows that cannot be read or mapped
         come with their one problem and no record."""
-        check = RecordChecker(self.base_dir, kind, unique_ids, references)
+        check = RecordChecker(self.base_dir, kind, unique_ids, references, self.checks)
         for item in self._records():
             if isinstance(item, DataError):
                 yield Checked(None, [item])
@@ -152,17 +153,20 @@ def _stem(path: str) -> str:
 
 
 def open_samples(data: str | os.PathLike, split: str | None = None, columns: Mapping[str, str] | None = None,
-                 image_root: str | os.PathLike | None = None, strict: bool = True) -> Samples:
+                 image_root: str | os.PathLike | None = None, strict: bool = True,
+                 checks: Sequence[RecordCheck] = ()) -> Samples:
     """The samples of ``data`` (see the module docstring); a DataError or ConfigError (exit 2) when
-    the source does not exist or its split is not clear (``strict``: as ``open_source``)."""
-    return Samples(data, split, columns, image_root, strict)
+    the source does not exist or its split is not clear (``strict``: as ``open_source``).
+    ``checks`` run on each record besides the I/O layer's own (the reward spec's, from above)."""
+    return Samples(data, split, columns, image_root, strict, checks)
 
 
 def validate_source(data: str | os.PathLike, kind: str | None = None, references: str | None = "decode",
-                    split: str | None = None, columns: Mapping[str, str] | None = None) -> tuple[int, list[DataError]]:
+                    split: str | None = None, columns: Mapping[str, str] | None = None,
+                    checks: Sequence[RecordCheck] = ()) -> tuple[int, list[DataError]]:
     """Every problem of a source, streamed (records read, problems): ``mmrl data validate``."""
     count, errors = 0, []
-    for checked in open_samples(data, split, columns).scan(kind, references):
+    for checked in open_samples(data, split, columns, checks=checks).scan(kind, references):
         count += checked.item is not None
         errors.extend(checked.problems)
     return count, errors

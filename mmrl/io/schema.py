@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mmrl.errors import DataError, location, position
 from mmrl.io.jsonl import Located, Record
+
+# A check of one record from a layer above (the reward spec): its (field, reason) problems.
+RecordCheck = Callable[[Record], list[tuple[str, str]]]
 
 KINDS = ("sample", "rollout", "scored", "graded")
 FINISH_REASONS = ("stop", "length", "forced")
@@ -242,10 +245,11 @@ def infer_kind(r: Record) -> str:
 
 
 def check_record(r: Record, base_dir: Path | None = None, kind: str | None = None,
-                 references: str | None = None) -> list[Problem]:
+                 references: str | None = None, checks: Sequence[RecordCheck] = ()) -> list[Problem]:
     """Every problem of one record, as the kind it claims to be (inferred when not given).
 
-    ``references`` also checks what the record refers to (``mmrl.io.references``): ``verify``
+    ``references`` also checks what the record refers to (``mmrl.io.references``), and runs
+    ``checks`` (the reward spec's, ``mmrl.rewards.spec``): ``verify``
     (images open, verifier names resolve: what commands check at start-up) or ``decode`` (every
     image decoded too: ``mmrl data validate``).
     """
@@ -263,6 +267,7 @@ def check_record(r: Record, base_dir: Path | None = None, kind: str | None = Non
         from mmrl.io.references import reference_problems
 
         out += [Problem(f, why) for f, why in reference_problems(r, base_dir, references)]
+        out += [Problem(f, why) for check in checks for f, why in check(r)]
     return out
 
 
@@ -296,8 +301,9 @@ class RecordChecker:
     records by an id each, never by the records."""
 
     def __init__(self, base_dir: Path | None, kind: str | None = None, unique_ids: bool = True,
-                 references: str | None = None):
+                 references: str | None = None, checks: Sequence[RecordCheck] = ()):
         self.base_dir, self.kind, self.unique_ids, self.references = base_dir, kind, unique_ids, references
+        self.checks = tuple(checks)
         # id -> where it was first seen, packed in one int (line * files + file): the one thing
         # kept per record, so it is kept small
         self._seen: dict[Any, int] = {}
@@ -306,7 +312,7 @@ class RecordChecker:
 
     def __call__(self, item: Located) -> list[DataError]:
         found = [item.error(p.reason, p.field)
-                 for p in check_record(item.record, self.base_dir, self.kind, self.references)]
+                 for p in check_record(item.record, self.base_dir, self.kind, self.references, self.checks)]
         rid = item.record.get("id")
         if self.unique_ids and isinstance(rid, str):
             per_draw = (self.kind or infer_kind(item.record)) in ("rollout", "scored")
@@ -344,7 +350,8 @@ def validate_located(items: Iterable[Located], base_dir: Path | None, kind: str 
 
 
 def validate_file(src: str | os.PathLike, kind: str | None = None, references: str | None = "decode",
-                  split: str | None = None, columns: dict[str, str] | None = None) -> tuple[int, list[DataError]]:
+                  split: str | None = None, columns: dict[str, str] | None = None,
+                  checks: Sequence[RecordCheck] = ()) -> tuple[int, list[DataError]]:
     """Check a whole source; returns (records read, problems). Unparseable lines are problems too.
 
     By default as strictly as anything can be checked without a model: every image is decoded
@@ -353,7 +360,7 @@ def validate_file(src: str | os.PathLike, kind: str | None = None, references: s
     """
     from mmrl.io.samples import validate_source
 
-    return validate_source(src, kind, references, split, columns)
+    return validate_source(src, kind, references, split, columns, checks)
 
 
 def require_valid(item: Located, kind: str = "sample", base_dir: Path | None = None) -> Record:

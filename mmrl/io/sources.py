@@ -31,7 +31,7 @@ from pathlib import Path
 
 from mmrl.errors import ROW, ConfigError, DataError
 from mmrl.io.jsonl import STDIO, Located, open_bytes, display_name, iter_parsed
-from mmrl.io.strictjson import read_json_file
+from mmrl.io.strictjson import invalid_value, read_json_file
 
 JSONL, JSON, PARQUET, DATASET = "jsonl", "json", "parquet", "dataset"
 COLUMNAR = (PARQUET, DATASET)
@@ -75,7 +75,13 @@ class Source:
             return None
         import pyarrow.parquet as pq
 
-        return sum(pq.ParquetFile(f).metadata.num_rows for f in self.files)
+        total = 0
+        for f in self.files:
+            try:
+                total += pq.ParquetFile(f).metadata.num_rows
+            except (OSError, ValueError) as e:  # pyarrow's ArrowInvalid is a ValueError
+                raise DataError(str(f), None, f"cannot read: {e}") from None
+        return total
 
     def _label(self, f: Path) -> str:
         """How a file of this source is named in messages: the Parquet file itself; for a saved
@@ -123,11 +129,11 @@ def _no_split(name: str, split: str | None, strict: bool) -> None:
 def _folder_source(path: Path, split: str | None, strict: bool) -> Source:
     name, base = str(path), path.resolve()
     if (path / _DICT_FILE).is_file():
-        splits = read_json_file(path / _DICT_FILE).get("splits") or []
+        splits = _dict_splits(path)
         chosen = choose_split(name, {s: s for s in splits}, split, strict)
         return Source(str(path / chosen), DATASET, _arrow_files(path / chosen), base, chosen)
     if (path / _STATE_FILE).is_file():
-        recorded = read_json_file(path / _STATE_FILE).get("_split")
+        recorded = _read_state(path).get("_split")
         if split is not None and strict and split != recorded:
             has = f"split {recorded!r}" if recorded else "no split name"
             raise ConfigError(f"{name}: no split {split!r}; this is one saved dataset ({has}): drop --split")
@@ -146,12 +152,26 @@ def choose_split(name: str, available: dict, split: str | None, strict: bool = T
     if split is None:
         if len(available) == 1:
             return next(iter(available))
-        raise ConfigError(f"{name}: holds splits {names}; choose one with --split")
+        raise ConfigError(f"{name}: holds splits {names}; choose one with --split (it applies to --data), or give "
+                          f"the split's own {_split_paths(name, available)} (how --eval-data takes one split)")
     if split in available:
         return split
     if not strict and len(available) == 1:
         return next(iter(available))
     raise ConfigError(f"{name}: no split {split!r}; it has {names}")
+
+
+def _split_paths(name: str, available: dict) -> str:
+    """Where each split can be named on its own: a saved split's folder, a split's one Parquet file."""
+    paths = []
+    for split, where in sorted(available.items()):
+        if isinstance(where, list):
+            where = where[0] if len(where) == 1 else None
+        else:
+            where = Path(name) / str(where)
+        if where is not None:
+            paths.append(str(where))
+    return ("folder or file: " + ", ".join(paths)) if paths else "folder or file"
 
 
 def _parquet_splits(folder: Path) -> dict[str, list[Path]]:
@@ -165,23 +185,82 @@ def _parquet_splits(folder: Path) -> dict[str, list[Path]]:
     return {str(s): sorted(Path(f) for f in fs) for s, fs in files.items() if fs}
 
 
+def _within(folder: Path, name: object, where: Path, field: str) -> Path:
+    """``folder / name`` for a name a saved dataset's JSON gives (a split, a shard), refused unless
+    it is a plain relative name that stays inside ``folder``: the JSON is data, and data may not
+    make mmrl open ``../../etc/passwd``."""
+    if not isinstance(name, str) or not name:
+        raise DataError(str(where), None, f"must be a file or folder name, got {name!r}", field)
+    target = folder / name
+    if os.path.isabs(name) or not _inside(target, folder):
+        raise DataError(str(where), None, f"{name!r} lies outside the dataset folder {folder}; a saved dataset "
+                                          "names only its own files", field)
+    return target
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _dict_splits(path: Path) -> list[str]:
+    """The split names of a ``DatasetDict.save_to_disk`` folder, each one a folder inside it."""
+    where = path / _DICT_FILE
+    data = read_json_file(where)
+    splits = data.get("splits") if isinstance(data, dict) else None
+    if not isinstance(splits, list) or not splits:
+        raise DataError(str(where), None, 'expected an object {"splits": ["train", ...]} as '
+                                          "DatasetDict.save_to_disk writes")
+    for i, split in enumerate(splits):
+        _within(path, split, where, f"splits[{i}]")
+    return splits
+
+
+def _read_state(folder: Path) -> dict:
+    where = folder / _STATE_FILE
+    state = read_json_file(where)
+    if not isinstance(state, dict):
+        raise DataError(str(where), None, f"expected an object as Dataset.save_to_disk writes, got "
+                                          f"{type(state).__name__}")
+    return state
+
+
 def _arrow_files(folder: Path) -> list[Path]:
-    state = read_json_file(folder / _STATE_FILE)
-    files = [folder / entry["filename"] for entry in state.get("_data_files") or []]
+    """The shards a saved dataset's ``state.json`` lists, each checked to lie inside ``folder``."""
+    where = folder / _STATE_FILE
+    entries = _read_state(folder).get("_data_files")
+    if not isinstance(entries, list) or not entries:
+        raise DataError(str(where), None, 'must list the shards: [{"filename": "data-00000-of-00001.arrow"}, ...]',
+                        "_data_files")
+    files = []
+    for i, entry in enumerate(entries):
+        field = f"_data_files[{i}].filename"
+        if not isinstance(entry, dict) or "filename" not in entry:
+            raise DataError(str(where), None, "required field is missing (each shard is {\"filename\": NAME})", field)
+        files.append(_within(folder, entry["filename"], where, field))
     for f in files:
         if not f.is_file():
             raise DataError(str(folder), None, f"saved dataset is incomplete: {f.name} is missing")
     return files
 
 
-def _json_rows(path: Path) -> Iterator[Located]:
-    data = read_json_file(path)
+def _json_rows(path: Path) -> Iterator[Located | DataError]:
+    """The rows of a JSON file, numbered from 1; a value that is not JSON text (NaN, a lone
+    surrogate) is that row's problem, located ``PATH:N: field``."""
+    data = read_json_file(path, check=False)
     rows = list(data.values()) if isinstance(data, dict) else data
     if not isinstance(rows, list):
         raise DataError(str(path), None, "expected a list of rows or an object of rows by id")
     for i, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise DataError(str(path), i, f"row {i} is {type(row).__name__}, expected an object")
+        bad = invalid_value(row)
+        if bad is not None:
+            yield DataError(str(path), i, bad.reason, bad.field)
+            continue
         yield Located(row, str(path), i)
 
 

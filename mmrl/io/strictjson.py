@@ -19,6 +19,9 @@ from mmrl.errors import DataError
 # A \uD800-\uDFFF escape: the only way a surrogate gets into text decoded from valid UTF-8.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _CONSTANTS = ("NaN", "Infinity")
+# Lists and objects nested deeper than this are refused: no record needs it, and recursive code
+# (Python's json, every walk over a record) fails near a thousand levels with a RecursionError.
+MAX_DEPTH = 100
 
 
 class JsonValueError(ValueError):
@@ -80,11 +83,38 @@ def invalid_value(value: Any, field: str = "") -> JsonValueError | None:
     return JsonValueError(field or None, f"a {type(value).__name__} value is not JSON (store it as text or a number)")
 
 
-def loads(text: str) -> Any:
+def nesting_depth(value: Any) -> int:
+    """How deep lists and objects nest in a decoded value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                break
+            stack.extend((child, depth + 1) for child in node if isinstance(child, (list, dict)))
+    return deepest
+
+
+def _too_deep() -> JsonValueError:
+    return JsonValueError(None, f"lists or objects nested more than {MAX_DEPTH} levels deep (no record needs "
+                                "that; the file is damaged or hostile)")
+
+
+def loads(text: str, check: bool = True) -> Any:
     """``json.loads``, refusing what is not valid JSON text: json.JSONDecodeError for syntax,
-    JsonValueError for NaN/Infinity constants and lone surrogates (naming the field)."""
-    value = json.loads(text)
-    if any(c in text for c in _CONSTANTS) or _SURROGATE_ESCAPE.search(text):
+    JsonValueError for NaN/Infinity constants and lone surrogates (naming the field; ``check=False``
+    leaves those to the caller, who knows where each row is) and for nesting deeper than
+    ``MAX_DEPTH`` (which would end every recursive reader in a RecursionError)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise _too_deep() from None
+    if text.count("[") + text.count("{") > MAX_DEPTH and nesting_depth(value) > MAX_DEPTH:
+        raise _too_deep()
+    if check and (any(c in text for c in _CONSTANTS) or _SURROGATE_ESCAPE.search(text)):
         found = invalid_value(value)
         if found:
             raise found
@@ -98,8 +128,9 @@ def utf8_problem(data: bytes, e: UnicodeDecodeError) -> tuple[int, str]:
     return line, f"not UTF-8 text: byte 0x{data[e.start]:02x} at column {column} (save the file as UTF-8)"
 
 
-def read_json_file(path: str | os.PathLike) -> Any:
-    """One JSON document from a UTF-8 file; every problem is a DataError ``PATH[:LINE]: ...``."""
+def read_json_file(path: str | os.PathLike, check: bool = True) -> Any:
+    """One JSON document from a UTF-8 file; every problem is a DataError ``PATH[:LINE]: ...``
+    (``check=False``: NaN and lone surrogates are left for the caller to locate, as ``loads``)."""
     try:
         data = Path(path).read_bytes()
     except OSError as e:
@@ -110,7 +141,7 @@ def read_json_file(path: str | os.PathLike) -> Any:
         line, reason = utf8_problem(data, e)
         raise DataError(str(path), line, reason) from None
     try:
-        return loads(text)
+        return loads(text, check)
     except json.JSONDecodeError as e:
         raise DataError(str(path), e.lineno, f"invalid JSON: {e.msg} (column {e.colno})") from None
     except JsonValueError as e:

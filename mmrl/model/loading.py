@@ -8,16 +8,20 @@ by ``mmrl model init-tiny`` or ``mmrl warmup-sft`` take the same path.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mmrl.errors import ConfigError
+from mmrl.io.paths import check_readable
 from mmrl.model.processor import load_processor
+from mmrl.settings import COUNT, POSITIVE, SHARE, section, setting
 
 log = logging.getLogger("mmrl")
 
 DTYPES = ("auto", "float32", "bfloat16", "float16")
+_DEVICE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 # What ``save_pretrained`` of a model and its processor writes in a folder (names or patterns).
 CHECKPOINT_FILES = ("config.json", "generation_config.json", "*.safetensors", "*.safetensors.index.json",
@@ -33,19 +37,15 @@ PROJECTOR_NAMES = ("merger", "multi_modal_projector", "mm_projector", "connector
 class LoraSpec:
     """LoRA adapters (peft). ``target_modules="all-linear"`` covers every linear layer of the LM."""
 
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
-    target_modules: str | list[str] = "all-linear"
-
-    @classmethod
-    def from_settings(cls, settings) -> LoraSpec | None:
-        """From a trainer's flags (``lora``, ``lora_r``, ``lora_alpha``, ``lora_dropout``,
-        ``lora_targets``); None when ``--lora`` is off."""
-        if not settings.lora:
-            return None
-        return cls(r=settings.lora_r, alpha=settings.lora_alpha, dropout=settings.lora_dropout,
-                   target_modules=settings.lora_targets)
+    r: int = setting(16, flag="--lora-r", bound=COUNT, help="LoRA rank.")
+    alpha: float = setting(32, flag="--lora-alpha", bound=POSITIVE, help="LoRA alpha.")
+    # 0, as peft and verl: dropout makes the policy's own log-probs differ between the frozen pass
+    # (eval mode) and the update (train mode), which RL's ratio reads as a policy change.
+    dropout: float = setting(0.0, flag="--lora-dropout", bound=SHARE, help="LoRA dropout.")
+    target_modules: str | list[str] = setting("all-linear", flag="--lora-targets",
+                                              help="all-linear or module names, e.g. q_proj,v_proj.")
+    merge: bool = setting(True, flag="--merge-lora", off_flag="--no-merge-lora",
+                          help="Save the final model with the adapters merged in (else the adapter alone).")
 
     def peft_config(self):
         from peft import LoraConfig
@@ -61,18 +61,26 @@ class LoraSpec:
 class ModelSpec:
     """How to load a model; the same fields as the command-line flags of every subcommand."""
 
-    name_or_path: str
-    dtype: str = "auto"
-    device: str = "auto"
-    attn_implementation: str | None = None
-    lora: LoraSpec | None = None
-    freeze_vision: bool = False
-    freeze_projector: bool = False
-    min_pixels: int | None = None
-    max_pixels: int | None = None
-    trust_remote_code: bool = False
-    revision: str | None = None
-    hub_kwargs: dict[str, Any] = field(default_factory=dict)
+    name_or_path: str = setting(flag="--model", help="Hub name or folder of an image-text-to-text model.")
+    dtype: str = setting("auto", choices=DTYPES, help="Weights dtype.")
+    device: str = setting("auto", help="auto, cpu, mps, cuda or cuda:N.")
+    attn_implementation: str | None = setting(None, help="sdpa, eager or flash_attention_2 (default: the model's).")
+    lora: LoraSpec | None = section(LoraSpec, help="LoRA adapters", switch="lora",
+                                    switch_help="Train LoRA adapters instead of all weights; the RL reference is "
+                                                "the base model with adapters off.")
+    freeze_vision: bool = setting(False, help="Freeze the vision tower (not the projector).")
+    freeze_projector: bool = setting(False, help="Freeze the vision-language projector.")
+    min_pixels: int | None = setting(None, bound=COUNT, help="Smallest image area after resizing.")
+    max_pixels: int | None = setting(None, bound=COUNT, help="Largest image area after resizing.")
+    trust_remote_code: bool = setting(False, cli=False, help="Run the model repository's own code.")
+    revision: str | None = setting(None, cli=False, help="Hub revision.")
+    hub_kwargs: dict[str, Any] = setting(default_factory=dict, cli=False, help="Extra from_pretrained arguments.")
+
+    def check(self) -> None:
+        if self.min_pixels is not None and self.max_pixels is not None and self.min_pixels > self.max_pixels:
+            raise ConfigError(f"--min-pixels ({self.min_pixels}) exceeds --max-pixels ({self.max_pixels})")
+        if not _DEVICE.match(self.device):
+            raise ConfigError(f"--device must be auto, cpu, mps, cuda or cuda:N, got {self.device!r}")
 
     def hub(self) -> dict[str, Any]:
         kw = dict(self.hub_kwargs)
@@ -131,10 +139,18 @@ def resolve_dtype(dtype: str, device: str):
     return getattr(torch, dtype)
 
 
+def _first_line(e: BaseException) -> str:
+    """The gist of a loader's error (some span pages); JSON errors keep their position."""
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0] if text else ''}"
+
+
 def _check_exists(name_or_path: str) -> None:
     looks_local = name_or_path.startswith((".", "/", "~")) or Path(name_or_path).exists()
     if looks_local and not Path(name_or_path).expanduser().is_dir():
         raise ConfigError(f"model folder not found: {name_or_path}")
+    if looks_local:
+        check_readable(Path(name_or_path).expanduser())
 
 
 def load_model(spec: ModelSpec):
@@ -153,17 +169,22 @@ def load_model(spec: ModelSpec):
     kwargs: dict[str, Any] = {"dtype": dtype, **spec.hub()}
     if spec.attn_implementation:
         kwargs["attn_implementation"] = spec.attn_implementation
+    from safetensors import SafetensorError
+
     try:
         model = AutoModelForImageTextToText.from_pretrained(spec.name_or_path, **kwargs)
-    except OSError as e:
-        raise ConfigError(f"cannot load model {spec.name_or_path!r}: {e}") from None
+    except (OSError, ValueError, KeyError, RuntimeError, SafetensorError) as e:  # no/broken config.json, truncated weights
+        raise ConfigError(f"cannot load model {spec.name_or_path!r}: {_first_line(e)}") from None
     model.to(device)
     if spec.freeze_vision or spec.freeze_projector:
         freeze_vision(model, tower=spec.freeze_vision, projector=spec.freeze_projector)
     if spec.lora is not None:
         from peft import get_peft_model
 
-        model = get_peft_model(model, spec.lora.peft_config())
+        try:
+            model = get_peft_model(model, spec.lora.peft_config())
+        except ValueError as e:  # peft: "Target modules {...} not found in the base model"
+            raise ConfigError(f"--lora-targets {spec.lora.target_modules}: {e}") from None
     return model
 
 
@@ -174,8 +195,8 @@ def load(spec: ModelSpec | str) -> LoadedModel:
     _check_exists(spec.name_or_path)
     try:
         processor = load_processor(spec.name_or_path, spec.min_pixels, spec.max_pixels, **spec.hub())
-    except OSError as e:
-        raise ConfigError(f"cannot load the processor of {spec.name_or_path!r}: {e}") from None
+    except (OSError, ValueError, KeyError) as e:
+        raise ConfigError(f"cannot load the processor of {spec.name_or_path!r}: {_first_line(e)}") from None
     return LoadedModel(load_model(spec), processor, spec)
 
 
@@ -222,3 +243,12 @@ def freeze_vision(model, tower: bool = True, projector: bool = False) -> None:
     if projector:
         for p in proj.parameters():
             p.requires_grad_(False)
+
+
+def enable_checkpointing(model) -> None:
+    """Recompute activations in backward (transformers 5 calls it activation checkpointing)."""
+    kwargs = {"use_reentrant": False}
+    if hasattr(model, "activation_checkpointing_enable"):
+        model.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)

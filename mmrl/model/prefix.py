@@ -29,6 +29,8 @@ from typing import Any
 
 import torch
 
+from mmrl.model.logprobs import LOGITS_BUDGET, chunked_logprobs, logprob_piece
+
 StepFn = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
 
 
@@ -286,21 +288,6 @@ def pad_responses(responses: Sequence[Sequence[int]], pad_id: int, device=None,
     return ids, mask
 
 
-def selective_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """``log softmax(logits / temperature)`` at ``tokens``; logits ``(..., V)``, tokens ``(...)``."""
-    logits = logits.float()
-    if temperature != 1.0:
-        logits = logits / temperature
-    return logits.gather(-1, tokens.unsqueeze(-1)).squeeze(-1) - torch.logsumexp(logits, dim=-1)
-
-
-# Log-probs are computed from the last hidden states in pieces of the sequence, each piece's
-# (rows x positions x vocab) float32 logits at most this many elements (2**28: 1 GiB); with
-# gradients each piece is recomputed in backward instead of kept. At Qwen2.5-VL's 152k vocabulary
-# and 8 rows a piece is ~220 positions; a tiny model's whole sequence is one piece.
-LOGITS_BUDGET = 1 << 28
-
-
 def shared_prefix_logprobs(
     model,
     inputs: Mapping[str, Any],
@@ -442,57 +429,15 @@ def _responses_pass(model, state: PrefixState, responses, pad_id, temperature, e
             with capture_input(head) as seen:
                 model(**kwargs)
             hidden = seen[0]
-    first = _logprob_piece(None, state.logits.unsqueeze(1), ids[:, :1], temperature, entropy)
+    first = logprob_piece(None, state.logits.unsqueeze(1), ids[:, :1], temperature, entropy)
     if hidden is None:
-        rest = _logprob_piece(None, logits[:, :-1], ids[:, 1:], temperature, entropy)
+        rest = logprob_piece(None, logits[:, :-1], ids[:, 1:], temperature, entropy)
     else:
         rest = chunked_logprobs(head, hidden[:, :-1], ids[:, 1:], temperature, entropy, logits_budget)
     logprobs = torch.cat([first[0], rest[0]], dim=1) * resp_mask
     if not entropy:
         return logprobs, resp_mask
     return logprobs, resp_mask, torch.cat([first[1], rest[1]], dim=1) * resp_mask
-
-
-def _logprob_piece(head, x: torch.Tensor, tokens: torch.Tensor, temperature: float, entropy: bool):
-    """Log-probs (and entropies) of ``tokens`` from logits ``x`` or, with a ``head``, from hidden states."""
-    logits = x if head is None else head(x)
-    lp = selective_logprobs(logits, tokens, temperature)
-    return (lp, token_entropy(logits, temperature)) if entropy else (lp,)
-
-
-def chunked_logprobs(head, hidden: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0,
-                     entropy: bool = False, logits_budget: int = LOGITS_BUDGET):
-    """``selective_logprobs`` (and entropies) of ``head(hidden)`` without the whole logits tensor.
-
-    ``hidden`` ``(R, T, H)``, ``tokens`` ``(R, T)``. The positions are cut into pieces of at most
-    ``logits_budget`` logits; with gradients each piece is checkpointed (its logits are recomputed
-    in backward, not kept), so the peak is one piece's logits. Returns a tuple ``(logprobs,)`` or
-    ``(logprobs, entropy)``; values and gradients equal the unchunked computation.
-    """
-    rows, width = tokens.shape
-    vocab = _vocab_size(head)
-    per = max(1, logits_budget // max(1, rows * vocab))
-    if per >= width:
-        return _logprob_piece(head, hidden, tokens, temperature, entropy)
-    grad = torch.is_grad_enabled()
-    pieces = []
-    for start in range(0, width, per):
-        h, t = hidden[:, start:start + per], tokens[:, start:start + per]
-        if grad:
-            from torch.utils.checkpoint import checkpoint
-
-            pieces.append(checkpoint(_logprob_piece, head, h, t, temperature, entropy, use_reentrant=False))
-        else:
-            pieces.append(_logprob_piece(head, h, t, temperature, entropy))
-    return tuple(torch.cat([p[i] for p in pieces], dim=1) for i in range(len(pieces[0])))
-
-
-def _vocab_size(head) -> int:
-    weight = getattr(head, "weight", None)
-    shape = getattr(weight, "ds_shape", None) or (tuple(weight.shape) if weight is not None else ())
-    if len(shape) == 2:  # (vocab, hidden); ZeRO-3 keeps the full shape in ds_shape
-        return int(shape[0])
-    return int(getattr(head, "out_features", 0) or 1 << 17)
 
 
 def _unwrap(model):
@@ -616,11 +561,3 @@ class ReadOnlyLayer(_dynamic_layer_class()):  # type: ignore[misc]
 
     def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
         return torch.cat([self.keys, key_states], dim=-2), torch.cat([self.values, value_states], dim=-2)
-
-
-def token_entropy(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-    """Entropy of ``softmax(logits / temperature)`` over the last axis (nats)."""
-    from mmrl.rl.losses import entropy_from_logits
-
-    logits = logits.float()
-    return entropy_from_logits(logits / temperature if temperature != 1.0 else logits)

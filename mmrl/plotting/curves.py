@@ -29,9 +29,18 @@ TITLES = dict(PANELS)
 
 
 def load_run(path: str | Path) -> list[dict[str, Any]]:
-    from mmrl.io.jsonl import read_jsonl
+    """The step lines of a metrics file, by step; a step that is not a finite number is an error
+    ``PATH:LINE: step`` (lines without a step, such as a run's closing summary, are not steps)."""
+    from mmrl.io.jsonl import iter_located
 
-    rows = [r for r in read_jsonl(path) if isinstance(r.get("step"), (int, float))]
+    rows = []
+    for item in iter_located(path):
+        step = item.record.get("step")
+        if step is None:
+            continue
+        if not _numeric(step):
+            raise item.error(f"must be a finite number, got {str(step)[:40]}", "step")
+        rows.append(item.record)
     if not rows:
         raise ConfigError(f"{path}: no metrics lines with a step (SPEC.md section 5)")
     return sorted(rows, key=lambda r: r["step"])
@@ -53,7 +62,14 @@ def unique(labels: Sequence[str]) -> list[str]:
 
 
 def _numeric(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A number a chart can place: not a bool, and finite as a float (an integer of 400 digits,
+    which JSON allows, is not)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def source_accuracy_keys(runs: Sequence[list[dict[str, Any]]]) -> list[str]:

@@ -35,29 +35,55 @@ class Panel:
     xlabel: str = "step"
 
 
+MAX_TICKS = 12
+
+
+def _half_span(lo: float, hi: float) -> float:
+    """Half of ``hi - lo``, finite for any two finite floats (``1e308 - -1e308`` is not)."""
+    return hi / 2 - lo / 2
+
+
 def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi]."""
+    """About ``count`` round tick values (1, 2 or 5 times a power of ten apart) covering [lo, hi].
+
+    Any finite range works, the extremes too: a span past the largest float (-1e308..1e308) is
+    measured by halves, and a step below the spacing of floats at the values (2**53..2**53+2,
+    where adding 0.5 changes nothing) falls back to the two ends, so the loop always ends."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return [0.0, 1.0]
-    if hi - lo < 1e-12:  # a constant: 0 is drawn on [0, 1] (a KL or clip fraction that stayed 0)
+    if _half_span(lo, hi) < 5e-13 * max(1.0, abs(lo), abs(hi)):  # a constant: 0 is drawn on [0, 1]
         pad = abs(lo) * 0.1
         lo, hi = (lo - pad, hi + pad) if pad else (0.0, 1.0)
-    raw = (hi - lo) / max(1, count - 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = min((m * power for m in (1, 2, 5, 10)), key=lambda st: abs((hi - lo) / st - (count - 1)))
-    start = math.floor(lo / step) * step
-    ticks, t = [], start
-    while t < hi + step * 0.999:
-        ticks.append(round(t, 12))
-        t += step
+    raw = _half_span(lo, hi) / max(1, count - 1) * 2
+    if not math.isfinite(raw) or raw <= 0:
+        return _ends(lo, hi)
+    power = 10.0 ** math.floor(math.log10(raw))
+    steps = [m * power for m in (1, 2, 5, 10) if math.isfinite(m * power)]
+    step = min(steps, key=lambda st: abs(_half_span(lo, hi) * 2 / st - (count - 1)))
+    first, last = math.floor(lo / step), math.ceil(hi / step - 1e-9)
+    ticks = [round(i * step, 12) for i in range(int(first), int(last) + 1)] if last - first <= MAX_TICKS else []
+    if len(ticks) < 2 or any(not math.isfinite(t) for t in ticks) or len(set(ticks)) != len(ticks):
+        return _ends(lo, hi)
     return ticks
 
 
+def _ends(lo: float, hi: float) -> list[float]:
+    return [lo, hi] if hi > lo else [lo - 1.0, lo + 1.0]
+
+
 def tick_label(value: float, step: float) -> str:
+    if not math.isfinite(step) or abs(value) >= 1e15 or 0 < step < 1e-6:
+        return f"{value:.6g}"
     if step >= 1 and float(value).is_integer():
         return f"{int(value):,}" if abs(value) >= 10_000 else f"{int(value)}"
     decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 2
     return f"{value:.{decimals}f}"
+
+
+def scale(value: float, lo: float, hi: float) -> float:
+    """Where ``value`` lies between ``lo`` and ``hi``, as a fraction (0.5 when they are equal)."""
+    span = _half_span(lo, hi)
+    return (value / 2 - lo / 2) / span if span else 0.5
 
 
 def lighter(color: str, amount: float = 0.65) -> tuple[int, int, int]:
@@ -96,16 +122,16 @@ def draw_panel(img: Image.Image, origin: tuple[int, int], panel: Panel) -> None:
     xlo, xhi, ylo, yhi = xt[0], xt[-1], yt[0], yt[-1]
 
     def px(x: float, y: float) -> tuple[float, float]:
-        return x0 + (x - xlo) / (xhi - xlo or 1) * w, y0 + h - (y - ylo) / (yhi - ylo or 1) * h
+        return x0 + scale(x, xlo, xhi) * w, y0 + h - scale(y, ylo, yhi) * h
 
     small = font(11)
-    ystep = yt[1] - yt[0] if len(yt) > 1 else 1.0
+    ystep = _half_span(yt[0], yt[1]) * 2 if len(yt) > 1 else 1.0
     for t in yt:
         _, y = px(xlo, t)
         draw.line([(x0, y), (x0 + w, y)], fill="#eeeeee")
         draw.line([(x0 - 4, y), (x0, y)], fill="black")
         draw_text(draw, (x0 - 7, y - 7), tick_label(t, ystep), small, align="right")
-    xstep = xt[1] - xt[0] if len(xt) > 1 else 1.0
+    xstep = _half_span(xt[0], xt[1]) * 2 if len(xt) > 1 else 1.0
     for t in xt:
         x, _ = px(t, ylo)
         draw.line([(x, y0 + h), (x, y0 + h + 4)], fill="black")
@@ -140,7 +166,19 @@ def render(panels: Sequence[Panel], path: str | Path, legend: Sequence[tuple[str
         x += 28 + text_width(label, f) + 30
     for i, panel in enumerate(panels):
         draw_panel(img, ((i % columns) * PANEL_W, head + (i // columns) * PANEL_H), panel)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, format="PNG", optimize=True)
-    return path
+    return save_png(img, path, optimize=True)
+
+
+def save_png(img: Image.Image, path: str | Path, **options) -> Path:
+    """Write ``img`` as a PNG at ``path`` (``-``: stdout) through a temporary file renamed over it,
+    so a failed write (disk full) leaves no half image and never a damaged file where one was;
+    a DataError naming the path instead of an OSError."""
+    from mmrl.io.atomic import write_atomic
+
+    if str(path) == "-":
+        import sys
+
+        img.save(sys.stdout.buffer, format="PNG", **options)
+        sys.stdout.buffer.flush()
+        return Path("-")
+    return write_atomic(path, lambda f: img.save(f, format="PNG", **options))

@@ -21,7 +21,8 @@ from mmrl.registry import Registry
 class VerifierResult:
     """A verifier's verdict on one response.
 
-    ``accuracy`` is in [0, 1] for every built-in verifier except the piecewise step rewards,
+    ``accuracy`` is in [0, 1] (``check_result`` refuses any other value: grade, curricula and
+    group filters read it as a pass rate; the piecewise step rewards are components),
     ``extracted`` is the answer text taken out of the response (None when there was none), and
     ``components`` holds extra reward components (``map``, ``step_rar``...) that weights may name.
     """
@@ -33,7 +34,9 @@ class VerifierResult:
 
 Verifier = Callable[[str, Mapping[str, Any], Mapping[str, Any]], VerifierResult]
 
-VERIFIERS: Registry[Verifier] = Registry("verifier")
+# Verifier names come from data (a sample's reward.verifier): looking one up never loads code; the
+# trusted places (flags, recipes, RewardConfig) load theirs with VERIFIERS.load.
+VERIFIERS: Registry[Verifier] = Registry("verifier", loads_code=False)
 
 # Components a verifier's samples are weighted by when neither the sample nor the run says.
 _DEFAULT_WEIGHTS: dict[str, dict[str, float]] = {}
@@ -74,6 +77,8 @@ def check_result(name: str, result: Any) -> VerifierResult:
     for comp, v in values.items():
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise ValueError(f"verifier {name!r} gave {comp}={v!r}, expected a finite number")
+    if not 0.0 <= result.accuracy <= 1.0:  # a pass rate: grade, curricula and filters read it as one
+        raise ValueError(f"verifier {name!r} gave accuracy={result.accuracy!r}, expected a number in [0, 1]")
     if result.extracted is not None and not isinstance(result.extracted, str):
         raise TypeError(f"verifier {name!r} gave a non-string extracted answer")
     return result

@@ -28,7 +28,7 @@ _STYLING = re.compile(r"\\text(?:bf)?\{([^{}]*)\}|\*\*|__|\$")
 _LEAD_LETTER = re.compile(r"^\s*[\(\[]?\s*([A-Za-z])\s*[\)\]]?\s*(?:[.:)\]]|$|\s)")
 _OPTION_WORD = re.compile(r"\b(?:option|choice|answer)\s*(?:is\s*)?:?\s*[\(\[]?([A-Z])\b[\)\]]?", re.IGNORECASE)
 _MARKED_LETTER = re.compile(r"[\(\[]([A-Z])[\)\]]|\b([A-Z])[.)](?=\s|$)")
-_MULTI = re.compile(r"^[\(\[]?([A-Z])(?:[\)\]]?\s*(?:,|and|&)?\s*[\(\[]?([A-Z]))+[\)\]]?$")
+_MULTI = re.compile(r"^[\(\[]?([A-Z])(?:[\)\]]?\s{0,8}(?:(?:,|and|&)\s{0,8})?[\(\[]?([A-Z]))+[\)\]]?$")
 
 
 def _clean(text: str) -> str:
@@ -50,13 +50,18 @@ def gold_letters(answer: Sequence[str], choices: Sequence[str] | None) -> frozen
                 out.add(LETTERS[keys.index(_key(text))])
                 continue
         letters = re.findall(r"[A-Za-z]", text)
-        if letters and len(letters) == len(text.replace(",", "").replace(" ", "")):
+        bare = text.replace(",", "").replace(" ", "")
+        if letters and len(letters) == len(bare) and (bare.isupper() or len(bare) == 1):  # "AC", not "Cecile"
             out.update(c.upper() for c in letters)
         else:
             m = _LEAD_LETTER.match(text)
-            if not m:
+            if m:
+                out.add(m.group(1).upper())
+                continue
+            said = chosen_letters(text, choices)  # "… and the answer is\n(C) Cecile"
+            if not said:
                 raise ValueError(f"answer {item!r} is neither an option letter nor an option's text")
-            out.add(m.group(1).upper())
+            out.update(said)
     return frozenset(out)
 
 

@@ -6,7 +6,10 @@ Where the answer is, in order of trust:
    it, a GLM box ``<|begin_of_box|>…<|end_of_box|>`` or a ``\\boxed{}`` narrows it further.
 2. ``<|begin_of_box|>…<|end_of_box|>`` after the thinking.
 3. ``\\boxed{…}`` / ``\\fbox{…}`` after the thinking, with nested braces; with several boxes the
-   last one is taken (``boxes="all"`` joins them with ", " — multi-part answers).
+   last one is taken, with the boxes right before it that only "and", commas, spacing or the
+   name of the next part separate (``\\boxed{1}, \\boxed{2}`` is the answer "1, 2");
+   ``boxes="all"`` joins every box with ", ". An answer phrase with mathematics after the last
+   box ("… \\boxed{255} … The final answer is $10,455$") wins over the box.
 4. An answer phrase, the last one: "the (final) answer is …", "Answer: …", "####", "la réponse
    est", "答案是", "Ответ:", ... (``mmrl.rewards.phrases``), to the end of its line (or the next
    line when the phrase ends its line).
@@ -48,6 +51,13 @@ ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 # box markers are answer syntax, not noise, and are kept.
 _SPECIAL_TOKEN = re.compile(r"<\|(?!begin_of_box\|>|end_of_box\|>)[A-Za-z0-9_]{1,40}\|>")
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
+# "\\boxed{\\frac{\\pi}{2}}": answers copied through one level of string escaping. A LaTeX
+# line break right before one of these command names is not plausible, so the pair is one "\"
+# (a third backslash before them is a line break and a command: "\\\end{pmatrix}").
+_DOUBLED_COMMAND = re.compile(
+    r"(?<!\\)\\\\(?=(?:boxed|fbox|frac|dfrac|tfrac|left|right|le|leq|ge|geq|neq|pi|sqrt|text|mathrm|cdot|times|infty"
+    r"|in|cup|cap|pm|circ|begin|end)(?![A-Za-z]))"
+)
 ANSWER_IS = re.compile(
     r"\b(?:final\s+answer|the\s+answer|answer)\s*(?:is\b|:|=)\s*:?[ \t]*([^\n]*)", re.IGNORECASE
 )
@@ -68,6 +78,11 @@ def strip_special_tokens(response: str) -> str:
     if "<|" not in response:
         return response
     return _SPECIAL_TOKEN.sub("", response)
+
+
+def undouble_commands(text: str) -> str:
+    """``\\\\frac`` -> ``\\frac`` for the command names of ``_DOUBLED_COMMAND``."""
+    return _DOUBLED_COMMAND.sub(lambda m: "\\", text) if "\\\\" in text else text
 
 
 def final_region(response: str) -> str:
@@ -99,15 +114,21 @@ def find_tagged(text: str, open_tag: str, close_tag: str, *, allow_unclosed: boo
 
 
 def find_boxed(text: str) -> list[str]:
-    """Contents of the outermost ``\\boxed{…}``/``\\fbox{…}`` groups, in order.
+    """Contents of the outermost ``\\boxed{…}``/``\\fbox{…}`` groups, in order (see ``boxed_spans``)."""
+    return [content for _, _, content in boxed_spans(text)]
+
+
+def boxed_spans(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, content)`` of the outermost ``\\boxed{…}``/``\\fbox{…}`` groups, in order.
 
     One pass with an explicit stack: braces escaped as ``\\{``/``\\}`` do not count, a box
     never closed is ignored, and ``\\boxed 5`` (a single token without braces) is accepted.
+    ``start`` is the backslash of the command, ``end`` just after the box.
     """
     if "\\boxed" not in text and "\\fbox" not in text:
         return []
-    spans: list[tuple[int, int]] = []
-    stack: list[int] = []  # for each open brace: -1, or the content start of a box it opens
+    spans: list[tuple[int, int, int, int]] = []
+    stack: list[tuple[int, int]] = []  # for each open brace: (-1, -1), or (command start, content start)
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -118,32 +139,53 @@ def find_boxed(text: str) -> list[str]:
                 while j < n and text[j] == " ":
                     j += 1
                 if j < n and text[j] == "{":
-                    stack.append(j + 1)
+                    stack.append((i, j + 1))
                     i = j + 1
                     continue
                 if j > i + len(cmd) and j < n:  # "\boxed 5": one whitespace-delimited token
                     k = j
                     while k < n and not text[k].isspace() and text[k] not in "$}":
                         k += 1
-                    spans.append((j, k))
+                    spans.append((i, j, k, k))
                     i = k
                     continue
             i += 2  # skip the escaped character (\{, \}, \\) or the command's first letter
             continue
         if c == "{":
-            stack.append(-1)
+            stack.append((-1, -1))
         elif c == "}" and stack:
-            start = stack.pop()
+            cmd_start, start = stack.pop()
             if start >= 0:
-                spans.append((start, i))
+                spans.append((cmd_start, start, i, i + 1))
         i += 1
     spans.sort()
-    outer: list[tuple[int, int]] = []
-    for s, e in spans:
-        if outer and s < outer[-1][1]:
+    outer: list[tuple[int, int, str]] = []
+    for cmd_start, s, e, end in spans:
+        if outer and cmd_start < outer[-1][1]:
             continue  # nested inside the previous (outer) box
-        outer.append((s, e))
-    return [text[s:e].strip() for s, e in outer]
+        outer.append((cmd_start, end, text[s:e].strip()))
+    return outer
+
+
+# What may stand between boxes that together give one answer: "\boxed{1}, \boxed{2}",
+# "\boxed{-2} \quad \text{and} \quad \boxed{1}", "$\boxed{x=1}$ and $\boxed{x=2}$", and the name
+# of the next part: "\(y_1 = \boxed{…}\) and \(y_2 = \boxed{…}\)".
+_BOX_JOINER = re.compile(
+    r"(?:\s|[,;$&]|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: ]|~|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
+    r"|\\text\s{0,4}\{\s{0,4}(?:and|or|,)?\s{0,4}\}|[A-Za-z](?:_\{?\w{1,3}\}?)?\s{0,4}=)*"
+)
+MAX_BOX_GROUP = 16
+
+
+def last_box_group(spans: list[tuple[int, int, str]], text: str) -> str:
+    """The last box, with the boxes before it that only joiners separate, joined by ", "."""
+    parts = [spans[-1][2]]
+    for k in range(len(spans) - 1, 0, -1):
+        gap = text[spans[k - 1][1]:spans[k][0]]
+        if len(gap) > 80 or len(parts) >= MAX_BOX_GROUP or not _BOX_JOINER.fullmatch(gap):
+            break
+        parts.insert(0, spans[k - 1][2])
+    return ", ".join(parts)
 
 
 def find_glm_boxes(text: str) -> list[str]:
@@ -179,8 +221,9 @@ _MATH_SPAN = re.compile(
 )
 _BRACKETED = re.compile(r"\[\s*([-+−]?\d[^\[\]\n]{0,40}?)\s*\]")
 _CODE_SPAN = re.compile(r"^`([^`]{1,200})`$")
+_QUOTED = re.compile(r'^\\?"([^"]{1,200}?)\\?"[.]?$')  # '"$12$ and $13$"', also escaped
 _SENTENCE_NUMBER = re.compile(
-    r"(?:(?<![\w.,])(?P<neg>negative|minus)\s+)?"
+    r"(?:(?<![\w.,])(?P<neg>negative|minus)\s+)?(?<![A-Za-z])"
     r"(?P<num>[-+−]?(?:\d{1,3}(?:\.\d{3})+,\d+|\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d{1,3}(?:[  ]\d{3})+(?![\d.,])"
     r"|\d+(?:[.,]\d+)?)(?:\s*/\s*\d+(?![.,]\d))?(?:\s*%)?)"
 )
@@ -194,13 +237,14 @@ _END_MARKS = {"\\blacksquare", "\\square", "\\Box", "\\qed", "\\checkmark", "\\q
 # prose words inside a candidate answer ("est de 2,5 kg"); maths words and joiners are allowed
 _PROSE_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _MATH_WORDS = {"and", "or", "sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt", "pi", "infty",
-               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "lcm", "gcd", "max", "min", "mod"}
+               "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "lcm", "gcd", "max", "min", "mod",
+               "matrix", "pmatrix", "bmatrix", "vmatrix", "Bmatrix", "Vmatrix", "array", "cases"}
 
 
 def tidy_answer(text: str) -> str:
     """Strip the dressing around an answer: spaces, markdown bold, a code span, end punctuation."""
     text = text.strip()
-    m = _CODE_SPAN.match(text)
+    m = _CODE_SPAN.match(text) or _QUOTED.match(text)
     if m:
         text = m.group(1)
     for _ in range(3):
@@ -265,9 +309,15 @@ def phrase_tail(text: str) -> str | None:
 
 
 def last_bold(text: str) -> str | None:
-    """The last ``**bold**`` (or ``__bold__``) part, a common way to mark the result."""
-    found = [m.group(1) or m.group(2) for m in _BOLD.finditer(text)]
+    """The last ``**bold**`` (or ``__bold__``) part, a common way to mark the result; a bold part
+    followed by a colon is a heading ("**结论**：…", "**Step 2:**"), not the result."""
+    found = [m.group(1) or m.group(2) for m in _BOLD.finditer(text)
+             if not _is_heading(m.group(1) or m.group(2), text[m.end():m.end() + 3])]
     return found[-1].strip() if found else None
+
+
+def _is_heading(bold: str, after: str) -> bool:
+    return bold.rstrip().endswith((":", "：")) or after.lstrip(" ").startswith((":", "："))
 
 
 def math_spans(text: str) -> list[str]:
@@ -286,6 +336,16 @@ def _span_matches(text: str) -> list[tuple[int, int, str]]:
 
 
 _SPAN_JOINER = re.compile(r"^\s*(?:,|;|and|or|et|ou|und|y|e|和|或|、|，)?\s*$", re.IGNORECASE)
+
+
+def _joined_spans(text: str, spans: list[tuple[int, int, str]], first: int) -> str:
+    """The span at ``first`` with the spans after it that only "and"/"," separate ("$12$ and $13$")."""
+    parts = [spans[first][2]]
+    for k in range(first + 1, min(len(spans), first + 8)):
+        if not _SPAN_JOINER.match(text[spans[k - 1][1]:spans[k][0]]):
+            break
+        parts.append(spans[k][2])
+    return ", ".join(value_of(p) for p in parts) if len(parts) > 1 else value_of(parts[0])
 
 
 def last_math_answer(text: str) -> str | None:
@@ -330,6 +390,42 @@ def sentence_numbers(text: str) -> list[str]:
     return out
 
 
+def _foreign_letter(c: str) -> bool:
+    return c.isalpha() and c > "\u024f" and not ("\u0370" <= c <= "\u03ff")
+
+
+_FOREIGN_PUNCT = frozenset("。，、：；！？「」『』《》【】")
+
+
+def script_math_runs(text: str) -> list[str]:
+    """The stretches of a sentence between letters of non-Latin scripts ("每份应该是 (\\frac{2}{5}) 吨"
+    gives " (\\frac{2}{5}) "): where the mathematics of a Chinese, Arabic or Hindi sentence is. One pass."""
+    runs, start = [], None
+    for i, c in enumerate(text):
+        if _foreign_letter(c) or c in _FOREIGN_PUNCT:
+            if start is not None:
+                runs.append(text[start:i])
+                start = None
+        elif start is None:
+            start = i
+    if start is not None:
+        runs.append(text[start:])
+    return runs
+
+
+def script_math(text: str, *, first: bool) -> str | None:
+    """The first (or last) stretch of ``script_math_runs`` that is an answer with a digit."""
+    if not any(_foreign_letter(c) for c in text):
+        return None
+    runs = script_math_runs(text)
+    for run in (runs if first else reversed(runs)):
+        candidate = tidy_answer(run)
+        if candidate and any(ch.isdigit() for ch in candidate) and not has_prose(candidate) \
+                and is_bare_answer(candidate):
+            return value_of(candidate)
+    return None
+
+
 def _word_starts(text: str, limit: int = 14) -> list[int]:
     return [m.start() for m in _WORD_START.finditer(text)][-limit:]
 
@@ -338,6 +434,8 @@ def math_tail(text: str) -> str | None:
     """The longest tail of a sentence that is mathematics with a digit ("x = 2 and x = 3")."""
     for start in _word_starts(text):
         candidate = tidy_answer(text[start:])
+        if candidate.count("$") % 2:
+            continue  # a lone "$" is a currency sign or half a span: "2,74 $ a" is not mathematics
         if _mathy(candidate) and _starts_like_math(candidate) and not has_prose(candidate) \
                 and is_bare_answer(candidate):
             return candidate
@@ -358,11 +456,22 @@ def math_head(text: str) -> str | None:
     return None
 
 
+_SENTENCE_END = re.compile(r"(?<=[^\s.])\.\s+(?=[A-Z<])|[。！？]")
+_ENCLOSED_EQUATION = re.compile(r"^[(\[]([^()\[\]]*=[^()\[\]]*)[)\]]$")
+
+
 def first_answer_in(tail: str) -> str:
-    """The answer right after an answer phrase: the first bold part, span, box or number."""
+    """The answer right after an answer phrase: the first bold part, span, box or number, in its
+    own sentence ("12,000,023. I hope it is correct." gives 12,000,023)."""
     text = tidy_answer(tail)
     if not text or is_bare_answer(text):
         return text
+    end = _SENTENCE_END.search(text)
+    if end is not None and end.start() > 0:
+        text = tidy_answer(text[:end.start()]) or text
+    enclosed = _ENCLOSED_EQUATION.match(text)
+    if enclosed and is_bare_answer(enclosed.group(1)):
+        return value_of(enclosed.group(1).strip())  # "(35 + 70 = 105)"
     boxed = find_boxed(text)
     if boxed:
         return boxed[0]
@@ -371,12 +480,15 @@ def first_answer_in(tail: str) -> str:
         bold = last_bold(text) if text.startswith(("**", "__")) else None
         if bold is not None and text.startswith(("**", "__")):
             return answer_in_sentence(_first_bold(text))
-        spans = math_spans(text)
+        spans = _span_matches(text)
         if spans:
-            return value_of(spans[0])
+            return _joined_spans(text, spans, 0)
     head_math = math_head(text)
     if head_math is not None:
         return head_math
+    in_script = script_math(text, first=True)
+    if in_script is not None:
+        return in_script
     numbers = sentence_numbers(text)
     return numbers[0] if numbers else text
 
@@ -399,6 +511,8 @@ def answer_in_sentence(text: str) -> str:
         return answer_in_sentence(bold)
     span = last_math_answer(text)
     if span is not None:
+        if has_prose(span) and len(span) < len(text):
+            return answer_in_sentence(span)  # "$? just about 1$": a sentence inside the delimiters
         return value_of(span)
     bracket = bracketed_number(text)
     if bracket is not None:
@@ -406,6 +520,9 @@ def answer_in_sentence(text: str) -> str:
     tail_math = math_tail(text)
     if tail_math is not None:
         return tail_math
+    in_script = script_math(text, first=False)
+    if in_script is not None:
+        return in_script
     numbers = sentence_numbers(text)
     return numbers[-1] if numbers else text
 
@@ -431,14 +548,21 @@ def _pick(items: list[str], boxes: str) -> str:
     return items[-1]
 
 
-def _narrow(content: str, boxes: str) -> str:
+def _boxed_answer(spans: list[tuple[int, int, str]], text: str, boxes: str, group: bool) -> str:
+    """The answer the boxes give: the last group of joined boxes (``group``), else per ``boxes``."""
+    if group and boxes == "last":
+        return last_box_group(spans, text)
+    return _pick([c for _, _, c in spans], boxes)
+
+
+def _narrow(content: str, boxes: str, group: bool) -> str:
     """Inside an answer tag, a box (GLM or ``\\boxed``) is the answer proper."""
     glm = find_glm_boxes(content)
     if glm:
         return _pick(glm, boxes)
-    boxed = find_boxed(content)
-    if boxed:
-        return _pick(boxed, boxes)
+    spans = boxed_spans(content)
+    if spans:
+        return _boxed_answer(spans, content, boxes, group)
     return content.strip()
 
 
@@ -462,7 +586,9 @@ def _fallback(region: str, fallback: str, sentences: bool) -> str | None:
         spans = _span_matches(text[-MAX_SENTENCE_CHARS:])
         tail = text[-MAX_SENTENCE_CHARS:]
         if spans and not tidy_answer(tail[spans[-1][1]:]):
-            return value_of(spans[-1][2])  # the response ends with a display equation
+            # the response ends with a display equation (or a few joined by "and")
+            said = last_math_answer(tail) or value_of(spans[-1][2])
+            return answer_in_sentence(said) if has_prose(said) else said
     line = last_answer_line(text)
     return None if line is None else (answer_in_sentence(line) if sentences else _tidy_sentence(line))
 
@@ -471,18 +597,19 @@ def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "
                    sentences: bool = True) -> Extraction:
     """Take the final answer out of a response (see the module docstring for the rules).
 
-    ``sentences=False`` returns what each rule finds as it is, without narrowing sentences and
-    with only the English "answer is" phrases (the benchmark scorers' official rules).
+    ``sentences=False`` returns what each rule finds as it is, without narrowing sentences, with
+    only the English "answer is" phrases and the last box alone (the benchmark scorers' official
+    rules).
     """
     if fallback not in FALLBACKS:
         raise ValueError(f"fallback must be one of {', '.join(FALLBACKS)}, got {fallback!r}")
     if boxes not in BOX_MODES:
         raise ValueError(f"boxes must be one of {', '.join(BOX_MODES)}, got {boxes!r}")
-    response = strip_special_tokens(response)
+    response = undouble_commands(strip_special_tokens(response))
     region = final_region(response)
     tagged = find_tagged(region, ANSWER_OPEN, ANSWER_CLOSE, allow_unclosed=True)
     if tagged:
-        text = _narrow(tagged[-1], boxes)
+        text = _narrow(tagged[-1], boxes, sentences)
         if sentences and text and not (find_glm_boxes(tagged[-1]) or find_boxed(tagged[-1])):
             text = answer_in_sentence(text)
         return Extraction(text, "answer_tag") if text else Extraction(None, "answer_tag_empty")
@@ -491,9 +618,12 @@ def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "
     glm = find_glm_boxes(region)
     if glm:
         return Extraction(_pick(glm, boxes), "glm_box")
-    boxed = find_boxed(region)
-    if boxed:
-        return Extraction(_pick(boxed, boxes), "boxed")
+    spans = boxed_spans(region)
+    if spans:
+        later = _answer_after_boxes(region[spans[-1][1]:]) if sentences else None
+        if later:
+            return Extraction(later, "answer_is")
+        return Extraction(_boxed_answer(spans, region, boxes, sentences), "boxed")
     if sentences:
         tail = phrase_tail(region[-MAX_SENTENCE_CHARS * 4:])
         said = first_answer_in(tail) if tail is not None else None
@@ -503,6 +633,16 @@ def extract_answer(response: str, *, fallback: str = "last_line", boxes: str = "
         return Extraction(said, "answer_is")
     text = _fallback(region, fallback, sentences)
     return Extraction(text, f"fallback:{fallback}") if text else Extraction(None, "none")
+
+
+def _answer_after_boxes(after: str) -> str | None:
+    """A mathematical answer stated with an answer phrase after the last box ("… \\boxed{255} …
+    Final Answer: The final answer is $10,455$."): the box held a step, the phrase the result."""
+    tail = phrase_tail(after[-MAX_SENTENCE_CHARS:])
+    if tail is None:
+        return None
+    said = first_answer_in(tail)
+    return said if said and _mathy(said) and is_bare_answer(said) else None
 
 
 def extract_from_params(response: str, params: Mapping[str, Any], *, sentences: bool = False) -> Extraction:

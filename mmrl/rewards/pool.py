@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing as mp
+import os
 import pickle
 import signal
 import sys
@@ -104,6 +105,8 @@ def _install_verifiers(verifiers: Mapping[str, tuple[str, Any]]) -> None:
         try:
             if kind == "module":
                 importlib.import_module(value)
+            elif kind == "ref":  # the parent loaded it from a trusted name (flag, recipe, library)
+                VERIFIERS.load(name)
             elif kind == "fn":
                 VERIFIERS.add(name, value, replace=True)
         except Exception:  # noqa: BLE001 - reported per record as an unknown or failing verifier
@@ -189,6 +192,20 @@ class _Worker:
         self.conn.close()
 
 
+def check_main_reimportable(method: str) -> None:
+    """Workers started by ``spawn`` or ``forkserver`` import the caller's main script again; a
+    script read from stdin (``python - < script.py``) cannot be read again, and every worker would
+    die at start (every record an error). Refused with what to do instead."""
+    main = sys.modules.get("__main__")
+    if getattr(getattr(main, "__spec__", None), "name", None) is not None:
+        return  # python -m module: re-imported by name
+    path = getattr(main, "__file__", None)
+    if path is not None and not os.path.isfile(path):
+        raise ConfigError(f"the reward pool starts its workers with {method}, which imports the main script again, "
+                          f"and the main script ({path}) cannot be read again (a script read from stdin?): save it "
+                          "to a file and run that, or score in this process (RewardConfig(workers=0))")
+
+
 class RewardScorer:
     """Scores batches of records through one long-lived worker pool.
 
@@ -217,6 +234,8 @@ class RewardScorer:
         method = self.config.start_method
         if method is None:
             method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        if method in ("spawn", "forkserver"):
+            check_main_reimportable(method)
         self._ctx = mp.get_context(method)
         if method == "forkserver":
             self._ctx.set_forkserver_preload(["mmrl.rewards"])

@@ -45,20 +45,15 @@ def run_reward(src: str, out: str | None, cfg: RewardConfig, *, resume: bool = F
     if state.kept:
         console.print(f"resume: {state.kept} records already scored, {len(todo)} to go")
     summary = SummaryAccumulator(cfg.verifier)
-    ok = False
-    try:
-        with RewardScorer(cfg) as scorer:
-            scorer.start()  # before the progress bar's refresh thread exists (fork safety)
-            with make_progress() as bar:
-                task = bar.add_task("scoring", total=len(todo))
-                src_dir, dst_dir = base_dir_of(src, image_root), base_dir_of(out or "-")
-                for scored in scorer.iter_score(todo):
-                    writer.write(rebase_images(scored, src_dir, dst_dir))
-                    summary.add(scored)
-                    bar.advance(task)
-        ok = True
-    finally:
-        writer.close(ok=ok)
+    with writer, RewardScorer(cfg) as scorer:
+        scorer.start()  # before the progress bar's refresh thread exists (fork safety)
+        with make_progress() as bar:
+            task = bar.add_task("scoring", total=len(todo))
+            src_dir, dst_dir = base_dir_of(src, image_root), base_dir_of(out or "-")
+            for scored in scorer.iter_score(todo):
+                writer.write(rebase_images(scored, src_dir, dst_dir))
+                summary.add(scored)
+                bar.advance(task)
     rows = summary.rows()
     console.print(summary_table(rows, "stdin" if src == "-" else "/".join(Path(src).parts[-2:])))
     seconds = time.perf_counter() - started

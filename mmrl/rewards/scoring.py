@@ -15,12 +15,14 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mmrl.errors import ConfigError
+from mmrl.errors import ConfigError, MmrlError
+from mmrl.registry import is_code_ref
 from mmrl.rewards.base import VERIFIERS, check_result, verifier_default_weights
 from mmrl.rewards.extract import FALLBACKS, strip_special_tokens
 from mmrl.rewards.format import FORMAT_MODES, format_score
-from mmrl.rewards.guard import VerifierTimeout, soft_deadline
+from mmrl.rewards.deadline import VerifierTimeout, soft_deadline
 from mmrl.rewards.style import style_score
+from mmrl.settings import NON_NEGATIVE_COUNT, POSITIVE, setting
 
 DEFAULT_WEIGHTS = {"accuracy": 0.9, "format": 0.1}
 # who wins between a record's own reward spec and the run's settings (see resolve_spec)
@@ -54,18 +56,24 @@ class RewardConfig:
     ``sample``, ``config`` or ``merge`` (see ``resolve_spec``).
     """
 
-    verifier: str = "math"
-    weights: dict[str, float] | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    format_mode: str = "strict"
-    format_gate: bool = False
-    timeout: float = 2.0
-    workers: int | None = None
-    fallback: str = "last_line"
-    progress: float = 0.0
-    memory_limit_mb: int | None = 4096
-    start_method: str | None = None
-    reward_spec: str = "sample"
+    verifier: str = setting("math", registry="mmrl.rewards.base:VERIFIERS", algo=True,
+                            help="Verifier of samples without their own reward.verifier.")
+    weights: dict[str, float] | None = setting(None, parse=lambda text: parse_weights(text), cli_type=str, algo=True,
+                                               help="Reward weights, e.g. accuracy=1.0,format=0.5.")
+    params: dict[str, Any] = setting(default_factory=dict, flag="--param", many=True,
+                                     parse=lambda items: parse_params(items),
+                                     help="Verifier parameter KEY=VALUE (JSON values); repeatable.")
+    format_mode: str = setting("strict", choices=FORMAT_MODES, help="The format component's mode.")
+    format_gate: bool = setting(False, help="Total reward 0 unless the format is perfect (GLM-4.1V).")
+    timeout: float = setting(2.0, flag="--reward-timeout", bound=POSITIVE, help="Seconds per verifier call.")
+    workers: int | None = setting(None, flag="--reward-workers", bound=NON_NEGATIVE_COUNT,
+                                  help="Reward worker processes (default: one per core; 0 = in process).")
+    fallback: str = setting("last_line", cli=False, help="Answer extraction when no tag, box or phrase is found.")
+    progress: float = setting(0.0, cli=False, help="Training progress in [0, 1] (dynamic IoU reads it).")
+    memory_limit_mb: int | None = setting(4096, cli=False, help="Address space a worker may add.")
+    start_method: str | None = setting(None, cli=False, help="How workers start (default forkserver).")
+    reward_spec: str = setting("sample", choices=REWARD_SPEC_MODES, algo=True,
+                               help="Who wins over a sample's own reward spec: sample, config or merge.")
 
     def __post_init__(self) -> None:
         if self.format_mode not in FORMAT_MODES:
@@ -87,6 +95,8 @@ class RewardConfig:
                 self.weights = _finite_weights(self.weights, "weights")
             except ValueError as e:
                 raise ConfigError(str(e)) from None
+        for name in (self.verifier, self.params.get("answer_verifier")):
+            allow_verifier(name)
 
     @property
     def pool_size(self) -> int:
@@ -122,6 +132,19 @@ class RewardConfig:
         return cls(**kwargs)
 
 
+def allow_verifier(name: Any) -> None:
+    """Load the user code a trusted setting names (a flag, a recipe, a library call): after this,
+    data that names the same ``file.py:function`` may use it too; data alone never loads code."""
+    if not isinstance(name, str) or not is_code_ref(name):
+        return
+    try:
+        VERIFIERS.load(name)
+    except MmrlError:
+        raise
+    except Exception as e:  # noqa: BLE001 - the user's module failed to import
+        raise ConfigError(f"cannot load verifier {name}: {type(e).__name__}: {e}") from None
+
+
 def parse_weights(text: str) -> dict[str, float]:
     """``"accuracy=0.9,format=0.1"`` as a mapping."""
     out: dict[str, float] = {}
@@ -148,11 +171,14 @@ def _finite_weights_config(weights: dict[str, float]) -> dict[str, float]:
 
 
 def parse_param_value(text: str) -> Any:
-    """A ``--param`` value: JSON when it parses (numbers, booleans, lists), else the string."""
-    import json
+    """A ``--param`` value: JSON when it parses (numbers, booleans, lists), else the string; JSON
+    nested past ``MAX_DEPTH`` is refused (not taken as a string, not a RecursionError)."""
+    from mmrl.io.strictjson import JsonValueError, loads
 
     try:
-        return json.loads(text)
+        return loads(text, check=False)
+    except JsonValueError as e:
+        raise ConfigError(f"param value {text[:30]}...: {e.reason}") from None
     except ValueError:
         return text
 
@@ -268,6 +294,12 @@ def validate_record(record: Mapping[str, Any], config: RewardConfig) -> tuple[st
         VERIFIERS.get(spec.verifier)
     except ConfigError as e:
         return "reward.verifier", str(e)
+    inner = spec.params.get("answer_verifier")
+    if isinstance(inner, str):
+        try:
+            VERIFIERS.get(inner)
+        except ConfigError as e:
+            return "reward.params.answer_verifier", str(e)
     return None
 
 
@@ -321,6 +353,9 @@ def score_updates(record: Mapping[str, Any], config: RewardConfig) -> dict[str, 
         return failed_updates(record, config, f"weights name {', '.join(missing)}, which verifier {name!r} "
                                               f"does not report (it reports {known})")
     total = sum(w * rewards[c] for c, w in spec.weights.items())
+    if not math.isfinite(total):  # finite parts, weighted, can still overflow
+        return failed_updates(record, config, f"the weighted total of verifier {name!r} is not finite "
+                                              f"({' + '.join(f'{w:g} * {c}={rewards[c]:g}' for c, w in spec.weights.items())})")
     gate = spec.params.get("format_gate", config.format_gate)
     if gate and rewards["format"] < 1.0:
         total = 0.0

@@ -105,9 +105,19 @@ def reinforce_pp(rewards: Tensor, group: Tensor, *, eps: float = 1e-6) -> Tensor
     a = drgrpo(rewards, group)
     if a.numel() < 2 or bool(a.max() == a.min()):
         return torch.zeros_like(a)
-    return (a - a.mean()) / (a.std() + eps)
+    # a response at its group's mean (every one of a constant group) carries no signal: exactly 0,
+    # not the rounding residue of the batch mean divided by the std
+    return torch.where(a == 0, torch.zeros_like(a), (a - a.mean()) / (a.std() + eps))
 
 
 def compute_advantages(name: str, rewards: Tensor, group: Tensor, **kw) -> Tensor:
-    """The advantages of estimator ``name`` (a registered name or ``file.py:fn``)."""
-    return ADVANTAGES.get(name)(rewards, group, **kw)
+    """The advantages of estimator ``name`` (a registered name or ``file.py:fn``), checked: one per
+    response (a user's estimator of the wrong shape would otherwise fail deep inside the loss)."""
+    from mmrl.errors import ConfigError
+
+    out = ADVANTAGES.get(name)(rewards, group, **kw)
+    if not isinstance(out, Tensor) or out.shape != rewards.shape:
+        got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise ConfigError(f"advantage estimator {name!r} returned {got} for {tuple(rewards.shape)} rewards; "
+                          "it must return one advantage per response")
+    return out

@@ -21,7 +21,7 @@ from typing import Any
 
 from mmrl.io.jsonl import Located
 from mmrl.rl.groups import Group
-from mmrl.rl.sampling import GROUP_FILTERS, OversampleEMA, PromptSampler, accuracy_band
+from mmrl.rl.prompt_sampling import GROUP_FILTERS, OversampleEMA, PromptSampler, accuracy_band
 from mmrl.rollout.prompts import PromptBuilder
 from mmrl.rollout.records import rollout_record
 from mmrl.rollout.types import SamplingParams

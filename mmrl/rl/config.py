@@ -1,21 +1,44 @@
-"""Settings of an online RL run (``mmrl grpo``) and the defaults each ``--algo`` brings.
+"""Settings of an online RL run (``mmrl grpo``), composed of the library's own specs, and the
+defaults each ``--algo`` brings.
 
-``--algo`` only fills the settings a user left unset (``None``): the advantage estimator, clip
-range, KL, loss aggregation, group filter and overlong handling of each published algorithm.
-Any of them can be set explicitly and then wins. ``resolved()`` returns the config with every
-default filled in; the trainer only ever sees a resolved config.
+``GRPOConfig`` is a tree: the model (``ModelSpec``), data, prompts (``PromptConfig``), sampling
+(``SamplingParams``), rewards (``RewardConfig``), optimizer (``OptimSpec``), the loss
+(``LossSpec``), batching, prompt selection, the rollout engine and the run (``RLRunSpec``). Each
+leaf is declared once (``mmrl.settings``); the command line, recipes and the trainer read that
+declaration, and the trainer receives the specs ready to use.
+
+``--algo`` only fills the settings a user left unset: the advantage estimator, clip range, KL,
+loss aggregation, group filter and overlong handling of each published algorithm (sources in
+docs/grpo.md). Any of them can be set explicitly and then wins. ``GRPOConfig.from_flags`` applies
+the algorithm, builds the tree and checks it; a config it returns is complete.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mmrl.errors import ConfigError
+from mmrl.model.loading import ModelSpec
+from mmrl.rewards.scoring import RewardConfig
+from mmrl.rollout.prompts import PromptConfig
+from mmrl.rollout.types import SamplingParams
+from mmrl.settings import (
+    ANY,
+    COUNT,
+    NON_NEGATIVE,
+    NON_NEGATIVE_COUNT,
+    POSITIVE,
+    SHARE,
+    Bound,
+    build,
+    leaves,
+    section,
+    setting,
+)
+from mmrl.train.distributed import OptimSpec
+from mmrl.train.spec import DataSpec, RunSpec, TrainingConfig
 
-LOSS_AGGS = ("token-mean", "seq-mean-token-mean", "seq-mean-token-sum-norm")
-REPORT_TO = ("none", "tensorboard", "wandb")
-
-# What each algorithm sets when the user does not (sources in docs/grpo.md).
+# What each algorithm sets when the user does not (sources in docs/grpo.md); keys are flag keys.
 ALGORITHMS: dict[str, dict[str, Any]] = {
     # DeepSeekMath GRPO: group-normalised advantages, k3 KL in the loss (beta 0.04), eps 0.2,
     # per-sequence averaging of token losses.
@@ -38,158 +61,46 @@ ALGORITHMS: dict[str, dict[str, Any]] = {
                  "loss_agg": "seq-mean-token-mean", "group_size": 4, "temperature": 1.2,
                  "verifier": "steprar", "weights": {"step_rar": 1.0, "step_rvr": 1.0}, "reward_spec": "config"},
 }
-
-# Defaults of the settings no algorithm (or the user) chose.
-COMMON: dict[str, Any] = {
-    "advantage": "grpo", "beta": 0.0, "kl_estimator": "k3", "clip_low": 0.2, "clip_high": 0.2,
-    "loss_agg": "token-mean", "group_filter": "none", "overlong_buffer": 0.0, "overlong_penalty": 1.0,
-    "group_size": 8, "temperature": 1.0, "verifier": "math", "weights": None, "reward_spec": "sample",
-}
+ALGO_HELP = ("grpo, drgrpo, rloo, reinforce_pp, dapo or stepgrpo: sets the defaults of the settings marked "
+             "[algo].")
+REPORT_TO = ("none", "tensorboard", "wandb")
 
 
 @dataclass
-class GRPOConfig:
-    """Every setting of ``mmrl grpo``; fields left ``None`` take the algorithm's default."""
+class LossSpec:
+    """The policy loss of one update: advantages, clipping, KL, aggregation and DAPO's length terms."""
 
-    model: str
-    data: str
-    out: str
-    algo: str = "grpo"
-    split: str | None = None             # of a --data folder with several (a dataset, Parquet files)
-    columns: dict[str, str] | None = None  # sample field -> column, for --data and --eval-data
-    # --- the step
-    group_size: int | None = None        # G: responses per prompt
-    batch_size: int = 8                  # prompts per step (valid groups after filtering)
-    mini_batch_size: int | None = None   # prompts per optimizer update (None: the whole batch)
-    micro_batch_size: int | None = None  # prompts per forward/backward (None: the mini-batch)
-    micro_batch_rows: int | None = None  # responses per forward/backward inside a micro-batch (prefix still once)
-    ppo_epochs: int = 1
-    max_steps: int = 100
-    max_seconds: float | None = None     # time budget: no step starts that would likely end past it
-    # --- optimizer
-    lr: float = 1e-6
-    scheduler: str = "constant"
-    warmup_ratio: float = 0.0
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    # --- generation
-    max_new_tokens: int = 512
-    temperature: float | None = None
-    top_p: float = 1.0
-    top_k: int = 0
-    think_budget: int | None = None      # forced answering (GLM-4.1V)
-    answer_budget: int = 64
-    # --- loss
-    advantage: str | None = None
-    beta: float | None = None
-    kl_estimator: str | None = None
-    clip_low: float | None = None
-    clip_high: float | None = None
-    dual_clip: float | None = None
-    loss_agg: str | None = None
-    entropy_coef: float = 0.0
-    # --- sampling and filtering
-    sampler: str = "uniform"             # uniform | curriculum (GLM-4.1V RLCS)
-    difficulty_band: str | None = None   # offline keep band on `difficulty`, e.g. "0.01:0.99"
-    group_filter: str | None = None      # none | nonconstant (DAPO) | accuracy_band (MM-Eureka online)
-    accuracy_band: str = "0.1:0.9"
-    oversample: bool = False             # EMA oversampling, expansion 1/(1 - invalid rate) (GLM-4.1V)
-    max_refill: int = 4                  # extra draw rounds to fill a batch with valid groups
-    overlong_filter: bool = False        # no loss on responses cut at max_new_tokens (DAPO)
-    overlong_buffer: float | None = None # soft overlong penalty over the last share of max_new_tokens
-    overlong_penalty: float | None = None
-    # --- rewards (as `mmrl reward`); each sample's own `reward` spec still wins
-    verifier: str | None = None
-    weights: dict[str, float] | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    format_mode: str = "strict"
-    format_gate: bool = False
-    reward_spec: str | None = None       # sample | config | merge: who wins over a sample's own spec
-    reward_workers: int | None = None
-    reward_timeout: float = 2.0
-    # --- prompts (as `mmrl rollout`)
-    system: str | None = None
-    instruction: str | None = None
-    cot_pool: bool = False
-    max_prompt_length: int | None = None
-    min_pixels: int | None = None
-    max_pixels: int | None = None
-    # --- model
-    lora: bool = False
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.0
-    lora_targets: str = "all-linear"
-    merge_lora: bool = True
-    freeze_vision: bool = False
-    freeze_projector: bool = False
-    device: str = "auto"
-    dtype: str = "float32"
-    gradient_checkpointing: bool = False # recompute activations in backward (the shared prefix works with it)
-    deepspeed: str | None = None         # ZeRO config (recipes/deepspeed/zero{2,3}.json); launch with torchrun/deepspeed
-    # --- run
-    seed: int = 0
-    eval_data: str | None = None
-    eval_steps: int | None = None
-    eval_max_new_tokens: int | None = None
-    save_steps: int | None = None
-    save_total_limit: int = 2
-    resume: bool = False
-    overwrite: bool = False
-    report_to: str = "none"
-    sample_steps: int = 10               # print and keep a sample response every K steps
-    rollout_batch_rows: int = 64         # prompts x G decoded together
-    rollout_backend: str = "hf"          # hf (shares the trained model) | vllm (colocated engine, GPU)
-    vllm_gpu_memory_utilization: float = 0.3
-    vllm_sleep_level: int = 1            # 0 never sleeps; 1 frees the KV cache between rollouts; 2 the weights too
+    advantage: str = setting("grpo", registry="mmrl.rl.advantages:ADVANTAGES", algo=True,
+                             help="Advantage estimator: grpo, drgrpo, rloo, reinforce_pp, stepgrpo or FILE.py:FN.")
+    beta: float = setting(0.0, bound=NON_NEGATIVE, algo=True, help="KL coefficient; 0 loads no reference model.")
+    kl_estimator: str = setting("k3", registry="mmrl.rl.kl:KL_ESTIMATORS", algo=True, help="k1, k2 or k3.")
+    kl_clamp: float = setting(10.0, bound=POSITIVE, help="Clamp each token's KL estimate to [-c, c] "
+                                                               "(verl's low_var_kl: k3 clamped to 10).")
+    clip_low: float = setting(0.2, bound=SHARE, algo=True, help="Lower clip range eps_low.")
+    clip_high: float = setting(0.2, bound=NON_NEGATIVE, algo=True, help="Upper clip range eps_high.")
+    dual_clip: float | None = setting(None, bound=Bound(1, low_open=True),
+                                      help="Dual-clip constant c > 1 for negative advantages (off by default).")
+    loss_agg: str = setting("token-mean", registry="mmrl.rl.losses:AGGREGATIONS", algo=True,
+                            help="token-mean, seq-mean-token-mean or seq-mean-token-sum-norm.")
+    entropy_coef: float = setting(0.0, bound=ANY, help="Entropy bonus coefficient.")
+    overlong_filter: bool = setting(False, help="No loss on responses cut at --max-new-tokens (DAPO).")
+    overlong_buffer: float = setting(0.0, bound=SHARE, algo=True,
+                                     help="Soft overlong penalty over this last share of --max-new-tokens.")
+    overlong_penalty: float = setting(1.0, bound=NON_NEGATIVE, algo=True, help="Largest soft overlong penalty.")
 
-    def resolved(self) -> GRPOConfig:
-        """The config with the algorithm's defaults (then the common ones) filled in, checked."""
-        if self.algo not in ALGORITHMS:
-            raise ConfigError(f"unknown --algo {self.algo!r}; known: {', '.join(ALGORITHMS)}")
-        fill = {**COMMON, **ALGORITHMS[self.algo]}
-        cfg = replace(self, **{k: v for k, v in fill.items() if getattr(self, k) is None})
-        cfg.check()
-        return cfg
 
-    def check(self) -> None:
-        def positive(name: str) -> None:
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+@dataclass
+class BatchSpec:
+    """How a step's batch is split: prompts per step, per optimizer update, per forward/backward."""
 
-        for name in ("group_size", "batch_size", "mini_batch_size", "micro_batch_size", "micro_batch_rows", "ppo_epochs",
-                     "max_steps", "max_new_tokens", "sample_steps", "rollout_batch_rows"):
-            positive(name)
-        if self.mini_batch_size and self.mini_batch_size > self.batch_size:
-            raise ConfigError(f"--mini-batch-size ({self.mini_batch_size}) exceeds --batch-size ({self.batch_size})")
-        if self.loss_agg not in LOSS_AGGS:
-            raise ConfigError(f"--loss-agg must be one of {', '.join(LOSS_AGGS)}, got {self.loss_agg!r}")
-        if self.report_to not in REPORT_TO:
-            raise ConfigError(f"--report-to must be one of {', '.join(REPORT_TO)}, got {self.report_to!r}")
-        if self.rollout_backend not in ("hf", "vllm"):
-            raise ConfigError(f"--rollout-backend must be hf or vllm, got {self.rollout_backend!r}")
-        if self.sampler not in ("uniform", "curriculum"):
-            raise ConfigError(f"--sampler must be uniform or curriculum, got {self.sampler!r}")
-        if self.beta is not None and self.beta < 0:
-            raise ConfigError(f"--beta must be >= 0, got {self.beta}")
-        if self.clip_low is not None and not 0 <= self.clip_low < 1:
-            raise ConfigError(f"--clip-low must be in [0, 1), got {self.clip_low}")
-        if self.clip_high is not None and self.clip_high < 0:
-            raise ConfigError(f"--clip-high must be >= 0, got {self.clip_high}")
-        if self.dual_clip is not None and self.dual_clip <= 1:
-            raise ConfigError(f"--dual-clip must be > 1 (Ye et al. use 3), got {self.dual_clip}")
-        if self.overlong_buffer is not None and not 0 <= self.overlong_buffer < 1:
-            raise ConfigError(f"--overlong-buffer is a share of --max-new-tokens in [0, 1), got {self.overlong_buffer}")
-        if self.temperature is not None and self.temperature <= 0:
-            raise ConfigError(f"--temperature must be > 0 for RL sampling, got {self.temperature}")
-        if self.max_seconds is not None and not self.max_seconds > 0:
-            raise ConfigError(f"--max-seconds must be > 0, got {self.max_seconds}")
-        if self.eval_steps is not None and self.eval_data is None:
-            raise ConfigError("--eval-steps needs --eval-data")
-        parse_band(self.accuracy_band, "--accuracy-band")
-        if self.difficulty_band is not None:
-            parse_band(self.difficulty_band, "--difficulty-band")
+    batch_size: int = setting(8, bound=COUNT, help="Prompts (valid groups) per step.")
+    mini_batch_size: int | None = setting(None, bound=COUNT,
+                                          help="Prompts per optimizer update (default: the batch).")
+    micro_batch_size: int | None = setting(None, bound=COUNT, help="Prompts per forward/backward (memory only).")
+    micro_batch_rows: int | None = setting(None, bound=COUNT,
+                                           help="Responses per forward/backward inside a micro-batch; the prompts "
+                                                "are still prefilled once (memory only).")
+    ppo_epochs: int = setting(1, bound=COUNT, help="Passes over each step's batch.")
 
     @property
     def mini_batch(self) -> int:
@@ -199,12 +110,126 @@ class GRPOConfig:
     def micro_batch(self) -> int:
         return min(self.micro_batch_size or self.mini_batch, self.mini_batch)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+
+@dataclass
+class SelectionSpec:
+    """Which prompts a step draws and which groups it keeps (curricula, filters, oversampling)."""
+
+    sampler: str = setting("uniform", choices=("uniform", "curriculum"),
+                           help="uniform, or curriculum (GLM-4.1V RLCS: weights by pass rate, updated online).")
+    difficulty_band: str | None = setting(None, help="Keep samples whose `difficulty` is in LOW:HIGH "
+                                                     "(from mmrl grade).")
+    group_filter: str = setting("none", registry="mmrl.rl.prompt_sampling:GROUP_FILTERS", allow=("accuracy_band",),
+                                algo=True, help="none, nonconstant (DAPO dynamic sampling) or accuracy_band.")
+    accuracy_band: str = setting("0.1:0.9", help="--group-filter accuracy_band: the kept band of group accuracy.")
+    oversample: bool = setting(False, help="EMA oversampling: draw 1/(1 - invalid rate) times the prompts "
+                                           "(GLM-4.1V).")
+    max_refill: int = setting(4, bound=NON_NEGATIVE_COUNT, help="Extra draw rounds to fill a batch with valid "
+                                                                "groups.")
+
+
+@dataclass
+class RolloutSpec:
+    """The engine that generates the responses."""
+
+    backend: str = setting("hf", flag="--rollout-backend", choices=("hf", "vllm"),
+                           help="hf (shares the trained model) or vllm (a colocated engine on the same GPUs).")
+    batch_rows: int = setting(64, flag="--rollout-batch-rows", bound=COUNT,
+                              help="Prompts x G decoded together (memory).")
+    vllm_gpu_memory_utilization: float = setting(0.3, bound=Bound(0, 1, low_open=True),
+                                                 help="Share of GPU memory the colocated vLLM engine may take.")
+    vllm_sleep_level: int = setting(1, bound=Bound(0, 2, integer=True),
+                                    help="Between rollouts: 0 keeps the engine awake, 1 frees its KV cache, 2 its "
+                                         "weights too.")
+
+
+@dataclass
+class EvalSpec:
+    """Held-out samples scored greedily during training."""
+
+    eval_data: str | None = setting(None, help="Held-out samples scored greedily every --eval-steps.")
+    eval_split: str | None = setting(None, help="Split of an --eval-data folder that holds several (--split is "
+                                                "--data's).")
+    eval_steps: int | None = setting(None, bound=COUNT, help="Evaluate every N steps (and at the end).")
+    eval_max_new_tokens: int | None = setting(None, bound=COUNT, help="Token budget of eval answers.")
+
+
+@dataclass
+class RLRunSpec(RunSpec):
+    """The run: its length, time budget, logging and sample keeping, besides what every run has."""
+
+    max_steps: int = setting(100, bound=COUNT, help="Training steps.")
+    max_seconds: float | None = setting(None, bound=POSITIVE,
+                                        help="Time budget: no step starts that would likely end past it; the model "
+                                             "is saved as after --max-steps.")
+    report_to: str = setting("none", choices=REPORT_TO, help="none, tensorboard or wandb (offline without "
+                                                             "WANDB_API_KEY).")
+    sample_steps: int = setting(10, bound=COUNT, help="Keep (OUT/samples.jsonl) and print sample responses every "
+                                                      "N steps.")
+
+
+@dataclass
+class GRPOConfig(TrainingConfig):
+    """Every setting of ``mmrl grpo``, as the library's specs."""
+
+    model: ModelSpec = section(ModelSpec, help="The policy", defaults={"dtype": "float32"})
+    data: DataSpec = section(DataSpec, help="Training data")
+    algo: str = setting("grpo", choices=tuple(ALGORITHMS), help=ALGO_HELP)
+    sampling: SamplingParams = section(SamplingParams, help="Sampling", defaults={"group_size": 8})
+    batch: BatchSpec = section(BatchSpec, help="Batching")
+    loss: LossSpec = section(LossSpec, help="The loss")
+    selection: SelectionSpec = section(SelectionSpec, help="Prompt selection")
+    optim: OptimSpec = section(OptimSpec, help="Optimizer", defaults={"lr": 1e-6, "scheduler": "constant"})
+    reward: RewardConfig = section(RewardConfig, help="Rewards")
+    prompt: PromptConfig = section(PromptConfig, help="Prompts")
+    rollout: RolloutSpec = section(RolloutSpec, help="Rollout engine")
+    eval: EvalSpec = section(EvalSpec, help="Evaluation")
+    run: RLRunSpec = section(RLRunSpec, help="The run")
 
     @classmethod
-    def field_names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]
+    def from_flags(cls, **flat: Any) -> GRPOConfig:
+        """The config of flat settings (flag keys, as the command line and recipes hold them):
+        the algorithm's defaults fill what is unset, then every value is checked."""
+        algo = flat.get("algo") or "grpo"
+        if algo not in ALGORITHMS:
+            raise ConfigError(f"unknown --algo {algo!r}; known: {', '.join(ALGORITHMS)}")
+        unset = {leaf.key for leaf in leaves(cls) if leaf.meta.algo and flat.get(leaf.key) is None}
+        filled = {k: v for k, v in flat.items() if k not in unset}
+        filled.update({k: v for k, v in ALGORITHMS[algo].items() if k in unset})
+        cfg = build(cls, filled)
+        cfg.prompt = replace(cfg.prompt, pool_seed=cfg.run.seed, min_pixels=cfg.model.min_pixels,
+                             max_pixels=cfg.model.max_pixels)
+        cfg.check()
+        return cfg
+
+    def check(self) -> None:
+        """Every value in its range and every registered name known: before any model loads."""
+        super().check()
+        if self.batch.mini_batch_size and self.batch.mini_batch_size > self.batch.batch_size:
+            raise ConfigError(f"--mini-batch-size ({self.batch.mini_batch_size}) exceeds --batch-size "
+                              f"({self.batch.batch_size})")
+        if self.sampling.temperature <= 0:
+            raise ConfigError(f"--temperature must be > 0 for RL sampling, got {self.sampling.temperature}")
+        if self.eval.eval_steps is not None and self.eval.eval_data is None:
+            raise ConfigError("--eval-steps needs --eval-data")
+        parse_band(self.selection.accuracy_band, "--accuracy-band")
+        if self.selection.difficulty_band is not None:
+            parse_band(self.selection.difficulty_band, "--difficulty-band")
+
+    def sampling_at(self, step: int) -> SamplingParams:
+        """The step's sampling: its own seed, so a resumed run draws exactly what the broken one would."""
+        return replace(self.sampling, seed=self.run.seed * 1_000_003 + step)
+
+    @property
+    def updates_per_step(self) -> int:
+        """Optimizer updates one step makes: a mini-batch at a time, ``ppo_epochs`` times over."""
+        return self.batch.ppo_epochs * -(-self.batch.batch_size // self.batch.mini_batch)
+
+    @property
+    def single_update(self) -> bool:
+        """One on-policy update per step: the old log-probs equal the current ones."""
+        return self.batch.ppo_epochs == 1 and self.batch.mini_batch >= self.batch.batch_size
+
 
 
 def parse_band(text: str, flag: str) -> tuple[float, float]:

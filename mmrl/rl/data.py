@@ -14,6 +14,7 @@ from mmrl.errors import DataError, DataErrors
 from mmrl.io.jsonl import Located
 from mmrl.io.samples import open_samples
 from mmrl.rewards import RewardConfig
+from mmrl.rewards.spec import RECORD_CHECKS
 from mmrl.rewards.scoring import validate_record
 
 
@@ -22,12 +23,16 @@ def load_samples(path: str, reward: RewardConfig, what: str = "--data", split: s
     """All samples of ``path``, or DataErrors listing every problem; refuses an empty source."""
     errors: list[DataError] = []
     items: list[Located] = []
-    for checked in open_samples(path, split=split, columns=columns).scan("sample", references="verify"):
+    for checked in open_samples(path, split=split, columns=columns, checks=RECORD_CHECKS).scan("sample", references="verify"):
         errors.extend(checked.problems)
         item = checked.item
         if item is None:
             continue
         items.append(item)
+        if item.record.get("answer") is None and "answer" not in {e.field for e in checked.problems}:
+            errors.append(item.error("required for RL: the verifier compares each response with it "
+                                     "(map another column with --columns answer=COLUMN)", "answer"))
+            continue
         # the run's own reward settings too (its default verifier, its weights)
         problem = validate_record({**item.record, "response": ""}, reward)
         if problem is not None and problem[0] not in {e.field for e in checked.problems}:

@@ -6,7 +6,8 @@ the sampled tokens under the current, rollout ("old") and reference policies, (R
 advantages are one per response (R,) or one per token (R, T).
 
 ``policy_loss`` is the whole GRPO-family loss in one short function; the pieces it composes
-(``clipped_surrogate``, ``aggregate``, ``entropy_from_logits``, ``masked_mean``) are here for
+(``clipped_surrogate``, ``aggregate``, ``masked_mean``; ``entropy_from_logits`` from
+``mmrl.model.logprobs``) are here for
 trainers that need them apart. Positions outside the mask never reach a value or a gradient, so
 padding may hold any log-probability, even -inf.
 """
@@ -18,6 +19,7 @@ import torch
 from torch import Tensor
 
 from mmrl.errors import ConfigError
+from mmrl.model.logprobs import entropy_from_logits
 from mmrl.registry import Registry
 from mmrl.rl.kl import KL_ESTIMATORS, LOG_RATIO_CLAMP
 
@@ -136,30 +138,18 @@ def aggregate(per_token: Tensor, mask: Tensor, mode: str, *, norm: float | None 
     return AGGREGATIONS.get(mode)(per_token, mask, norm=norm, max_len=max_len)
 
 
-def entropy_from_logits(logits: Tensor) -> Tensor:
-    """Entropy of ``softmax(logits)`` over the last axis: ``logsumexp(z) - sum(p * z)``.
-
-    Stable for large logits; -inf logits (a masked vocabulary) count as probability 0. Half
-    precision is computed in float32.
-    """
-    if logits.dtype in (torch.float16, torch.bfloat16):
-        logits = logits.float()
-    p = torch.softmax(logits, dim=-1)
-    pz = torch.where(p > 0, p * logits, torch.zeros_like(p))
-    return torch.logsumexp(logits, dim=-1) - pz.sum(dim=-1)
-
-
 def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor, *,
                 clip_low: float, clip_high: float, dual_clip: float | None = None,
                 loss_agg: str = "token-mean", max_len: int | None = None, norm: float | None = None,
                 ref_logp: Tensor | None = None, beta: float = 0.0, kl_estimator: str = "k3",
-                entropy: Tensor | None = None,
+                kl_clamp: float | None = None, entropy: Tensor | None = None,
                 entropy_coef: float = 0.0) -> tuple[Tensor, dict[str, float]]:
     """The loss of one (micro-)batch: ``agg(pg + beta * kl) - entropy_coef * agg(entropy)``.
 
     ``pg`` is the clipped surrogate per token; ``kl`` the per-token KL estimate against the
     reference policy, a loss term as in GRPO (R1-VL: k3, beta 0.04; GLM-4.1V, V-Triune and
-    MM-Eureka use none); ``entropy`` a per-token entropy the caller computed (e.g. with
+    MM-Eureka use none), clamped to ``[-kl_clamp, kl_clamp]`` when given (verl's ``low_var_kl``
+    is k3 clamped to 10: a token far from the reference then adds no gradient, not thousands); ``entropy`` a per-token entropy the caller computed (e.g. with
     ``entropy_from_logits``). Both sums are aggregated the same way (``loss_agg``, ``norm``,
     ``max_len``: see ``aggregate``).
 
@@ -178,6 +168,8 @@ def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor
     if ref_logp is not None:
         zero = torch.zeros_like(logp)
         kl = KL_ESTIMATORS.get(kl_estimator)(torch.where(m, logp, zero), torch.where(m, ref_logp, zero))
+        if kl_clamp is not None:
+            kl = kl.clamp(-kl_clamp, kl_clamp)
         kl_mean = float(masked_mean(kl.detach(), m))
         if beta != 0.0:
             per_token = per_token + beta * kl

@@ -98,49 +98,54 @@ def frozen_logprobs(model, encode: Encode, batch: StepBatch, temperature: float,
 
 @dataclass
 class UpdateStats:
-    """Token-weighted means over a step's updates, and how many updates ran or were skipped."""
+    """A step's update statistics: token-weighted means of the per-token ones (kl, entropy, clip
+    fractions, ratio), and the additive ones (``loss``, ``pg_loss``: each micro-batch's part is
+    already normalised by its whole mini-batch, so the parts add up to the update's value) summed
+    within each update and averaged over updates; how many updates ran or were skipped."""
 
     sums: dict[str, float] = field(default_factory=dict)
     weight: float = 0.0
     updates: int = 0
     skipped: int = 0
     grad_norms: list[float] = field(default_factory=list)
-    losses: list[float] = field(default_factory=list)  # the loss of each update
+    totals: dict[str, list[float]] = field(default_factory=dict)  # additive stat -> its value per update
 
-    def add(self, stats: dict[str, float], tokens: float) -> None:
-        for k, v in stats.items():
-            self.sums[k] = self.sums.get(k, 0.0) + float(v) * tokens
-        self.weight += tokens
+    ADDITIVE = ("loss", "pg_loss")
+
+    def add_update(self, pending: list, grad_norm: float) -> None:
+        """One update's micro-batches: (parts, tokens, loss) each."""
+        self.updates += 1
+        self.grad_norms.append(grad_norm)
+        for key in self.ADDITIVE:
+            self.totals.setdefault(key, []).append(sum(parts[key] for parts, _, _ in pending))
+        for parts, tokens, _ in pending:
+            for k, v in parts.items():
+                if k not in self.ADDITIVE:
+                    self.sums[k] = self.sums.get(k, 0.0) + float(v) * tokens
+            self.weight += tokens
 
     def reduce(self, engine) -> None:
-        """Sum the token-weighted sums and losses over processes (grad norms are global already)."""
+        """Sum the token-weighted sums and the additive parts over processes (grad norms are global)."""
         if _world(engine)[1] == 1:
             return
-        keys = sorted(self.sums)
-        for k in keys:
+        for k in sorted(self.sums):
             self.sums[k] = engine.all_reduce_sum(self.sums[k])
         self.weight = engine.all_reduce_sum(self.weight)
-        self.losses = [engine.all_reduce_sum(x) for x in self.losses]
+        self.totals = {k: [engine.all_reduce_sum(x) for x in v] for k, v in sorted(self.totals.items())}
 
     def means(self) -> dict[str, float]:
         out = {k: v / self.weight for k, v in self.sums.items()} if self.weight else {}
         if self.grad_norms:
             out["grad_norm"] = sum(self.grad_norms) / len(self.grad_norms)
-        if self.losses:
-            out["loss"] = sum(self.losses) / len(self.losses)
+        out.update({k: sum(v) / len(v) for k, v in self.totals.items() if v})
         return out
-
-
-def single_update(cfg: GRPOConfig) -> bool:
-    """True when a step makes one update over the whole batch: the old policy is the current one."""
-    return cfg.ppo_epochs == 1 and cfg.mini_batch >= cfg.batch_size
 
 
 def ppo_update(engine, encode: Encode, batch: StepBatch, cfg: GRPOConfig, pad_id: int, seed: int,
                max_len: int, on_skip: Callable[[str], None] | None = None) -> UpdateStats:
     """``ppo_epochs`` passes over shuffled mini-batches of groups; one optimizer update each.
 
-    With a single on-policy update (``single_update``) and no stored ``old_logp``, the old
+    With a single on-policy update (``cfg.single_update``) and no stored ``old_logp``, the old
     log-probs are the detached new ones of the same forward (ratio exactly 1), which saves a pass.
     A non-finite loss or gradient skips that update (``on_skip`` is told why); on several
     processes the decision is shared, and under DeepSpeed (which updates inside the last
@@ -148,74 +153,92 @@ def ppo_update(engine, encode: Encode, batch: StepBatch, cfg: GRPOConfig, pad_id
     """
     stats = UpdateStats()
     gen = torch.Generator().manual_seed(seed)
-    model = engine.model
-    rank, world = _world(engine)
-    in_backward = getattr(engine, "steps_in_backward", False)
-    want_entropy = True
-    for _ in range(cfg.ppo_epochs):
+    for _ in range(cfg.batch.ppo_epochs):
         order = torch.randperm(len(batch.groups), generator=gen).tolist()
-        for mini in chunks(order, cfg.mini_batch):
-            rows_all = batch.rows_of(mini)
-            mask_all = batch.loss_mask[rows_all]
-            # token-mean: every loss token of the mini-batch; sequence means: its non-empty rows
-            norm = float(mask_all.sum()) if cfg.loss_agg == "token-mean" else float((mask_all.sum(1) > 0).sum())
-            norm = max(norm, 1.0)
-            finite, pending = True, []
-            for micro in chunks(mini[rank::world], cfg.micro_batch):
-
-                def loss_of(rows: list[int], logp: torch.Tensor, ent: torch.Tensor):
-                    device = logp.device
-                    mask = batch.loss_mask[rows].to(device)
-                    old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
-                    ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
-                    loss, parts = policy_loss(
-                        logp, old, batch.advantages[rows].to(device), mask,
-                        clip_low=cfg.clip_low, clip_high=cfg.clip_high, dual_clip=cfg.dual_clip,
-                        loss_agg=cfg.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=cfg.beta,
-                        kl_estimator=cfg.kl_estimator, entropy=ent, entropy_coef=cfg.entropy_coef,
-                    )
-                    ok = bool(torch.isfinite(loss))
-                    if ok or in_backward:  # DeepSpeed must see every backward; its overflow check drops the update
-                        pending.append((parts, float(mask.sum()), float(loss.detach())))
-                    return loss, ok
-
-                if cfg.micro_batch_rows:  # the prompts once, the responses a few rows at a time
-                    finite = piecewise_backward(engine, encode, batch, micro, cfg, pad_id, world, loss_of) and finite
-                    if not finite and not in_backward:
-                        break
-                    continue
-                rows, (logp, _, ent) = group_logprobs(model, encode, batch, micro, cfg.temperature, pad_id,
-                                                      entropy=want_entropy, full_width=world > 1)
-                loss, ok = loss_of(rows, logp, ent)
-                if not ok:
-                    finite = False
-                    if not in_backward:
-                        break
-                engine.backward(loss)
-            if world > 1:
-                finite = engine.all_reduce_max(0.0 if finite else 1.0) == 0.0
-            if not finite:
-                if not in_backward:
-                    engine.zero_grad()
-                else:
-                    engine.step()  # DeepSpeed has already dropped the non-finite update
-                stats.skipped += 1
-                if on_skip is not None:
-                    on_skip("non-finite loss")
-                continue
-            grad_norm = engine.step()
-            if not math.isfinite(grad_norm):
-                stats.skipped += 1
-                if on_skip is not None:
-                    on_skip("non-finite gradient")
-                continue
-            stats.updates += 1
-            stats.grad_norms.append(grad_norm)
-            stats.losses.append(sum(loss for _, _, loss in pending))
-            for parts, tokens, _ in pending:
-                stats.add(parts, tokens)
+        for mini in chunks(order, cfg.batch.mini_batch):
+            pending = _mini_batch_backward(engine, encode, batch, mini, cfg, pad_id, max_len)
+            _apply_update(engine, stats, pending, on_skip)
     stats.reduce(engine)
     return stats
+
+
+def _mini_batch_backward(engine, encode: Encode, batch: StepBatch, mini: list[int], cfg: GRPOConfig, pad_id: int,
+                         max_len: int) -> list | None:
+    """Forward and backward of this process's share of a mini-batch, a micro-batch at a time; the
+    (parts, tokens, loss) of each micro-batch, or None when a loss was not finite."""
+    rank, world = _world(engine)
+    in_backward = getattr(engine, "steps_in_backward", False)
+    mask_all = batch.loss_mask[batch.rows_of(mini)]
+    # token-mean: every loss token of the mini-batch; sequence means: its non-empty rows
+    norm = float(mask_all.sum()) if cfg.loss.loss_agg == "token-mean" else float((mask_all.sum(1) > 0).sum())
+    pending: list = []
+    loss_of = _loss_of(batch, cfg, max(norm, 1.0), max_len, in_backward, pending)
+    finite = True
+    for micro in chunks(mini[rank::world], cfg.batch.micro_batch):
+        if cfg.batch.micro_batch_rows:  # the prompts once, the responses a few rows at a time
+            finite = piecewise_backward(engine, encode, batch, micro, cfg, pad_id, world, loss_of) and finite
+        else:
+            rows, (logp, _, ent) = group_logprobs(engine.model, encode, batch, micro, cfg.sampling.temperature,
+                                                  pad_id, entropy=True, full_width=world > 1)
+            loss, ok = loss_of(rows, logp, ent)
+            finite = finite and ok
+            if ok or in_backward:
+                engine.backward(loss)
+        if not finite and not in_backward:
+            break
+    if world > 1:
+        finite = engine.all_reduce_max(0.0 if finite else 1.0) == 0.0
+    return pending if finite else None
+
+
+def _loss_of(batch: StepBatch, cfg: GRPOConfig, norm: float, max_len: int, in_backward: bool, pending: list):
+    """The policy loss of some rows of the batch (``policy_loss`` with the run's loss settings);
+    each finite one (every one under DeepSpeed, whose overflow check drops the update) is kept
+    in ``pending`` for the step's statistics."""
+    loss_spec = cfg.loss
+
+    def loss_of(rows: list[int], logp: torch.Tensor, ent: torch.Tensor):
+        device = logp.device
+        mask = batch.loss_mask[rows].to(device)
+        old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
+        ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
+        loss, parts = policy_loss(
+            logp, old, batch.advantages[rows].to(device), mask,
+            clip_low=loss_spec.clip_low, clip_high=loss_spec.clip_high, dual_clip=loss_spec.dual_clip,
+            loss_agg=loss_spec.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=loss_spec.beta,
+            kl_estimator=loss_spec.kl_estimator, kl_clamp=loss_spec.kl_clamp, entropy=ent,
+            entropy_coef=loss_spec.entropy_coef,
+        )
+        ok = bool(torch.isfinite(loss))
+        if ok or in_backward:
+            pending.append((parts, float(mask.sum()), float(loss.detach())))
+        return loss, ok
+
+    return loss_of
+
+
+def _apply_update(engine, stats: UpdateStats, pending: list | None, on_skip: Callable[[str], None] | None) -> None:
+    """The optimizer update of a mini-batch whose backwards ran, or its skip (non-finite loss or
+    gradient), counted in ``stats``."""
+    in_backward = getattr(engine, "steps_in_backward", False)
+    if pending is None:
+        if not in_backward:
+            engine.zero_grad()
+        else:
+            engine.step()  # DeepSpeed has already dropped the non-finite update
+        _skip(stats, on_skip, "non-finite loss")
+        return
+    grad_norm = engine.step()
+    if not math.isfinite(grad_norm):
+        _skip(stats, on_skip, "non-finite gradient")
+        return
+    stats.add_update(pending, grad_norm)
+
+
+def _skip(stats: UpdateStats, on_skip: Callable[[str], None] | None, why: str) -> None:
+    stats.skipped += 1
+    if on_skip is not None:
+        on_skip(why)
 
 
 def piecewise_backward(engine, encode: Encode, batch: StepBatch, micro: list[int], cfg: GRPOConfig, pad_id: int,
@@ -237,8 +260,8 @@ def piecewise_backward(engine, encode: Encode, batch: StepBatch, micro: list[int
     inputs = encode([batch.groups[g].prompt for g in micro])
     shared_prefix_logprobs_in_pieces(
         engine.model, inputs, [batch.responses[r] for r in rows], [batch.sizes[g] for g in micro],
-        cfg.micro_batch_rows, on_piece=on_piece, backward=engine.backward, pad_id=pad_id,
-        temperature=cfg.temperature, entropy=True, width=width if world > 1 else None,
+        cfg.batch.micro_batch_rows, on_piece=on_piece, backward=engine.backward, pad_id=pad_id,
+        temperature=cfg.sampling.temperature, entropy=True, width=width if world > 1 else None,
         grad_scale=getattr(engine, "loss_scale", 1.0))
     return finite
 
@@ -247,6 +270,6 @@ def backwards_per_update(cfg: GRPOConfig, share: int) -> int:
     """Backward calls one process makes per optimizer update (DeepSpeed's accumulation steps):
     one per micro-batch, or with ``--micro-batch-rows`` one per piece of rows plus one for the prompts."""
     total = 0
-    for micro in chunks(range(share), min(cfg.micro_batch, share)):
-        total += math.ceil(len(micro) * cfg.group_size / cfg.micro_batch_rows) + 1 if cfg.micro_batch_rows else 1
+    for micro in chunks(range(share), min(cfg.batch.micro_batch, share)):
+        total += math.ceil(len(micro) * cfg.sampling.n / cfg.batch.micro_batch_rows) + 1 if cfg.batch.micro_batch_rows else 1
     return total

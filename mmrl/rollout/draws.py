@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from mmrl.rollout.cleaning import ResponseCleaner
-from mmrl.model.prefix import selective_logprobs
-from mmrl.rollout.sampling import RowStreams, row_seed, sample_tokens
+from mmrl.model.logprobs import selective_logprobs
+from mmrl.rollout.token_sampling import RowStreams, row_seed, sample_tokens
 from mmrl.rollout.types import Completion, SamplingParams
 
 

@@ -16,8 +16,9 @@ from mmrl.images import ImageError, fit_image, image_tokens, load_image
 from mmrl.io.jsonl import Located
 from mmrl.io.schema import require_valid
 from mmrl.prompting import located_messages
-from mmrl.rollout.guard import check_prompt_fits
+from mmrl.rollout.prompt_fit import check_prompt_fits
 from mmrl.rollout.types import Prompt
+from mmrl.settings import COUNT, setting
 
 FORMAT_INSTRUCTION = (
     "First think step by step inside <think> </think> tags, then give the final answer inside "
@@ -62,14 +63,19 @@ class PromptConfig:
     processor's bounds.
     """
 
-    system: str | None = None
-    instruction: str | None = FORMAT_INSTRUCTION
-    cot_pool: bool = False
-    pool: tuple[str, ...] = COT_POOL
-    pool_seed: int = 0
-    max_prompt_length: int | None = None
-    min_pixels: int | None = None
-    max_pixels: int | None = None
+    system: str | None = setting(None, help="System prompt.")
+    instruction: str | None = setting(FORMAT_INSTRUCTION, show_default=False,
+                                      help="Format instruction appended to each question (default: the "
+                                           "<think>/<answer> one; '' for none).")
+    cot_pool: bool = setting(False, help="Draw the instruction per sample from ~20 wordings (V-Triune).")
+    pool: tuple[str, ...] = setting(COT_POOL, cli=False, help="The wordings --cot-pool draws from.")
+    pool_seed: int = setting(0, cli=False, help="Seed of the per-sample draw from the pool.")
+    max_prompt_length: int | None = setting(None, bound=COUNT, help="Most prompt tokens, images included "
+                                                                    "(default: the model's context).")
+    min_pixels: int | None = setting(None, flag="--prompt-min-pixels", cli=False,
+                                     help="Smallest image area (trainers set the model's --min-pixels).")
+    max_pixels: int | None = setting(None, flag="--prompt-max-pixels", cli=False,
+                                     help="Largest image area (trainers set the model's --max-pixels).")
 
     def instruction_for(self, sample_id: str) -> str | None:
         """The format instruction of one sample (drawn from the pool when it is on)."""

@@ -53,6 +53,7 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
     from mmrl.io.embedded import IMAGES_DIR, ImageFiles
     from mmrl.io.paths import OutputFolder, check_outputs
     from mmrl.io.samples import open_samples
+    from mmrl.rewards.spec import RECORD_CHECKS
     from mmrl.io.schema import base_dir_of, rebase_images
     from mmrl.rollout.backends import make_backend
     from mmrl.rollout.records import rollout_records
@@ -60,7 +61,7 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
     start = time.perf_counter()
     # Every sample is checked (images open, verifiers resolve) before the model costs anything;
     # the model before the output: a model that fails to load must not cost the file it replaces.
-    samples = open_samples(data, split=split, columns=columns, image_root=image_root)
+    samples = open_samples(data, split=split, columns=columns, image_root=image_root, checks=RECORD_CHECKS)
     total = samples.check(progress="checking samples")
     src_dir, dst_dir = samples.base_dir, base_dir_of(out or STDIO)
     image_files = None
@@ -79,28 +80,26 @@ def run_rollout(data: str, out: str | None, backend_kind: str, model: Any, param
     model_name = getattr(model, "name_or_path", None) or str(model)
     stats = RolloutStats()
     reasons: Counter[str] = Counter()
-    ok = False
     try:
-        with make_progress(TextColumn("{task.fields[rate]}")) as progress:
-            task = progress.add_task("rollout", total=total, rate="")
+        with writer:
+            with make_progress(TextColumn("{task.fields[rate]}")) as progress:
+                task = progress.add_task("rollout", total=total, rate="")
 
-            def on_batch(prompts: list[Prompt], completions: list[list[Completion]]) -> None:
-                stats.prompts += len(prompts)
-                stats.tokens += sum(c.num_tokens for comps in completions for c in comps)
-                reasons.update(c.finish_reason for comps in completions for c in comps)
-                stats.seconds = time.perf_counter() - start
-                progress.update(task, advance=len(prompts),
-                                rate=f"{stats.prompts_per_s:.2f} prompts/s  {stats.tokens_per_s:.0f} tok/s")
+                def on_batch(prompts: list[Prompt], completions: list[list[Completion]]) -> None:
+                    stats.prompts += len(prompts)
+                    stats.tokens += sum(c.num_tokens for comps in completions for c in comps)
+                    reasons.update(c.finish_reason for comps in completions for c in comps)
+                    stats.seconds = time.perf_counter() - start
+                    progress.update(task, advance=len(prompts),
+                                    rate=f"{stats.prompts_per_s:.2f} prompts/s  {stats.tokens_per_s:.0f} tok/s")
 
-            items = _skipping(iter(samples), state.done, params.n, stats, progress, task)
-            for record in rollout_records(items, backend, params, prompt_cfg, model_name, done=state.done,
-                                          on_batch=on_batch):
-                record = rebase_images(record, src_dir, dst_dir)
-                writer.write(image_files.externalize(record) if image_files else record)
-                stats.records += 1
-        ok = True
+                items = _skipping(iter(samples), state.done, params.n, stats, progress, task)
+                for record in rollout_records(items, backend, params, prompt_cfg, model_name, done=state.done,
+                                              on_batch=on_batch):
+                    record = rebase_images(record, src_dir, dst_dir)
+                    writer.write(image_files.externalize(record) if image_files else record)
+                    stats.records += 1
     finally:
-        writer.close(ok=ok)
         backend.close()
     stats.seconds = time.perf_counter() - start
     stats.finish_reasons = dict(reasons)

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mmrl.errors import ConfigError
+from mmrl.settings import COUNT, NON_NEGATIVE, NON_NEGATIVE_COUNT, Bound, setting
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -26,18 +27,19 @@ class SamplingParams:
     answer in ``answer_budget`` more tokens.
     """
 
-    n: int = 1
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0
-    max_new_tokens: int = 512
-    stop: list[str] = field(default_factory=list)
-    seed: int | None = None
-    think_budget: int | None = None
-    answer_budget: int = 64
-    forced_text: str = "</think><answer>"
-    think_end: str = "</think>"
-    logprobs: bool = False
+    n: int = setting(1, flag="--group-size", short="-G", bound=COUNT, algo=True, help="G: responses per prompt.")
+    temperature: float = setting(1.0, bound=NON_NEGATIVE, algo=True, help="Sampling temperature (0: greedy).")
+    top_p: float = setting(1.0, bound=Bound(0, 1, low_open=True), help="Nucleus sampling (1 = off).")
+    top_k: int = setting(0, bound=NON_NEGATIVE_COUNT, help="Top-k sampling (0 = off).")
+    max_new_tokens: int = setting(512, bound=COUNT, help="Token budget of each response.")
+    stop: list[str] = setting(default_factory=list, cli=False, help="Strings that end a response.")
+    seed: int | None = setting(None, flag="--sampling-seed", cli=False,
+                               help="Seed of the draws (the trainer sets one per step).")
+    think_budget: int | None = setting(None, bound=COUNT, help="Forced answering: close thinking after N tokens.")
+    answer_budget: int = setting(64, bound=COUNT, help="Forced answering: tokens for the forced answer.")
+    forced_text: str = setting("</think><answer>", cli=False, help="Appended when thinking is cut.")
+    think_end: str = setting("</think>", cli=False, help="The text that closes thinking.")
+    logprobs: bool = setting(False, cli=False, help="Return each token's log-probability.")
 
     def __post_init__(self) -> None:
         self.validate()

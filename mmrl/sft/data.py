@@ -20,6 +20,7 @@ from mmrl.console import track
 from mmrl.errors import DataError
 from mmrl.io.jsonl import Located
 from mmrl.io.samples import open_samples
+from mmrl.rewards.spec import RECORD_CHECKS
 from mmrl.io.schema import base_dir_of
 from mmrl.sft.example import Example, ExampleError, TooLong, build_example, num_targets
 
@@ -59,10 +60,10 @@ def _nbytes(example: Example) -> int:
 
 
 def read_sft_records(cfg, show_progress: bool = False) -> list[Located]:
-    """Every record of ``cfg.data`` (any source ``mmrl.io.samples`` reads, with ``cfg.split`` and
-    ``cfg.columns``), checked as samples (images open, ids unique) with a target (``response`` or
+    """Every record of ``cfg.data`` (any source ``mmrl.io.samples`` reads, with its ``split`` and
+    ``columns``), checked as samples (images open, ids unique) with a target (``response`` or
     ``messages``): read before the model loads, so a bad record costs nothing."""
-    samples = open_samples(cfg.data, split=cfg.split, columns=cfg.columns)
+    samples = open_samples(cfg.data.data, split=cfg.data.split, columns=cfg.data.columns, checks=RECORD_CHECKS)
     records = samples.read_all(progress="checking SFT data" if show_progress else None)
     for item in records:
         if "messages" not in item.record and "response" not in item.record:
@@ -73,7 +74,7 @@ def read_sft_records(cfg, show_progress: bool = False) -> list[Located]:
 def load_sft_data(cfg, processor, curate: Curator | None = None, show_progress: bool = True,
                   records: list[Located] | None = None) -> SFTData:
     """Curate and measure the records of ``cfg.data`` (read and checked here unless given)."""
-    base_dir = base_dir_of(cfg.data)
+    base_dir = base_dir_of(cfg.data.data)
     data = SFTData([], [], [], Counter(), base_dir, processor, cfg, cache=[])
     cached_bytes = 0
     items = read_sft_records(cfg) if records is None else records
@@ -89,7 +90,7 @@ def load_sft_data(cfg, processor, curate: Curator | None = None, show_progress: 
         try:
             example = build_example(record, processor, cfg, base_dir)
         except TooLong as e:
-            if cfg.truncation == "drop":
+            if cfg.batch.truncation == "drop":
                 data.dropped["too long"] += 1
                 continue
             raise item.error(e.reason, e.field) from None
@@ -106,5 +107,5 @@ def load_sft_data(cfg, processor, curate: Curator | None = None, show_progress: 
                 data.cache = None
     if not data.records:
         why = f" (dropped: {dict(data.dropped)})" if data.dropped else ""
-        raise DataError(str(cfg.data), None, f"no usable SFT records{why}")
+        raise DataError(str(cfg.data.data), None, f"no usable SFT records{why}")
     return data

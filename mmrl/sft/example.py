@@ -39,11 +39,8 @@ def target_field(sample: dict[str, Any]) -> str:
 
 
 def instruction_for(sample: dict[str, Any], cfg) -> str | None:
-    """The format instruction rollout would give this sample (``None``: rollout's default; ``""``: none)."""
-    from mmrl.rollout.prompts import FORMAT_INSTRUCTION, PromptConfig
-
-    instruction = FORMAT_INSTRUCTION if cfg.instruction is None else cfg.instruction
-    return PromptConfig(instruction=instruction, cot_pool=cfg.cot_pool).instruction_for(str(sample.get("id", "")))
+    """The format instruction rollout would give this sample with the same prompt settings."""
+    return cfg.prompt.instruction_for(str(sample.get("id", "")))
 
 
 def messages_of(sample: dict[str, Any], cfg) -> list[dict[str, Any]]:
@@ -56,7 +53,7 @@ def messages_of(sample: dict[str, Any], cfg) -> list[dict[str, Any]]:
     if field == "response" and not isinstance(sample.get("response"), str):
         raise ExampleError("required for warmup-sft (or give messages)", "response")
     try:
-        messages = sample_messages(sample, system=cfg.system, instruction=instruction_for(sample, cfg),
+        messages = sample_messages(sample, system=cfg.prompt.system, instruction=instruction_for(sample, cfg),
                                    with_response=field == "response")
     except ValueError as e:
         raise ExampleError(str(e), "images") from None
@@ -151,7 +148,7 @@ def build_example(sample: dict[str, Any], processor, cfg, base_dir: str | Path |
 
     Returns ``input_ids`` and ``labels`` (1-D, -100 everywhere but assistant tokens), and
     whatever else the processor gives the model (``pixel_values``, ``image_grid_thw``,
-    ``mm_token_type_ids``). Raises ``TooLong`` past ``cfg.max_length`` unless the policy is
+    ``mm_token_type_ids``). Raises ``TooLong`` past ``cfg.batch.max_length`` unless the policy is
     ``truncate``, and ``ExampleError`` for anything else wrong with the sample.
     """
     import torch
@@ -180,22 +177,22 @@ def build_example(sample: dict[str, Any], processor, cfg, base_dir: str | Path |
 
 
 def apply_max_length(example: Example, cfg, field: str, image_token_id: int | None) -> Example:
-    """Enforce ``cfg.max_length`` by the truncation policy (images are never cut through)."""
+    """Enforce ``cfg.batch.max_length`` by the truncation policy (images are never cut through)."""
     n = int(example["input_ids"].numel())
-    if n <= cfg.max_length:
+    if n <= cfg.batch.max_length:
         _require_targets(example, field)
         return example
-    if cfg.truncation != "truncate":
-        raise TooLong(f"{n} tokens exceed --max-length {cfg.max_length} "
+    if cfg.batch.truncation != "truncate":
+        raise TooLong(f"{n} tokens exceed --max-length {cfg.batch.max_length} "
                       "(raise --max-length, or choose --truncation truncate or drop)", field)
     ids = example["input_ids"]
-    if image_token_id is not None and bool((ids[cfg.max_length:] == image_token_id).any()):
-        raise TooLong(f"{n} tokens exceed --max-length {cfg.max_length} and the cut would fall inside "
+    if image_token_id is not None and bool((ids[cfg.batch.max_length:] == image_token_id).any()):
+        raise TooLong(f"{n} tokens exceed --max-length {cfg.batch.max_length} and the cut would fall inside "
                       "or before an image (raise --max-length)", field)
     out = dict(example)
     for key in ("input_ids", "labels", "mm_token_type_ids", "token_type_ids"):
         if key in out:
-            out[key] = out[key][: cfg.max_length]
+            out[key] = out[key][: cfg.batch.max_length]
     _require_targets(out, field, after_cut=True)
     return out
 

@@ -5,7 +5,10 @@ optimizer and scheduler states, every random generator (Python, NumPy, torch, CU
 process) and ``trainer_state.json`` with the step (the data position: batches are a pure
 function of the step, see ``mmrl.sft.schedule``), elapsed time and a fingerprint of the data.
 It is written under a temporary name and renamed when complete, so a crash while saving never
-leaves a checkpoint that ``--resume`` would pick up half-written.
+leaves a checkpoint that ``--resume`` would pick up half-written. Files are read back without
+unpickling code (``weights_only=True``): a checkpoint folder is data, and a planted pickle must
+not run. A file that cannot be read raises ``DamagedCheckpoint``, so a resumed run can fall back
+to the checkpoint before.
 """
 from __future__ import annotations
 
@@ -23,6 +26,16 @@ STATE_FILE = "trainer_state.json"
 WEIGHTS_FILE = "trainable.safetensors"
 OPTIM_FILE = "optimizer.pt"
 _STEP_DIR = re.compile(r"^step-(\d+)$")
+
+
+class DamagedCheckpoint(ConfigError):
+    """A checkpoint file that is missing, cut short or not what mmrl writes."""
+
+
+def _damaged(path: Path | str, e: BaseException) -> DamagedCheckpoint:
+    text = str(e).strip().splitlines()
+    return DamagedCheckpoint(f"{path}: cannot be read as a checkpoint file: {type(e).__name__}"
+                             + (f": {text[0][:300]}" if text else ""))
 
 
 def checkpoint_root(out_dir: str | Path) -> Path:
@@ -78,10 +91,15 @@ def prune(out_dir: str | Path, keep: int | None) -> None:
 
 
 def read_state(path: str | Path) -> dict[str, Any]:
+    file = Path(path) / STATE_FILE
     try:
-        return json.loads((Path(path) / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as e:
-        raise ConfigError(f"cannot read checkpoint {path}: {e}") from None
+        state = json.loads(file.read_text(encoding="utf-8"))
+        if not isinstance(state, dict) or not isinstance(state.get("step"), int) \
+                or not isinstance(state.get("time"), (int, float)):
+            raise ValueError("no integer 'step' and number 'time'")
+    except (OSError, ValueError) as e:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise _damaged(file, e) from None
+    return state
 
 
 def capture_rng() -> dict[str, Any]:
@@ -107,19 +125,30 @@ def restore_rng(state: dict[str, Any]) -> None:
 
 
 def save_rng(folder: str | Path, rank: int = 0) -> None:
+    """The random state as tensors and numbers only, so that it loads with ``weights_only=True``."""
     import torch
 
-    torch.save(capture_rng(), Path(folder) / f"rng_state_{rank}.pt")
+    state = capture_rng()
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    state["numpy"] = (kind, torch.from_numpy(keys.astype("int64")), int(pos), int(has_gauss), float(cached))
+    torch.save(state, Path(folder) / f"rng_state_{rank}.pt")
 
 
 def load_rng(folder: str | Path, rank: int = 0) -> None:
+    import numpy as np
     import torch
 
     path = Path(folder) / f"rng_state_{rank}.pt"
     if not path.is_file():
-        raise ConfigError(f"checkpoint {folder} has no random state for process {rank} "
-                          "(was it written with a different number of processes?)")
-    restore_rng(torch.load(path, weights_only=False))
+        raise DamagedCheckpoint(f"checkpoint {folder} has no random state for process {rank} "
+                                "(was it written with a different number of processes?)")
+    try:
+        state = torch.load(path, weights_only=True)
+        kind, keys, pos, has_gauss, cached = state["numpy"]
+        state["numpy"] = (kind, np.asarray(keys.numpy(), dtype=np.uint32), pos, has_gauss, cached)
+        restore_rng(state)
+    except Exception as e:  # noqa: BLE001 - whatever the file holds, it is not a usable random state
+        raise _damaged(path, e) from None
 
 
 def trainable_state(model) -> dict[str, Any]:
@@ -143,7 +172,10 @@ def load_local(folder: str | Path, model, optimizer, scheduler) -> None:
     from safetensors.torch import load_file
 
     folder = Path(folder)
-    weights = load_file(str(folder / WEIGHTS_FILE))
+    try:
+        weights = load_file(str(folder / WEIGHTS_FILE))
+    except Exception as e:  # noqa: BLE001 - missing, cut short, not safetensors
+        raise _damaged(folder / WEIGHTS_FILE, e) from None
     params = dict(model.named_parameters())
     missing = [k for k, p in params.items() if p.requires_grad and k not in weights]
     unknown = [k for k in weights if k not in params]
@@ -154,6 +186,9 @@ def load_local(folder: str | Path, model, optimizer, scheduler) -> None:
     with torch.no_grad():
         for k, v in weights.items():
             params[k].copy_(v.to(params[k].device, params[k].dtype))
-    state = torch.load(folder / OPTIM_FILE, weights_only=False)
-    optimizer.load_state_dict(state["optimizer"])
-    scheduler.load_state_dict(state["scheduler"])
+    try:
+        state = torch.load(folder / OPTIM_FILE, weights_only=True)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+    except Exception as e:  # noqa: BLE001 - missing, cut short, a foreign pickle
+        raise _damaged(folder / OPTIM_FILE, e) from None

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import copy
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mmrl.errors import ConfigError
 from mmrl.train import checkpoint as ckpt
-from mmrl.train.optim import build_optimizer, build_scheduler, param_groups
+from mmrl.settings import NON_NEGATIVE, POSITIVE, PROBABILITY, SHARE, setting
+from mmrl.train.optim import build_optimizer, build_scheduler, param_groups, warmup_steps_for
 
 AUTO = "auto"
 
@@ -49,17 +50,27 @@ def dist_info() -> DistInfo:
 
 @dataclass(frozen=True)
 class OptimSpec:
-    """The optimizer and schedule of a run, for either engine."""
+    """The optimizer (AdamW) and learning-rate schedule of a run, for either engine.
 
-    lr: float
-    weight_decay: float = 0.0
-    betas: tuple[float, float] = (0.9, 0.999)
-    eps: float = 1e-8
-    max_grad_norm: float | None = 1.0
-    scheduler: str = "cosine"
-    total_steps: int = 1
-    warmup_steps: int = 0
-    min_lr_ratio: float = 0.0
+    ``total_steps`` and ``warmup_steps`` count optimizer updates; ``for_updates`` sets them from
+    the run's number of updates and ``warmup_ratio``.
+    """
+
+    lr: float = setting(1e-5, bound=POSITIVE, help="Peak learning rate (AdamW).")
+    scheduler: str = setting("cosine", registry="mmrl.train.optim:SCHEDULES",
+                             help="cosine, constant, linear, or FILE.py:FUNCTION.")
+    warmup_ratio: float = setting(0.0, bound=SHARE, help="Share of the updates spent warming up linearly.")
+    min_lr_ratio: float = setting(0.0, bound=PROBABILITY, help="Final learning rate as a share of the peak.")
+    weight_decay: float = setting(0.0, bound=NON_NEGATIVE, help="AdamW weight decay (not on biases and norms).")
+    max_grad_norm: float = setting(1.0, bound=NON_NEGATIVE, help="Gradient clipping; 0 turns it off.")
+    betas: tuple[float, float] = setting((0.9, 0.999), cli=False, help="AdamW betas.")
+    eps: float = setting(1e-8, cli=False, help="AdamW epsilon.")
+    total_steps: int = setting(1, cli=False, help="Optimizer updates the schedule spans.")
+    warmup_steps: int = setting(0, cli=False, help="Warm-up updates.")
+
+    def for_updates(self, total: int) -> OptimSpec:
+        """This spec with the schedule sized for ``total`` optimizer updates."""
+        return replace(self, total_steps=total, warmup_steps=warmup_steps_for(total, self.warmup_ratio))
 
     def scheduler_for(self, optimizer):
         return build_scheduler(optimizer, self.scheduler, self.total_steps, self.warmup_steps, self.min_lr_ratio)
@@ -338,7 +349,10 @@ class DeepSpeedEngine:
         ckpt.save_rng(folder, self.info.rank)
 
     def load_state(self, folder: Path) -> None:
-        path, _ = self.engine.load_checkpoint(str(folder), tag="engine")
+        try:
+            path, _ = self.engine.load_checkpoint(str(folder), tag="engine")
+        except Exception as e:  # noqa: BLE001 - DeepSpeed reads its own files; any failure means a damaged one
+            raise ckpt.DamagedCheckpoint(f"{folder}: DeepSpeed could not read it: {type(e).__name__}: {e}") from None
         if path is None:
             raise ConfigError(f"DeepSpeed could not load the checkpoint in {folder}")
         ckpt.load_rng(folder, self.info.rank)

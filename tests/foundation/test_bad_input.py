@@ -89,7 +89,7 @@ def test_eval_json_data_with_nan_is_a_located_error(cli, tmp_path):
     src.write_text('[{"id": "a", "question": "q", "answer": NaN}]', encoding="utf-8")
     result = cli("eval", "spec", "--model", str(tmp_path / "no-model"), "--data", str(src), "-o", str(tmp_path / "o"))
     assert result.exit_code == 2, result.output
-    assert f"{src}: [0].answer: NaN is not valid JSON" in result.stderr
+    assert f"{src}:1: answer: NaN is not valid JSON" in result.stderr
 
 
 def test_eval_json_data_that_is_not_utf8_is_a_located_error(cli, tmp_path):

@@ -10,6 +10,16 @@ from mmrl.rewards import RewardConfig, RewardScorer, score_records
 PLUGINS = Path(__file__).parent / "plugins.py"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def plugins_allowed():
+    """The test plugins that records name, allowed as a user allows them (a flag, a recipe, a
+    library call): data alone never loads code."""
+    from mmrl.rewards.scoring import allow_verifier
+
+    for name in ('pid', 'slow', 'stuck', 'crash', 'always_half', 'hog'):
+        allow_verifier(f"{PLUGINS}:{name}")
+
+
 def rec(i, verifier=None, **params):
     r = {"id": f"q{i}", "sample": 0, "answer": str(i), "response": f"<think>t</think><answer>{i}</answer>"}
     if verifier:
@@ -109,3 +119,14 @@ def test_a_superseded_iterator_refuses_to_go_on(scorer):
     scorer.score([rec(1)])
     with pytest.raises(RuntimeError, match="superseded"):
         next(first)
+
+
+def test_a_spawned_worker_loads_the_plugin_the_parent_allowed():
+    """Workers that do not inherit the parent's registry (spawn, forkserver) load an allowed
+    file.py:function themselves; data alone could not have made either process load it."""
+    config = RewardConfig(workers=1, start_method="spawn", verifier=f"{PLUGINS}:always_half",
+                          weights={"accuracy": 1.0})
+    with RewardScorer(config) as scorer:
+        out = scorer.score([{"id": "a", "sample": 0, "answer": "1", "response": "<answer>1</answer>"}])
+    assert "error" not in out[0], out[0].get("error")
+    assert out[0]["rewards"]["accuracy"] == 0.5

@@ -12,6 +12,16 @@ from mmrl.rewards.base import VerifierResult
 from mmrl.rewards.scoring import parse_params, parse_weights
 
 PLUGINS = Path(__file__).parent / "plugins.py"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def plugins_allowed():
+    """The test plugins that records name, allowed as a user allows them (a flag, a recipe, a
+    library call): data alone never loads code."""
+    from mmrl.rewards.scoring import allow_verifier
+
+    for name in ('not_a_result', 'always_half', 'nan_accuracy', 'slow'):
+        allow_verifier(f"{PLUGINS}:{name}")
 GOOD = "<think>It is two.</think><answer>2</answer>"
 
 

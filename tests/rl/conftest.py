@@ -38,6 +38,6 @@ def rl_config(tiny_model_dir, parity_file, tmp_path):
     def make(**overrides):
         base = dict(model=tiny_model_dir, data=parity_file, out=str(tmp_path / "rl"), batch_size=2, group_size=4,
                     max_steps=1, max_new_tokens=8, lr=1e-2, reward_workers=0, sample_steps=1, beta=0.0)
-        return GRPOConfig(**{**base, **overrides})
+        return GRPOConfig.from_flags(**{**base, **overrides})
 
     return make

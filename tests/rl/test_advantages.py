@@ -24,7 +24,8 @@ def adv(name, rewards=REWARDS, group=GROUP, **kw):
 
 
 def test_registered_names():
-    assert ADVANTAGES.names() == ["drgrpo", "grpo", "reinforce_pp", "rloo", "stepgrpo"]
+    builtin = [n for n in ADVANTAGES.names() if ":" not in n]  # FILE.py:FN plugins register once loaded
+    assert builtin == ["drgrpo", "grpo", "reinforce_pp", "rloo", "stepgrpo"]
 
 
 def test_grpo_divides_by_the_unbiased_group_std():
@@ -57,6 +58,13 @@ def test_reinforce_pp_whitens_group_centred_rewards_over_the_batch():
     # unbiased var = (0 + 0.25 + 1 + 0.25 + 1) / 4 = 0.625, std = 0.790569
     sd = math.sqrt(0.625)
     assert adv("reinforce_pp", eps=0.0) == pytest.approx([0.0, -0.5 / sd, 1 / sd, 0.5 / sd, -1 / sd], abs=1e-12)
+
+
+def test_reinforce_pp_gives_a_constant_group_exactly_zero_beside_others():
+    # float32: the batch mean of the centred rewards is a rounding residue, not 0
+    r = torch.tensor([0.3, 0.3, 0.3, 0.1, 0.7, 0.2], dtype=torch.float32)
+    a = compute_advantages("reinforce_pp", r, torch.tensor([0, 0, 0, 1, 1, 1]))
+    assert a[:3].tolist() == [0.0, 0.0, 0.0] and a[3] < 0 < a[4]
 
 
 @pytest.mark.parametrize("name", ["grpo", "drgrpo", "rloo", "reinforce_pp", "stepgrpo"])

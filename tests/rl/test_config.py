@@ -8,42 +8,42 @@ from mmrl.rl.config import ALGORITHMS, GRPOConfig
 
 
 def cfg(**kw):
-    return GRPOConfig(model="m", data="d", out="o", **kw)
+    return GRPOConfig.from_flags(model="m", data="d", out="o", **kw)
 
 
 def test_dapo_brings_clip_higher_dynamic_sampling_and_token_mean():
-    c = cfg(algo="dapo").resolved()
-    assert (c.clip_low, c.clip_high, c.group_filter, c.loss_agg, c.beta) == (0.2, 0.28, "nonconstant", "token-mean", 0.0)
+    c = cfg(algo="dapo")
+    assert (c.loss.clip_low, c.loss.clip_high, c.selection.group_filter, c.loss.loss_agg, c.loss.beta) == (0.2, 0.28, "nonconstant", "token-mean", 0.0)
 
 
 def test_an_explicit_setting_beats_the_algorithm_default():
-    c = cfg(algo="dapo", clip_high=0.3, group_filter="none").resolved()
-    assert (c.clip_high, c.group_filter) == (0.3, "none")
+    c = cfg(algo="dapo", clip_high=0.3, group_filter="none")
+    assert (c.loss.clip_high, c.selection.group_filter) == (0.3, "none")
 
 
 def test_rloo_uses_the_leave_one_out_estimator_without_kl():
-    c = cfg(algo="rloo").resolved()
-    assert (c.advantage, c.beta) == ("rloo", 0.0)
+    c = cfg(algo="rloo")
+    assert (c.loss.advantage, c.loss.beta) == ("rloo", 0.0)
 
 
 def test_drgrpo_normalises_by_a_constant_length():
-    assert cfg(algo="drgrpo").resolved().loss_agg == "seq-mean-token-sum-norm"
+    assert cfg(algo="drgrpo").loss.loss_agg == "seq-mean-token-sum-norm"
 
 
 def test_stepgrpo_scores_step_rewards_in_groups_of_four():
-    c = cfg(algo="stepgrpo").resolved()
-    assert (c.group_size, c.temperature, c.verifier, c.weights) == (4, 1.2, "steprar", {"step_rar": 1.0, "step_rvr": 1.0})
+    c = cfg(algo="stepgrpo")
+    assert (c.sampling.n, c.sampling.temperature, c.reward.verifier, c.reward.weights) == (4, 1.2, "steprar", {"step_rar": 1.0, "step_rvr": 1.0})
 
 
 def test_every_algorithm_resolves_to_known_settings():
     for algo in ALGORITHMS:
-        c = cfg(algo=algo).resolved()
-        assert c.advantage and c.loss_agg and c.group_size and c.temperature
+        c = cfg(algo=algo)
+        assert c.loss.advantage and c.loss.loss_agg and c.sampling.n and c.sampling.temperature
 
 
 def test_unknown_algorithm_names_the_known_ones():
     with pytest.raises(ConfigError, match="dapo"):
-        cfg(algo="ppo2").resolved()
+        cfg(algo="ppo2")
 
 
 @pytest.mark.parametrize("kw, flag", [
@@ -52,4 +52,4 @@ def test_unknown_algorithm_names_the_known_ones():
 ])
 def test_bad_settings_name_their_flag(kw, flag):
     with pytest.raises(ConfigError, match=flag):
-        cfg(**kw).resolved()
+        cfg(**kw)

@@ -112,7 +112,7 @@ def test_batches_that_do_not_split_evenly_are_refused():
     from mmrl.rl.config import GRPOConfig
     from mmrl.rl.trainer import check_world
 
-    cfg = GRPOConfig(model="m", data="d", out="o", batch_size=3, deepspeed="zero2.json").resolved()
+    cfg = GRPOConfig.from_flags(model="m", data="d", out="o", batch_size=3, deepspeed="zero2.json")
     with pytest.raises(ConfigError, match="multiple of the 2 processes"):
         check_world(cfg, 2)
 
@@ -123,16 +123,18 @@ def test_rows_in_pieces_are_refused_under_zero3(tmp_path):
     from mmrl.rl.trainer import build_engine
     from mmrl.train.distributed import DistInfo, OptimSpec
 
-    cfg = GRPOConfig(model="m", data="d", out="o", batch_size=4, micro_batch_rows=2,
-                     deepspeed=str(RECIPES / "zero3.json")).resolved()
+    cfg = GRPOConfig.from_flags(model="m", data="d", out="o", batch_size=4, micro_batch_rows=2,
+                     deepspeed=str(RECIPES / "zero3.json"))
     with pytest.raises(ConfigError, match="ZeRO-3"):
         build_engine(cfg, None, OptimSpec(lr=1e-3), DistInfo(0, 2, 0))
 
 
-def test_several_processes_need_deepspeed():
+def test_several_processes_need_deepspeed(monkeypatch):
     from mmrl.errors import ConfigError
     from mmrl.rl.config import GRPOConfig
-    from mmrl.rl.trainer import check_world
+    from mmrl.train.training_run import TrainingRun
 
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    cfg = GRPOConfig.from_flags(model="m", data="d", out="o", batch_size=4)
     with pytest.raises(ConfigError, match="without --deepspeed"):
-        check_world(GRPOConfig(model="m", data="d", out="o", batch_size=4).resolved(), 2)
+        TrainingRun("grpo", cfg.run, (), config={})

@@ -32,7 +32,7 @@ def warm(tiny_model_dir, tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        sft(SFTConfig(model=tiny_model_dir, data=str(root / "data.jsonl"), out=str(root / "sft"), max_steps=200,
+        sft(SFTConfig.from_flags(model=tiny_model_dir, data=str(root / "data.jsonl"), out=str(root / "sft"), max_steps=200,
                       lr=3e-3, batch_size=8))
     finally:
         torch.set_num_threads(threads)
@@ -44,7 +44,7 @@ def test_mean_reward_rises_by_at_least_0_2(algo, warm):
     from mmrl.rl.config import GRPOConfig
     from mmrl.rl.trainer import train
 
-    result = train(GRPOConfig(model=str(warm / "sft"), data=str(warm / "data.jsonl"), out=str(warm / algo),
+    result = train(GRPOConfig.from_flags(model=str(warm / "sft"), data=str(warm / "data.jsonl"), out=str(warm / algo),
                               algo=algo, max_steps=60, batch_size=4, group_size=8, max_new_tokens=40, lr=2e-3,
                               reward_workers=0, sample_steps=100, seed=0))
     rewards = [row["reward/mean"] for row in result.history]

@@ -227,3 +227,23 @@ def test_policy_loss_gradient_ignores_padding():
                            ref_logp=ref, beta=0.1)
     total.backward()
     assert torch.isfinite(logp.grad).all() and logp.grad[1, 1] == 0.0
+
+
+def test_kl_clamp_bounds_k3_and_its_gradient_as_verl_does():
+    # log-ratio 8: k3 = e^8 - 8 - 1 = 2971.96, gradient -(e^8 - 1) = -2979.96 per token unclamped
+    logp = torch.tensor([[-9.0]], requires_grad=True)
+    ref = torch.tensor([[-1.0]])
+    common = dict(clip_low=0.2, clip_high=0.2, ref_logp=ref, beta=1.0, kl_estimator="k3")
+    loss, stats = policy_loss(logp, logp.detach(), torch.zeros(1), torch.ones(1, 1), **common)
+    loss.backward()
+    assert stats["kl"] == pytest.approx(math.exp(8) - 9) and logp.grad.item() == pytest.approx(1 - math.exp(8))
+    logp.grad = None
+    loss, stats = policy_loss(logp, logp.detach(), torch.zeros(1), torch.ones(1, 1), kl_clamp=10.0, **common)
+    loss.backward()
+    assert stats["kl"] == 10.0 and logp.grad.item() == 0.0
+
+
+def test_grpo_clamps_the_kl_at_verls_value_by_default():
+    from mmrl.rl.config import GRPOConfig
+
+    assert GRPOConfig.from_flags(model="m", data="d", out="o").loss.kl_clamp == 10.0

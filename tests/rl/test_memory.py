@@ -23,7 +23,7 @@ def plain(tiny_model_dir, parity_file, tmp_path_factory):
     from mmrl.rl.config import GRPOConfig
 
     out = tmp_path_factory.mktemp("plain") / "rl"
-    return weights(train(GRPOConfig(model=tiny_model_dir, data=parity_file, out=str(out), batch_size=2, group_size=4,
+    return weights(train(GRPOConfig.from_flags(model=tiny_model_dir, data=parity_file, out=str(out), batch_size=2, group_size=4,
                                     max_steps=2, max_new_tokens=8, lr=1e-2, reward_workers=0, beta=0.1,
                                     mini_batch_size=1)).out_dir)
 
@@ -42,12 +42,12 @@ def test_rows_must_be_positive(rl_config):
     from mmrl.errors import ConfigError
 
     with pytest.raises(ConfigError, match="--micro-batch-rows"):
-        rl_config(micro_batch_rows=0).resolved()
+        rl_config(micro_batch_rows=0)
 
 
 def test_deepspeed_counts_a_backward_per_piece_of_rows_and_one_for_the_prompts(rl_config):
     from mmrl.rl.update import backwards_per_update
 
-    cfg = rl_config(batch_size=4, group_size=4, micro_batch_size=1, micro_batch_rows=3).resolved()
+    cfg = rl_config(batch_size=4, group_size=4, micro_batch_size=1, micro_batch_rows=3)
     assert backwards_per_update(cfg, share=2) == 2 * (2 + 1)  # 2 micro-batches of 4 rows: pieces 3 + 1, prompts
-    assert backwards_per_update(rl_config(batch_size=4, micro_batch_size=1).resolved(), share=2) == 2
+    assert backwards_per_update(rl_config(batch_size=4, micro_batch_size=1), share=2) == 2

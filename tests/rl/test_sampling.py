@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from mmrl.errors import ConfigError
-from mmrl.rl.sampling import (CURRICULUM_WEIGHTS, GROUP_FILTERS, CurriculumSampler, OversampleEMA, PromptSampler,
+from mmrl.rl.prompt_sampling import (CURRICULUM_WEIGHTS, GROUP_FILTERS, CurriculumSampler, OversampleEMA, PromptSampler,
                               UniformSampler, accuracy_band, difficulty_band)
 
 

@@ -10,7 +10,7 @@ import torch
 from mmrl.rl.collect import Collector
 from mmrl.rl.groups import Group, build_batch, overlong_penalty
 from mmrl.rl.losses import policy_loss
-from mmrl.rl.sampling import GROUP_FILTERS, OversampleEMA, UniformSampler
+from mmrl.rl.prompt_sampling import GROUP_FILTERS, OversampleEMA, UniformSampler
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
 
@@ -162,15 +162,39 @@ def test_micro_batches_give_the_same_logprobs_as_one_batch(tiny, synth_file):
     torch.testing.assert_close(one, split, atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("loss_agg", ["token-mean", "seq-mean-token-mean"])
+def test_the_reported_losses_do_not_depend_on_the_micro_batches(tiny, synth_file, loss_agg):
+    """A micro-batch's loss is its part of the mini-batch's (normalised by the whole): the parts
+    add up. Averaging them reported about half the loss with two micro-batches."""
+    import copy
+
+    from mmrl.rl.config import GRPOConfig
+    from mmrl.rl.update import ppo_update
+    from mmrl.train.distributed import LocalEngine, OptimSpec
+
+    loaded, backend = tiny
+    batch = sampled_batch(tiny, synth_file, 1.0)
+    batch.advantages = torch.tensor([1.0, -0.5, 0.25, -1.0, 0.5, 2.0])
+    reported = []
+    for micro in (None, 1):
+        cfg = GRPOConfig.from_flags(model="m", data="d", out="o", batch_size=2, group_size=3, loss_agg=loss_agg,
+                                    micro_batch_size=micro, beta=0.0)
+        engine = LocalEngine(copy.deepcopy(loaded.model), OptimSpec(lr=1e-9))
+        reported.append(ppo_update(engine, backend.encode, batch, cfg, 0, seed=0, max_len=6).means())
+    for key in ("pg_loss", "loss", "entropy", "ratio_mean"):
+        assert reported[1][key] == pytest.approx(reported[0][key], rel=1e-4), key
+    assert abs(reported[0]["pg_loss"]) > 0.1
+
+
 def test_with_lora_the_reference_is_the_base_model_with_adapters_off(tiny_model_dir, synth_file):
     from mmrl.model.loading import load
     from mmrl.rl.config import GRPOConfig
-    from mmrl.rl.trainer import Reference, model_spec
+    from mmrl.rl.trainer import Reference, policy_spec
     from mmrl.rl.update import frozen_logprobs
     from mmrl.rollout.backends.hf import HFBackend
 
-    cfg = GRPOConfig(model=tiny_model_dir, data=synth_file, out="unused", lora=True, lora_r=4, beta=0.1).resolved()
-    policy = load(model_spec(cfg))
+    cfg = GRPOConfig.from_flags(model=tiny_model_dir, data=synth_file, out="unused", lora=True, lora_r=4, beta=0.1)
+    policy = load(policy_spec(cfg))
     with torch.no_grad():  # move the adapters away from their zero start
         for name, p in policy.model.named_parameters():
             if "lora_B" in name:
@@ -191,5 +215,5 @@ def test_beta_zero_loads_no_reference(tiny_model_dir, synth_file):
     from mmrl.rl.config import GRPOConfig
     from mmrl.rl.trainer import Reference
 
-    cfg = GRPOConfig(model=tiny_model_dir, data=synth_file, out="unused", beta=0.0).resolved()
+    cfg = GRPOConfig.from_flags(model=tiny_model_dir, data=synth_file, out="unused", beta=0.0)
     assert not Reference(cfg, policy=None).active

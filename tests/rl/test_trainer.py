@@ -160,3 +160,23 @@ def test_grpo_trains_on_parquet_with_mapped_columns(rl_config, tmp_path):
     data = write_parquet(tmp_path / "train.parquet", rows)
     result = train(rl_config(data=str(data), columns={"question": "query"}, max_steps=1))
     assert result.steps == 1 and metrics(result.out_dir)[0]["groups_drawn"] == 2
+
+
+def test_the_schedule_spans_every_update_of_the_run(rl_config):
+    """Two updates a step (mini-batch 1 of 2): a linear schedule sized in steps would reach 0
+    halfway; sized in updates, the lr falls step by step and is above 0 before the last step."""
+    result = train(rl_config(max_steps=4, mini_batch_size=1, scheduler="linear"))
+    lrs = [row["lr"] for row in result.history]
+    assert all(a > b for a, b in zip(lrs, lrs[1:])), lrs
+    assert lrs[-2] > 0, lrs
+
+
+def test_the_policy_trains_without_dropout(rl_config):
+    """Old log-probs come from a frozen pass (eval mode) and the update runs in train mode: dropout
+    active in one and not the other would read as a policy change in the ratio."""
+    import torch
+
+    result = train(rl_config(max_steps=1, lora=True, lora_r=4, lora_dropout=0.5, merge_lora=False))
+    drops = [m for m in result.model.modules() if isinstance(m, torch.nn.Dropout)]
+    assert drops and all(m.p == 0.0 for m in drops)
+

@@ -213,7 +213,7 @@ def test_pieces_never_build_more_logits_than_the_budget(loaded, group, responses
 def test_gradient_checkpointing_gives_the_same_logprobs_and_gradients(lively_model_dir, prompts):
     from mmrl.model.loading import load
     from mmrl.rollout import make_backend
-    from mmrl.train.run import enable_checkpointing
+    from mmrl.model.loading import enable_checkpointing
 
     fresh = load(lively_model_dir)
     model = fresh.model.train()
@@ -269,7 +269,7 @@ def test_kept_encodings_equal_the_processor_in_any_grouping(loaded, prompts):
 
 
 def test_outputs_with_fields_it_does_not_know_are_not_split():
-    from mmrl.rollout.backends.hf import split_encoding
+    from mmrl.model.encoding import split_encoding
 
     assert split_encoding({"input_ids": torch.zeros(1, 2), "attention_mask": torch.ones(1, 2),
                            "pixel_values_videos": torch.zeros(1)}, [0]) is None
@@ -320,7 +320,7 @@ def test_rows_in_pieces_give_the_gradients_of_one_pass(lively_model_dir, prompts
     from mmrl.model.loading import load
     from mmrl.model.prefix import shared_prefix_logprobs_in_pieces
     from mmrl.rollout import make_backend
-    from mmrl.train.run import enable_checkpointing
+    from mmrl.model.loading import enable_checkpointing
 
     fresh = load(lively_model_dir)
     model = fresh.model.train()

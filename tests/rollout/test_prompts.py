@@ -53,7 +53,7 @@ def test_images_are_resized_as_the_processor_will(samples, hf_backend):
     assert img.width % f == 0 and img.height % f == 0
     assert prompt.image_tokens == (img.width // f) * (img.height // f)
     n_tokens = hf_backend.encode([prompt])["input_ids"].shape[1]
-    from mmrl.rollout.guard import prompt_length
+    from mmrl.rollout.prompt_fit import prompt_length
 
     assert prompt_length(prompt, hf_backend.processor) == n_tokens
 

@@ -6,8 +6,8 @@ import math
 import pytest
 import torch
 
-from mmrl.model.prefix import selective_logprobs
-from mmrl.rollout.sampling import RowStreams, filter_probs, inverse_cdf, row_seed, sample_tokens
+from mmrl.model.logprobs import selective_logprobs
+from mmrl.rollout.token_sampling import RowStreams, filter_probs, inverse_cdf, row_seed, sample_tokens
 
 LOGITS = torch.log(torch.tensor([[0.1, 0.2, 0.3, 0.4]]))
 

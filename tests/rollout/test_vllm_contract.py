@@ -3,12 +3,10 @@ GPU are present; here its checks are themselves checked with the hf backend as t
 from __future__ import annotations
 
 import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "vllm_contract.py"
+from tests.scripts import benchmark_script
 
 
 def vllm_on_a_gpu() -> bool:
@@ -19,12 +17,8 @@ def vllm_on_a_gpu() -> bool:
 
 @pytest.fixture(scope="module")
 def contract():
-    spec = importlib.util.spec_from_file_location("vllm_contract", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    with benchmark_script("vllm_contract") as module:
+        yield module
 
 
 def outcomes(report):

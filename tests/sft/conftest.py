@@ -16,7 +16,7 @@ def sft_cfg(tiny_model_dir, synth_file, tmp_path):
         base = dict(model=tiny_model_dir, data=synth_file, out=str(tmp_path / "run"), max_steps=3,
                     batch_size=2, lr=3e-3, scheduler="constant", lora_dropout=0.0)
         base.update(overrides)
-        return SFTConfig(**base)
+        return SFTConfig.from_flags(**base)
 
     return make
 

@@ -10,13 +10,13 @@ import torch
 
 from mmrl.errors import ConfigError
 from mmrl.train import checkpoint as ckpt
-from mmrl.train.metrics import MetricsLog
+from mmrl.train.metrics_log import MetricsLog
 
 
 def _make(out, step):
     folder = ckpt.staging_dir(out, step)
     folder.mkdir(parents=True)
-    return ckpt.finalize(out, step, {"step": step})
+    return ckpt.finalize(out, step, {"step": step, "time": 0.0})
 
 
 def test_latest_is_the_highest_complete_step_and_staging_folders_are_ignored(tmp_path):
@@ -24,7 +24,7 @@ def test_latest_is_the_highest_complete_step_and_staging_folders_are_ignored(tmp
         _make(tmp_path, step)
     ckpt.staging_dir(tmp_path, 12).mkdir()  # a save that crashed half-way
     assert ckpt.latest_checkpoint(tmp_path) == ckpt.step_dir(tmp_path, 10)
-    assert ckpt.read_state(ckpt.latest_checkpoint(tmp_path)) == {"step": 10}
+    assert ckpt.read_state(ckpt.latest_checkpoint(tmp_path)) == {"step": 10, "time": 0.0}
 
 
 def test_prune_keeps_the_newest_and_removes_staging(tmp_path):

@@ -13,7 +13,7 @@ from mmrl.train.loss import nll_sum
 
 @pytest.fixture(scope="module")
 def examples(synth_records, processor, synth_file):
-    cfg = SFTConfig(model="m", data="d", out="o")
+    cfg = SFTConfig.from_flags(model="m", data="d", out="o")
     return [build_example(r, processor, cfg, Path(synth_file).parent) for r in synth_records[:3]]
 
 

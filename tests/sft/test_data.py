@@ -10,7 +10,7 @@ from mmrl.sft.data import load_sft_data
 
 
 def _cfg(data, **kw):
-    return SFTConfig(model="m", data=data, out="o", **kw)
+    return SFTConfig.from_flags(model="m", data=data, out="o", **kw)
 
 
 def _good(i=0):

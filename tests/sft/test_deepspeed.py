@@ -50,7 +50,7 @@ def single(tiny_model_dir, synth_file, tmp_path_factory):
     from mmrl.sft import SFTConfig
 
     out = tmp_path_factory.mktemp("single") / "run"
-    train(SFTConfig(model=tiny_model_dir, data=synth_file, out=str(out), max_steps=STEPS, batch_size=2,
+    train(SFTConfig.from_flags(model=tiny_model_dir, data=synth_file, out=str(out), max_steps=STEPS, batch_size=2,
                     grad_accum=2, lr=3e-3, scheduler="cosine", warmup_ratio=0.3, weight_decay=0.01))
     return out
 

@@ -8,7 +8,7 @@ from mmrl.sft.example import ExampleError
 
 
 def _cfg(**kw):
-    return SFTConfig(model="m", data="d", out="o", **kw)
+    return SFTConfig.from_flags(model="m", data="d", out="o", **kw)
 
 
 def _trained(example, processor) -> str:

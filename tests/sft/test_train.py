@@ -9,8 +9,8 @@ import torch
 
 from mmrl.errors import ConfigError
 from mmrl.sft import train
-from mmrl.sft.trainer import model_spec
-from mmrl.train.run import seed_everything
+from mmrl.sft.trainer import load_spec
+from mmrl.train.training_run import seed_everything
 
 pytestmark = pytest.mark.slow
 
@@ -19,8 +19,8 @@ def _initial_params(cfg) -> dict[str, torch.Tensor]:
     """The parameters a run starts from (same seed, so the same LoRA initialisation)."""
     from mmrl.model.loading import load
 
-    seed_everything(cfg.seed)
-    model = load(model_spec(cfg)).model
+    seed_everything(cfg.run.seed)
+    model = load(load_spec(cfg)).model
     return {k: v.detach().clone() for k, v in model.named_parameters()}
 
 
@@ -43,7 +43,7 @@ def test_loss_falls_on_a_small_synthetic_set(sft_cfg):
 def test_metrics_have_one_line_per_step_in_spec_form(sft_cfg):
     cfg = sft_cfg(max_steps=4, warmup_ratio=0.5, scheduler="linear")
     train(cfg)
-    lines = [json.loads(x) for x in Path(cfg.out, "metrics.jsonl").read_text().splitlines()]
+    lines = [json.loads(x) for x in Path(cfg.run.out, "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in lines] == [1, 2, 3, 4]
     assert all({"time", "loss", "lr", "tokens_per_s", "grad_norm", "epoch"} <= set(r) for r in lines)
     assert [r["lr"] for r in lines] == pytest.approx([1.5e-3, 3e-3, 3e-3, 1.5e-3])
@@ -52,7 +52,7 @@ def test_metrics_have_one_line_per_step_in_spec_form(sft_cfg):
 
 
 def test_lora_changes_only_the_adapters(sft_cfg):
-    cfg = sft_cfg(lora=True, lora_r=4, lora_targets="q_proj,v_proj")
+    cfg = sft_cfg(lora=True, lora_r=4, lora_targets="q_proj,v_proj", merge_lora=False)
     before = _initial_params(cfg)
     changed = _changed(before, train(cfg).model)
     lora = {k for k in changed if "lora_" in k}
@@ -106,9 +106,9 @@ def test_resume_gives_the_same_weights_as_an_unbroken_run(sft_cfg, tmp_path, ove
         train(broken, on_step=_interrupt_at(3))
     result = train(sft_cfg(out=str(tmp_path / "broken"), resume=True, **common))
     assert result.resumed_from == 2
-    a, b = _weights(whole.out), _weights(broken.out)
+    a, b = _weights(whole.run.out), _weights(broken.run.out)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    steps = [json.loads(x)["step"] for x in Path(broken.out, "metrics.jsonl").read_text().splitlines()]
+    steps = [json.loads(x)["step"] for x in Path(broken.run.out, "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 3, 4]
 
 
@@ -133,7 +133,7 @@ def test_packing_trains_the_same_as_padding(sft_cfg, tmp_path):
     packed = sft_cfg(out=str(tmp_path / "pack"), batch_size=3, packing=True)
     la, lb = train(padded).losses, train(packed).losses
     assert la == pytest.approx(lb, rel=1e-5)
-    a, b = _weights(padded.out), _weights(packed.out)
+    a, b = _weights(padded.run.out), _weights(packed.run.out)
     assert all(torch.allclose(a[k], b[k], atol=1e-5) for k in a)
 
 
@@ -144,7 +144,7 @@ def test_gradient_checkpointing_trains_the_same(sft_cfg, tmp_path):
     base = checkpointed.model.get_base_model() if hasattr(checkpointed.model, "get_base_model") else checkpointed.model
     assert any(getattr(m, "gradient_checkpointing", False) for m in base.modules())
     assert train(plain).losses == pytest.approx(checkpointed.losses, rel=1e-6)
-    a, b = _weights(plain.out), _weights(ckpt.out)
+    a, b = _weights(plain.run.out), _weights(ckpt.run.out)
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
 
 
@@ -152,13 +152,13 @@ def test_lora_checkpoint_loads_as_adapter_or_merged_with_the_same_outputs(sft_cf
     from mmrl.model.loading import load
 
     kw = dict(lora=True, lora_r=4)
-    adapter = sft_cfg(out=str(tmp_path / "adapter"), **kw)
+    adapter = sft_cfg(out=str(tmp_path / "adapter"), merge_lora=False, **kw)
     merged = sft_cfg(out=str(tmp_path / "merged"), merge_lora=True, **kw)
     train(adapter)
     train(merged)
-    assert Path(adapter.out, "adapter_config.json").is_file() and not Path(adapter.out, "model.safetensors").exists()
-    assert Path(merged.out, "model.safetensors").is_file() and not Path(merged.out, "adapter_config.json").exists()
-    a, b = load(adapter.out), load(merged.out)
+    assert Path(adapter.run.out, "adapter_config.json").is_file() and not Path(adapter.run.out, "model.safetensors").exists()
+    assert Path(merged.run.out, "model.safetensors").is_file() and not Path(merged.run.out, "adapter_config.json").exists()
+    a, b = load(adapter.run.out), load(merged.run.out)
     ids = a.processor.tokenizer("How many red circles are there?", return_tensors="pt")["input_ids"]
     with torch.no_grad():
         assert torch.allclose(a.model(input_ids=ids).logits, b.model(input_ids=ids).logits, atol=1e-5)

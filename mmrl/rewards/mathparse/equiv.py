@@ -111,14 +111,23 @@ def nodes_equal(a: Node, b: Node, tol: Tolerance, *, approximate: bool = True) -
         va, vb = _evaluate(a, env), _evaluate(b, env)
         if va is None and vb is None:
             continue
-        if va is None or vb is None or not close_numeric(va, vb, tol):
+        if va is None or vb is None:
+            return False
+        if not close_numeric(va, vb, tol):
+            if _complex(va) or _complex(vb):
+                continue  # outside the real domain the branches of roots differ: \sqrt[3]{x}^2 vs x^{2/3}
             return False
         conclusive += 1
     return conclusive >= _MIN_CONCLUSIVE
 
 
-def _proportional(a: Node, b: Node, tol: Tolerance) -> bool:
-    """Whether ``a = c * b`` for a constant ``c != 0`` (two equations ``a = 0`` and ``b = 0``)."""
+def _complex(v: Any) -> bool:
+    return mp().im(v) != 0
+
+
+def _proportional(a: Node, b: Node, tol: Tolerance, *, positive: bool = False) -> bool:
+    """Whether ``a = c * b`` for a constant ``c != 0`` (two equations ``a = 0`` and ``b = 0``);
+    with ``positive``, ``c > 0`` (two inequalities ``a < 0`` and ``b < 0``)."""
     symbols = sorted(free_symbols(a) | free_symbols(b))
     ratio, conclusive = None, 0
     for k in range(_N_POINTS):
@@ -136,6 +145,8 @@ def _proportional(a: Node, b: Node, tol: Tolerance) -> bool:
             continue
         if ratio is None:
             ratio = va / vb
+            if positive and not (mp().im(ratio) == 0 and ratio > 0):
+                return False
         elif not close_numeric(va, ratio * vb, tol):
             return False
         conclusive += 1
@@ -188,6 +199,21 @@ def _bare_symbol(v: Value) -> bool:
     return isinstance(v, Scalar) and v.node[0] == "s"
 
 
+def _names_quantity(v: Value) -> bool:
+    """Whether one side of ``LHS = value`` only names what is asked: ``x``, ``(p, q)``, ``f(x)``
+    (read as a product of symbols), ``|AB|``: symbols without numbers."""
+    if isinstance(v, Seq):
+        return v.kind == "tuple" and bool(v.items) and all(_bare_symbol(i) for i in v.items)
+    if not isinstance(v, Scalar):
+        return False
+    node = v.node
+    if node[0] == "f" and node[1] == "abs":
+        node = node[2]
+    if node[0] == "s":
+        return True
+    return node[0] == "*" and len(node[1]) <= 3 and all(part[0] == "s" for part in node[1])
+
+
 def _difference(r: Relation) -> Node | None:
     if isinstance(r.lhs, Scalar) and isinstance(r.rhs, Scalar):
         return ("+", (r.lhs.node, ("neg", r.rhs.node)))
@@ -196,14 +222,26 @@ def _difference(r: Relation) -> Node | None:
 
 def _solution_value(r: Relation) -> Value:
     """What ``x = 2`` (or ``2 = x``, or ``2 + 3 = 5``) says the answer is."""
-    if _bare_symbol(r.rhs) and not _bare_symbol(r.lhs):
+    if _names_quantity(r.rhs) and not _names_quantity(r.lhs):
         return r.lhs
     return r.rhs
 
 
+def _distinct(items: tuple, tol: Tolerance, order: str) -> tuple:
+    out: list = []
+    for it in items:
+        if not any(equivalent(seen, it, tol, order) for seen in out):
+            out.append(it)
+    return tuple(out)
+
+
 def _multiset_equal(gs: tuple, ps: tuple, tol: Tolerance, order: str = "auto") -> bool:
+    """The same elements, each matched once; when the counts differ, an element written twice
+    counts once (an unordered answer is a set: "(3,17),(3,17),(1,2)" lists the set of two)."""
     if len(gs) != len(ps):
-        return False
+        gs, ps = _distinct(gs, tol, order), _distinct(ps, tol, order)
+        if len(gs) != len(ps):
+            return False
     unused = list(ps)
     for g in gs:
         for i, p in enumerate(unused):
@@ -244,7 +282,7 @@ def equivalent(g: Value, p: Value, tol: Tolerance = Tolerance(), order: str = "a
     if isinstance(g, Relation) and not isinstance(p, Relation):
         # "y = 2x + 1" names its variable, so "2x + 1" answers it; "7 = 11a + c" is an equation
         # between two expressions, and neither side alone is that equation
-        defines = _bare_symbol(g.lhs) or _bare_symbol(g.rhs)
+        defines = _names_quantity(g.lhs) or _names_quantity(g.rhs)
         return g.op == "=" and defines and equivalent(_solution_value(g), p, tol, order)
     if isinstance(g, Relation):
         if g.op != p.op:
@@ -254,7 +292,11 @@ def equivalent(g: Value, p: Value, tol: Tolerance = Tolerance(), order: str = "a
                 return equivalent(g.rhs, p.rhs, tol, order)
             dg, dp = _difference(g), _difference(p)
             return dg is not None and dp is not None and _proportional(dg, dp, tol)
-        return equivalent(g.lhs, p.lhs, tol, order) and equivalent(g.rhs, p.rhs, tol, order)
+        if equivalent(g.lhs, p.lhs, tol, order) and equivalent(g.rhs, p.rhs, tol, order):
+            return True
+        # "-x > -1" is "x < 1": the same inequality multiplied by a negative number
+        dg, dp = _difference(g), _difference(p)
+        return g.op in ("<", "<=") and dg is not None and dp is not None and _proportional(dg, dp, tol, positive=True)
     if isinstance(g, Scalar) and isinstance(p, Scalar):
         return scalars_equal(g, p, tol)
     # a one-element collection against its element: "{2}" or "x=2 ," against 2
@@ -317,6 +359,9 @@ def decimal_comma_reading(text: str, mode: str = "auto") -> str:
 
     def one(m: re.Match) -> str:
         whole, frac = m.group(1), m.group(2)
+        before, after = m.string[:m.start()].rstrip()[-1:], m.string[m.end():].lstrip()[:1]
+        if before and before in "([{" and after and after in ")]}":
+            return m.group(0)  # "[0,1)" and "(1,5)" are pairs, not 0.1 and 1.5
         if mode == "auto" and len(frac) == 3 and not whole.startswith("0"):
             return m.group(0)
         return f"{whole}.{frac}"

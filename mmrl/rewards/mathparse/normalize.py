@@ -25,7 +25,9 @@ _UNICODE = str.maketrans({
 _DELIMS = re.compile(r"(?<!\\)\\[()\[\]]|\$")
 _SIZING = re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|bigg|Bigg|big|Big)(?![A-Za-z])\.?")
 _THIN_THOUSANDS = re.compile(r"(?<=\d)\\,(?=\d{3}(?!\d))")
-_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\(?:displaystyle|textstyle|scriptstyle)(?![A-Za-z])")
+# "12,\!000,\!023" and "32,\ 349": a comma and a negative or normal space between thousands
+_SPACED_COMMA_THOUSANDS = re.compile(r"(?<=\d),(?:\\[!, ]|\s)*\\[!, ][ \t]*(?=\d{3}(?!\d))")
+_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad|~|\\(?:displaystyle|textstyle|scriptstyle)(?![A-Za-z])")
 _FRAC_VARIANTS = re.compile(r"\\[dtc]frac(?![A-Za-z])")
 _BINOM_VARIANTS = re.compile(r"\\[dt]binom(?![A-Za-z])")
 _DEGREES = re.compile(r"\^\s*\{\s*\\circ\s*\}|\^\s*\\circ|\\circ(?![A-Za-z])|\\degree(?![A-Za-z])|\^\s*\{\s*o\s*\}")
@@ -37,7 +39,7 @@ _OPERATOR_WORDS = {"and": ",", "or": ","}
 _FUNCTION_NAMES = {"sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "exp", "sqrt", "arcsin", "arccos",
                    "arctan", "sinh", "cosh", "tanh", "e", "d"}
 _UNIT_LIKE = re.compile(r"[A-Za-z][A-Za-z .\-/]*\.?(?:\^\{?[23]\}?)?")
-_PERCENT_TAIL = re.compile(r"\s*\\?%\s*$")
+_PERCENT_TAIL = re.compile(r"\s*(?:\\?%|(?<![A-Za-z])(?:pct|percent)\.?)\s*$")
 _KNOWN_SHORT_UNITS = {"cm", "mm", "km", "kg", "mg", "ml", "mL", "ft", "in", "yd", "mi", "lb", "lbs", "oz", "hr",
                       "hrs", "min", "sec", "deg", "rad", "mph", "kph", "sq"}
 _NOT_UNITS = {"sqrt", "infinity", "infty", "times", "plus", "minus", "over", "pi", "and", "or", "frac", "inf"}
@@ -50,12 +52,11 @@ _SINGLE_LETTER_UNIT = re.compile(r"(?<=\d)(?:\s+([mgslLhKNJWVA])\.?(\^\{?[23]\}?
 _RATIO = re.compile(r"(\d+(?:\.\d+)?)\s*:\s*(\d+(?:\.\d+)?)")
 # 1,000 / 12,345,678 / 1,000.99 / the Indian 2,50,000; never with a leading 0 (0,111 is a decimal comma)
 _THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?:,\d{2})*(?:,\d{3})+(?:\.\d+)?")
-_LATEX_COMMA = re.compile(r"\{,\}")
+_LATEX_COMMA = re.compile(r"\{,\}|(?<=\d)[ \t]*\{[ \t]*,[ \t]*\}[ \t]*(?=\d)")  # "14{,}916", "14 {, }916"
 _MIXED_LATEX = re.compile(r"(?<![\w}^_.)\\])(\d+)[ \t]*\\frac\s*\{(\d+)\}\s*\{(\d+)\}")
 # one line only: "11\n5/6" is two lines of working, not the mixed number 11 5/6
 _MIXED_PLAIN = re.compile(r"(?<![\w}^_./)\\])(\d+)[ \t]+(\d+)[ \t]*/[ \t]*(\d+)(?![\d.])")
 _ELLIPSIS = re.compile(r"\\[lcv]?dots(?![A-Za-z])|\.\.\.|\\ldots")
-_TRAILING_BACKSLASH = re.compile(r"(?:\\\\|\\)+\s*$")
 _CURRENCY = re.compile(r"\b(?:US|USD|EUR|GBP|CNY|RMB|JPY|INR|RUB)\s*\$?|(?<=\d)\s*(?:USD|EUR|GBP|CNY|RMB)\b")
 _SPACE_THOUSANDS = re.compile(r"[-+]?[1-9]\d{0,2}(?: \d{3})+(?:\.\d+)?")
 _LATEX_DECIMAL_COMMA = re.compile(r"(?<=\d)\{,\}(?=\d)(?!\d{3}(?!\d))")
@@ -80,6 +81,8 @@ def _text_command(match: re.Match, whole: str) -> str:
     low = content.lower()
     if low in _OPERATOR_WORDS:
         return _OPERATOR_WORDS[low]
+    if content in ("E", "D"):
+        return content  # \text{E} is the letter (an option, a point), not Euler's number
     if low in _FUNCTION_NAMES:
         return "\\" + low if low not in ("e", "d") else low
     rest = whole[: match.start()] + whole[match.end():]
@@ -109,14 +112,46 @@ def _strip_trailing_units(s: str) -> str:
 
 
 # A unit in another script after a number: "15 页", "4 公斤", "25 см²", "60(千米/小时)", "12개".
-_FOREIGN_UNIT = re.compile(r"(?<=[\d}\s])[\s(]*(?:[^\s\d\x00-\x7f\u0370-\u03ff]+[\s/()^23.]*)+$")
+# The unit is the longest tail made of letters of a non-Latin, non-Greek script and the marks
+# that go with them (spaces, "/", "()", "^", "2", "3", "."), starting with such a letter after
+# "[\s(]*" and right after a digit, "}" or a space. One backward scan finds it.
+_UNIT_MARKS = frozenset(" /()^23.")
+
+
+def _foreign_letter(c: str) -> bool:
+    return c > "\x7f" and not ("\u0370" <= c <= "\u03ff") and not c.isspace() and not c.isdecimal()
+
+
+def foreign_unit_start(s: str) -> int | None:
+    """Where a trailing unit in another script begins (see above), or None: linear in ``len(s)``."""
+    i = len(s)
+    while i > 0 and (_foreign_letter(s[i - 1]) or s[i - 1] in _UNIT_MARKS or s[i - 1].isspace()):
+        i -= 1
+    # leftmost start at or after i: preceded by a digit, "}" or a space, then [\s(]* and a letter
+    letter_at = None  # index of the first foreign letter at or after the current position
+    starts = []
+    for p in range(len(s) - 1, i - 1, -1):
+        c = s[p]
+        if _foreign_letter(c):
+            letter_at = p
+        elif not (c.isspace() or c == "("):
+            letter_at = None
+        if letter_at is not None and p > 0 and (s[p - 1].isdecimal() or s[p - 1] == "}" or s[p - 1].isspace()):
+            starts.append(p)
+    return starts[-1] if starts else None
 
 
 def _strip_foreign_units(s: str) -> str:
-    m = _FOREIGN_UNIT.search(s)
-    if m is not None and re.search(r"\d", s[: m.start()]):
-        return s[: m.start()].rstrip()
+    start = foreign_unit_start(s)
+    if start is not None and re.search(r"\d", s[:start]):
+        return s[:start].rstrip()
     return s
+
+
+def _strip_trailing_backslashes(s: str) -> str:
+    """``5\\`` and ``5 \\ `` are 5: backslashes (and spaces) ending the answer go."""
+    t = s.rstrip()
+    return t.rstrip("\\") if t.endswith("\\") else s
 
 
 def _repeating(m: re.Match) -> str:
@@ -140,9 +175,10 @@ def normalize(text: str) -> Normalized:
     s = _ELLIPSIS.sub(" \\\\ldots ", s)
     s = _DELIMS.sub(" ", s)
     s = _CURRENCY.sub(" ", s)
-    s = _TRAILING_BACKSLASH.sub("", s)
+    s = _strip_trailing_backslashes(s)
     s = _LINE_BREAK_BETWEEN_NUMBERS.sub(", ", s)
     s = _SIZING.sub("", s)
+    s = _SPACED_COMMA_THOUSANDS.sub("", s)
     s = _THIN_THOUSANDS.sub("", s)
     s = _SPACING.sub(" ", s)
     s = _FRAC_VARIANTS.sub("\\\\frac", s)

@@ -69,7 +69,10 @@ _RELATION = re.compile(r"\\(?:leq?|geq?|neq?|lt|gt|leqslant|geqslant)(?![A-Za-z]
 _REL_NAMES = {"\\le": "<=", "\\leq": "<=", "\\leqslant": "<=", "\\ge": ">=", "\\geq": ">=", "\\geqslant": ">=",
               "\\ne": "!=", "\\neq": "!=", "\\lt": "<", "\\gt": ">"}
 _MATRIX = re.compile(r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*)\\end\{\1\}", re.S)
-_WORD_SEPARATORS = re.compile(r"\s+(?:and|or)\s+")
+_MATRIX_ENV = re.compile(r"\\begin\{([pbvBV]?matrix|array)\}(?:\{[^{}]*\})?(.*?)\\end\{\1\}", re.S)
+_MATRIX_OPS = {"+": "+", "-": "-", "": "*", "\\cdot": "*", "\\times": "*"}
+MAX_MATRIX_TERMS = 4
+_WORD_SEPARATORS = re.compile(r"\s+(?:and|or)\s+|(?<=[)\]])\s*(?:and|or)\s*(?=[(\[])")
 _EMPTY_SETS = {"\\emptyset", "\\varnothing", "\\{\\}", "\\{ \\}", "{}"}
 
 
@@ -149,13 +152,52 @@ def _items(inner: str, depth: int) -> tuple:
     return tuple(_parse(p, False, depth + 1) for p in parts if p.strip())
 
 
+def _matrix_arithmetic(s: str, depth: int) -> Matrix | None:
+    """``A + B``, ``A - B`` or ``A B`` of matrices written out: the resulting matrix (as ``2 + 3``
+    is 5), entry by entry as expressions; None when ``s`` is not such an expression."""
+    envs = list(_MATRIX_ENV.finditer(s))
+    if not 2 <= len(envs) <= MAX_MATRIX_TERMS or s[:envs[0].start()].strip() or s[envs[-1].end():].strip():
+        return None
+    ops = [_MATRIX_OPS.get(s[a.end():b.start()].strip()) for a, b in zip(envs, envs[1:])]
+    if None in ops or len({op == "*" for op in ops}) != 1:
+        return None
+    mats = [_parse(m.group(0), False, depth + 1) for m in envs]
+    if not all(isinstance(m, Matrix) and all(isinstance(x, Scalar) for r in m.rows for x in r) for m in mats):
+        return None
+    rows = [list(r) for r in mats[0].rows]
+    for op, m in zip(ops, mats[1:]):
+        if op == "*":
+            if any(len(r) != len(m.rows) for r in rows):
+                return None
+            cols = len(m.rows[0])
+            rows = [[_scalar("+", [("*", (r[k].node, m.rows[k][j].node)) for k in range(len(r))],
+                             " + ".join(f"({r[k].text})({m.rows[k][j].text})" for k in range(len(r))))
+                     for j in range(cols)] for r in rows]
+        else:
+            if len(rows) != len(m.rows) or any(len(a) != len(b) for a, b in zip(rows, m.rows)):
+                return None
+            rows = [[_scalar("+", [a.node, b.node if op == "+" else ("neg", b.node)], f"({a.text}) {op} ({b.text})")
+                     for a, b in zip(ra, rb)] for ra, rb in zip(rows, m.rows)]
+    return Matrix(tuple(tuple(r) for r in rows))
+
+
+def _scalar(op: str, parts: list, text: str) -> Scalar:
+    return Scalar(parts[0] if len(parts) == 1 else (op, tuple(parts)), text)
+
+
 def _parse(s: str, percent: bool, depth: int) -> Value:
     if depth > 4:
         raise ParseError("answer structure nested too deeply")
     s = s.strip()
     if not s:
         raise ParseError("empty item")
+    if s.count("\\begin{") >= 2:
+        combined = _matrix_arithmetic(s, depth)
+        if combined is not None:
+            return combined
     m = _MATRIX.fullmatch(s)
+    if m is None and s[:1] in "([" and s[-1:] in ")]" and _encloses(s):
+        m = _MATRIX.fullmatch(s[1:-1].strip())  # "\left[\begin{array}…\end{array}\right]"
     if m:
         rows = [r for r in m.group(2).split("\\\\") if r.strip()]
         if not rows or len(rows) > MAX_ITEMS:
@@ -179,6 +221,8 @@ def _parse(s: str, percent: bool, depth: int) -> Value:
         return _relation(parts, seps, depth)
     if s.startswith("\\{") and s.endswith("\\}") and _encloses(s[1:]):
         return Seq("set", _items(s[2:-2], depth))
+    if s[0] == "{" and s[-1] == "}" and _encloses(s) and split_top(s[1:-1], _COMMA)[1]:
+        return Seq("list", _items(s[1:-1], depth))  # "{2, 3, 5}": LaTeX grouping braces, shown as "2, 3, 5"
     if s[0] in "([" and s[-1] in ")]" and _encloses(s):
         items = _items(s[1:-1], depth)
         if len(items) >= 2:

@@ -31,7 +31,7 @@ from mmrl.io.http import HTTPFailure, get_json, post_json
 from mmrl.rollout.cleaning import clean_response
 from mmrl.rollout.draws import cut_at_stop
 from mmrl.rollout.forced import Continuation, generate_with_forcing
-from mmrl.rollout.sampling import request_seed
+from mmrl.rollout.token_sampling import request_seed
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
 RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})

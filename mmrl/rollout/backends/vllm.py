@@ -30,7 +30,7 @@ from mmrl.rollout.cleaning import ResponseCleaner, make_cleaner
 from mmrl.rollout.draws import cut_at_stop
 from mmrl.rollout.forced import Continuation, generate_with_forcing
 from mmrl.rollout.prompts import templated_text
-from mmrl.rollout.sampling import request_seed
+from mmrl.rollout.token_sampling import request_seed
 from mmrl.rollout.types import Completion, Prompt, SamplingParams
 
 log = logging.getLogger("mmrl")

@@ -16,25 +16,12 @@ from mmrl.errors import ConfigError
 
 
 def load_recipe(path: str | Path) -> dict[str, Any]:
-    import yaml
+    from mmrl.io.yamlfile import read_yaml_file
 
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: recipe not found")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        from mmrl.io.strictjson import utf8_problem
-
-        line, reason = utf8_problem(raw, e)
-        raise ConfigError(f"{path}:{line}: {reason}") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        raise ConfigError(f"{where}: invalid YAML: {getattr(e, 'problem', e)}") from None
+    data = read_yaml_file(path, "recipe") or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a recipe must be a mapping of command sections")
     return normalise_keys(data)
@@ -97,8 +84,24 @@ def apply_recipe(ctx: typer.Context, path: str | None) -> None:
     section = section_for(recipe, names)
     check_recipe(str(path), section, ctx.command, ctx, "".join(f"{n}." for n in names))
     ctx.default_map = {**(ctx.default_map or {}), **section}
+    allow_plugins(recipe.get("allow_verifier"), str(path))
     ctx.meta["mmrl.recipe"] = str(path)
     ctx.meta["mmrl.recipe_data"] = recipe
+
+
+def allow_plugins(names: Any, recipe: str | None = None) -> None:
+    """Allow the user verifiers named by ``--allow-verifier`` or a recipe's top-level
+    ``allow_verifier`` (data may then name them; data alone never loads code)."""
+    if names is None:
+        return
+    if isinstance(names, str):
+        names = [names]
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise ConfigError(f"{recipe}: allow_verifier: expected a list of FILE.py:FUNCTION names")
+    from mmrl.rewards.scoring import allow_verifier
+
+    for name in names:
+        allow_verifier(name)
 
 
 def _config_callback(ctx: typer.Context, _param: typer.CallbackParam, value: str | None) -> str | None:

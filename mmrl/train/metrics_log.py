@@ -11,7 +11,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from mmrl.errors import ConfigError
+from mmrl.errors import ConfigError, DataError
 from mmrl.io.jsonl import JsonlWriter, read_complete_prefix, write_jsonl
 
 
@@ -30,8 +30,7 @@ class MetricsLog:
         self._wandb = wandb_run
         keep = resume_step is not None and self.path.exists()
         if keep:
-            records, _ = read_complete_prefix(self.path)
-            write_jsonl(self.path, [r for r in records if int(r.get("step", 0)) <= resume_step])
+            cut_to_step(self.path, resume_step)
         self._writer = JsonlWriter(self.path, mode="append", keep_existing=keep)
         self._tb = open_tensorboard(tensorboard_dir) if tensorboard_dir is not None else None
 
@@ -59,6 +58,21 @@ class MetricsLog:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def cut_to_step(path: str | Path, step: int) -> None:
+    """Keep the lines of a step log (metrics, samples) up to ``step``: a resumed run redoes the
+    steps after its checkpoint, and a line cut short by the crash is dropped, not left to break
+    the file. A line without an integer ``step`` is not one mmrl wrote: refused, naming the file."""
+    path = Path(path)
+    if not path.exists():
+        return
+    records, _ = read_complete_prefix(path)
+    for n, r in enumerate(records, start=1):
+        if not isinstance(r.get("step"), int) or isinstance(r.get("step"), bool):
+            raise DataError(str(path), None, f"record {n} has no integer `step`, so it is not a line of this run's "
+                                             "log; move the file away to resume")
+    write_jsonl(path, [r for r in records if r["step"] <= step])
 
 
 def open_tensorboard(log_dir: str | Path):

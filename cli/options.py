@@ -1,0 +1,95 @@
+"""Typer options generated from a config class's declarations (``mmrl.settings``).
+
+``command(GRPOConfig, handler)`` returns a function whose signature holds one option per leaf
+(flag, default, help, type) and per optional-section switch (``--lora``), plus ``--config``;
+typer reads that signature as it reads a hand-written one. Called, it hands ``handler`` the
+flat ``{key: value}`` of what the user (or the recipe) set. The option list of a training
+command is therefore its config class: a setting added there is a flag, a recipe key and a
+field the trainer reads, with no other line to write.
+"""
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import MISSING
+from typing import Any, List, Optional
+
+import typer
+
+from mmrl.settings import Leaf, Switch, help_text, walk
+from mmrl_cli.recipes import ConfigOption
+
+Handler = Callable[[dict[str, Any]], None]
+
+
+def _cli_type(leaf: Leaf) -> Any:
+    meta = leaf.meta
+    if meta.many:
+        return List[str]
+    base = meta.cli_type
+    if base is None:
+        args = [a for a in typing.get_args(leaf.type) if a is not type(None)]
+        base = args[0] if len(args) == 1 else (str if args else leaf.type)
+        if typing.get_origin(base) is not None or base not in (int, float, str, bool):
+            base = str
+    optional = leaf.default is None or leaf.meta.algo
+    return Optional[base] if optional and base is not bool else base
+
+
+def _option(leaf: Leaf) -> inspect.Parameter:
+    meta = leaf.meta
+    names = [meta.flag or leaf.flag, *meta.aliases]
+    if meta.off_flag:
+        names[0] = f"{names[0]}/{meta.off_flag}"
+    if meta.short:
+        names.append(meta.short)
+    required = leaf.default is MISSING
+    if meta.algo:
+        default: Any = None
+        text = f"{help_text(leaf)[:-len(' [algo]')]} [algo; {_shown(leaf.default)}]"
+    else:
+        default = ... if required else ([] if meta.many else leaf.default)
+        text = help_text(leaf)
+    option = typer.Option(default, *names, help=text, hidden=meta.hidden,
+                          show_default=meta.show_default and not meta.algo and not meta.many)
+    return inspect.Parameter(leaf.key, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=_cli_type(leaf))
+
+
+def _switch(item: Switch) -> inspect.Parameter:
+    option = typer.Option(False, "--" + item.key.replace("_", "-"), help=item.help)
+    return inspect.Parameter(item.key, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=bool)
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "none"
+    return str(value)
+
+
+def parameters(cls: type) -> list[inspect.Parameter]:
+    """One typer option per leaf the command line may set, in declaration order."""
+    out = []
+    for item in walk(cls):
+        if isinstance(item, Switch):
+            out.append(_switch(item))
+        elif item.meta.cli:
+            out.append(_option(item))
+    return out
+
+
+def command(cls: type, handler: Handler, doc: str) -> Callable[..., None]:
+    """A typer command function for ``cls``: its options, ``--config``, and ``doc`` as its help."""
+    params = parameters(cls)
+    params.append(inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=ConfigOption,
+                                    annotation=Optional[str]))
+
+    def run(**kwargs: Any) -> None:
+        kwargs.pop("config", None)
+        handler(kwargs)
+
+    run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in params}
+    run.__doc__ = doc
+    run.__name__ = cls.__name__
+    return run
