@@ -120,7 +120,7 @@ def commands(cfg: DemoConfig, lay: Layout) -> list[str]:
         f"mmrl grpo --model {q(lay.sft)} --data {q(lay.graded)} --out {q(lay.rl)} --algo {cfg.algo} "
         f"-G {cfg.group_size} --batch-size {cfg.batch_size} --max-steps {cfg.rl_steps} --lr {cfg.rl_lr:g} "
         f"--warmup-ratio {cfg.rl_warmup_ratio:g} "
-        f"--beta {cfg.beta:g} --entropy-coef {cfg.entropy_coef:g} --temperature {cfg.temperature:g} "
+        f"--beta {cfg.beta:g} --kl-clamp {cfg.kl_clamp:g} --entropy-coef {cfg.entropy_coef:g} --temperature {cfg.temperature:g} "
         f"--max-new-tokens {cfg.max_new_tokens} "
         f"--group-filter nonconstant --max-refill 0 --reward-workers 0 --seed {cfg.seed}",
     ]
@@ -238,7 +238,7 @@ def grpo_config(cfg: DemoConfig, model: str | Path, data: str | Path, out: str |
     return GRPOConfig.from_flags(
         model=str(model), data=str(data), out=str(out), algo=cfg.algo, group_size=cfg.group_size,
         batch_size=cfg.batch_size, max_steps=cfg.rl_steps, max_seconds=cfg.rl_seconds, lr=cfg.rl_lr,
-        warmup_ratio=cfg.rl_warmup_ratio, beta=cfg.beta,
+        warmup_ratio=cfg.rl_warmup_ratio, beta=cfg.beta, kl_clamp=cfg.kl_clamp,
         entropy_coef=cfg.entropy_coef, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
         group_filter="nonconstant", max_refill=0, reward_workers=0, sample_steps=25, seed=cfg.seed)
 
