@@ -34,6 +34,7 @@ class Layout:
     def __init__(self, root: Path):
         self.root = root
         self.train = root / "data" / "train.jsonl"
+        self.sft_data = root / "data" / "sft.jsonl"  # the training samples with their answers shuffled
         self.test = root / "data" / "test.jsonl"
         self.base = root / "model-base"
         self.sft = root / "model-sft"
@@ -107,7 +108,10 @@ def commands(cfg: DemoConfig, lay: Layout) -> list[str]:
         f"mmrl data synth --task {cfg.tasks} --n {cfg.n_test} --seed {test_seed(cfg.seed)} "
         f"--image-size {cfg.image_size} -o {q(lay.test)}",
         f"mmrl model init-tiny {q(lay.base)} --size {cfg.size} --seed {cfg.seed}",
-        f"mmrl warmup-sft --model {q(lay.base)} --data {q(lay.train)} --out {q(lay.sft)} --max-steps {cfg.sft_steps} "
+        "python -c " + q("from pathlib import Path; from mmrl.demo.warmup_data import write_shuffled; "
+                         f"write_shuffled(Path({str(lay.train)!r}), Path({str(lay.sft_data)!r}), {cfg.seed})")
+        + "  # warm-up SFT data: the answers shuffled among the samples",
+        f"mmrl warmup-sft --model {q(lay.base)} --data {q(lay.sft_data)} --out {q(lay.sft)} --max-steps {cfg.sft_steps} "
         f"--lr {cfg.sft_lr:g} --batch-size {cfg.sft_batch_size} --scheduler cosine --warmup-ratio 0.05 "
         f"--seed {cfg.seed}",
         f"mmrl grade {q(lay.train)} --model {q(lay.sft)} -n {cfg.grade_n} --temperature {cfg.temperature:g} "
@@ -115,7 +119,8 @@ def commands(cfg: DemoConfig, lay: Layout) -> list[str]:
         f"--plot {q(lay.grade / 'difficulty.png')} -o {q(lay.graded)}",
         f"mmrl grpo --model {q(lay.sft)} --data {q(lay.graded)} --out {q(lay.rl)} --algo {cfg.algo} "
         f"-G {cfg.group_size} --batch-size {cfg.batch_size} --max-steps {cfg.rl_steps} --lr {cfg.rl_lr:g} "
-        f"--beta {cfg.beta:g} --entropy-coef {cfg.entropy_coef:g} --temperature {cfg.temperature:g} "
+        f"--warmup-ratio {cfg.rl_warmup_ratio:g} "
+        f"--beta {cfg.beta:g} --kl-clamp {cfg.kl_clamp:g} --entropy-coef {cfg.entropy_coef:g} --temperature {cfg.temperature:g} "
         f"--max-new-tokens {cfg.max_new_tokens} "
         f"--group-filter nonconstant --max-refill 0 --reward-workers 0 --seed {cfg.seed}",
     ]
@@ -131,6 +136,7 @@ def run_demo(cfg: DemoConfig, overwrite: bool = False) -> dict[str, Any]:
     import torch
 
     from mmrl.data.synth import synthesize, task_names
+    from mmrl.demo.warmup_data import write_shuffled
 
     torch.set_num_threads(cfg.threads)
 
@@ -144,8 +150,10 @@ def run_demo(cfg: DemoConfig, overwrite: bool = False) -> dict[str, Any]:
     def data() -> None:
         synthesize(lay.train, task=cfg.tasks, n=cfg.n_train, seed=train_seed(cfg.seed), image_size=cfg.image_size)
         synthesize(lay.test, task=cfg.tasks, n=cfg.n_test, seed=test_seed(cfg.seed), image_size=cfg.image_size)
+        moved = write_shuffled(lay.train, lay.sft_data, cfg.seed)
         console.print(f"{cfg.n_train} training and {cfg.n_test} held-out samples of {cfg.tasks}, "
-                      f"{cfg.image_size} px")
+                      f"{cfg.image_size} px; the warm-up SFT copy has its answers shuffled among the samples "
+                      f"({moved} of {cfg.n_train} moved): SFT learns the form, not the task")
 
     phases.run("data", "data synth: training and held-out test sets", data)
     overlap = image_overlap(lay.train, lay.test)
@@ -185,21 +193,24 @@ def run_demo(cfg: DemoConfig, overwrite: bool = False) -> dict[str, Any]:
 
 def evaluate(cfg: DemoConfig, lay: Layout, stage: str) -> dict[str, Any]:
     """``mmrl eval spec`` on the held-out set (greedy), plus the rewards of its answers."""
+    from mmrl.demo.metrics import answer_stats
     from mmrl.demo.report import answer_rewards
     from mmrl.eval.runner import PREDICTIONS_FILE, EvalConfig, run_eval
+    from mmrl.io.jsonl import iter_records
 
     out = lay.eval(stage)
     summary = run_eval(EvalConfig(benchmark="spec", out_dir=out, data=str(lay.test), model=str(lay.model(stage)),
                                   max_new_tokens=cfg.max_new_tokens, batch_size=cfg.eval_batch_size, seed=cfg.seed))
-    return {"summary": summary, "rewards": answer_rewards(out / PREDICTIONS_FILE)}
+    answers = answer_stats(iter_records(out / PREDICTIONS_FILE), lambda r: 1.0 if r.get("correct") else 0.0)
+    return {"summary": summary, "rewards": answer_rewards(out / PREDICTIONS_FILE), "answers": answers}
 
 
 def warmup(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
     from mmrl.sft import SFTConfig, train
 
-    result = train(SFTConfig.from_flags(model=str(lay.base), data=str(lay.train), out=str(lay.sft), max_steps=cfg.sft_steps,
-                             lr=cfg.sft_lr, batch_size=cfg.sft_batch_size, scheduler="cosine", warmup_ratio=0.05,
-                             seed=cfg.seed))
+    result = train(SFTConfig.from_flags(model=str(lay.base), data=str(lay.sft_data), out=str(lay.sft),
+                                        max_steps=cfg.sft_steps, lr=cfg.sft_lr, batch_size=cfg.sft_batch_size,
+                                        scheduler="cosine", warmup_ratio=0.05, seed=cfg.seed))
     return {"steps": result.steps, "seconds": round(result.seconds, 2),
             "final_loss": result.losses[-1] if result.losses else None}
 
@@ -220,24 +231,33 @@ def grade(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
                      metrics_path=str(lay.grade / "graded.metrics.json"))
 
 
-def reinforce(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
+def grpo_config(cfg: DemoConfig, model: str | Path, data: str | Path, out: str | Path):
+    """The demo's GRPO settings (what ``commands.sh`` lists as ``mmrl grpo``)."""
     from mmrl.rl.config import GRPOConfig
+
+    return GRPOConfig.from_flags(
+        model=str(model), data=str(data), out=str(out), algo=cfg.algo, group_size=cfg.group_size,
+        batch_size=cfg.batch_size, max_steps=cfg.rl_steps, max_seconds=cfg.rl_seconds, lr=cfg.rl_lr,
+        warmup_ratio=cfg.rl_warmup_ratio, beta=cfg.beta, kl_clamp=cfg.kl_clamp,
+        entropy_coef=cfg.entropy_coef, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
+        group_filter="nonconstant", max_refill=0, reward_workers=0, sample_steps=25, seed=cfg.seed)
+
+
+def reinforce(cfg: DemoConfig, lay: Layout) -> dict[str, Any]:
+    from mmrl.demo.metrics import step_metrics
+    from mmrl.demo.report import rl_signal
     from mmrl.rl.trainer import train
 
-    result = train(GRPOConfig.from_flags(
-        model=str(lay.sft), data=str(lay.graded), out=str(lay.rl), algo=cfg.algo, group_size=cfg.group_size,
-        batch_size=cfg.batch_size, max_steps=cfg.rl_steps, max_seconds=cfg.rl_seconds, lr=cfg.rl_lr, beta=cfg.beta,
-        entropy_coef=cfg.entropy_coef, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
-        group_filter="nonconstant", max_refill=0,
-        reward_workers=0, sample_steps=25, seed=cfg.seed))
+    result = train(grpo_config(cfg, lay.sft, lay.graded, lay.rl), step_metrics=step_metrics)
     if result.interrupted:
         raise KeyboardInterrupt
     return {"steps": result.steps, "max_steps": cfg.rl_steps, "seconds": round(result.seconds, 2),
-            "out_of_time": result.out_of_time, "skipped_updates": result.skipped_updates}
+            "out_of_time": result.out_of_time, "skipped_updates": result.skipped_updates,
+            **rl_signal(result.history)}
 
 
 def curves(lay: Layout) -> None:
-    from mmrl.plotting.curves import plot_runs
+    from mmrl.demo.curves import plot_demo
 
-    plot_runs([lay.rl / "metrics.jsonl"], lay.curves, labels=["grpo"])
+    plot_demo(lay.rl / "metrics.jsonl", lay.curves)
     console.print(f"curves: {lay.curves}")

@@ -28,6 +28,25 @@ def answer_rewards(predictions: str | Path) -> dict[str, dict[str, float]]:
                      "n": len(rs)} for source, rs in rows.items()}
 
 
+def window_means(history: list[dict[str, Any]], key: str, width: int = 20) -> dict[str, float | None]:
+    """The mean of ``key`` over all steps, the first ``width`` and the last ``width`` steps."""
+    values = [float(r[key]) for r in history if isinstance(r.get(key), (int, float))]
+
+    def avg(vs: list[float]) -> float | None:
+        return round(mean(vs), 4) if vs else None
+
+    return {"mean": avg(values), f"first_{width}": avg(values[:width]), f"last_{width}": avg(values[-width:])}
+
+
+def rl_signal(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether GRPO had something to learn from, from its metrics lines: the valid-group fraction
+    (groups with unequal rewards) and the answer entropy of its samples, early and late."""
+    from mmrl.demo.metrics import ENTROPY_KEY
+
+    return {"valid_group_frac": window_means(history, "valid_group_frac"),
+            "answer_entropy_bits": window_means(history, ENTROPY_KEY)}
+
+
 def task_of(source: str) -> str:
     return source.split("/", 1)[1] if source.startswith("synth/") else source
 
@@ -68,6 +87,10 @@ def build_summary(cfg, evals: dict[str, dict[str, Any]], *, seconds: float, phas
     out.update(chance=round(chance, 4), seconds=seconds, seed=cfg.seed, n_test=n_test, tasks=tasks)
     for key, name in (("format", "format"), ("mean_reward", "reward"), ("response_tokens", "tokens")):
         out[key] = {s: evals[s]["rewards"]["all"][name] for s in evals}
+    out["answer_entropy_bits"] = {s: round(evals[s]["answers"]["entropy_bits"], 4) for s in evals}
+    out["accuracy_by_answer"] = {s: {a: round(v, 4) for a, v in evals[s]["answers"]["accuracy_by_answer"].items()}
+                                 for s in evals}
+    out["answers_given"] = {s: evals[s]["answers"]["answers"] for s in evals}
     out["held_out_images_also_in_train"] = overlap
     out["phases_seconds"] = phases
     out["sft"] = sft
@@ -113,4 +136,9 @@ def print_table(summary: dict[str, Any]) -> None:
     table.add_row("format (0-1)", "", "", *[f"{summary['format'][s]:.2f}" for s in stages], "")
     table.add_row("mean reward", "", "", *[f"{summary['mean_reward'][s]:.2f}" for s in stages], "")
     table.add_row("response tokens", "", "", *[f"{summary['response_tokens'][s]:.1f}" for s in stages], "")
+    table.add_row("answer entropy (bits)", "", "", *[f"{summary['answer_entropy_bits'][s]:.2f}" for s in stages], "",
+                  end_section=True)
+    for answer in sorted({a for s in stages for a in summary["accuracy_by_answer"][s]}):
+        table.add_row(f"accuracy: {answer}", "", "", *[pct(summary["accuracy_by_answer"][s].get(answer))
+                                                      for s in stages], "")
     console.print(table)

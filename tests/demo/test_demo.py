@@ -53,6 +53,37 @@ def test_summary_has_format_reward_and_length_per_stage(summary):
         assert set(summary[key]) == {"base", "sft", "rl"}, key
 
 
+def test_summary_has_the_answer_spread_of_each_stage(summary):
+    for stage in ("base", "sft", "rl"):
+        assert 0.0 <= summary["answer_entropy_bits"][stage] <= 2.0 + 1e-9
+        assert set(summary["accuracy_by_answer"][stage]) <= {"red", "green", "blue", "yellow"}
+        assert sum(summary["answers_given"][stage].values()) == summary["n_test"]
+
+
+def test_summary_has_the_valid_group_fraction_and_answer_entropy_of_rl(summary):
+    for key in ("valid_group_frac", "answer_entropy_bits"):
+        assert set(summary["rl"][key]) == {"mean", "first_20", "last_20"}, key
+
+
+def test_every_rl_step_logs_valid_groups_answer_entropy_and_accuracy_per_answer(demo_dir):
+    rows = [json.loads(line) for line in (demo_dir / "model-rl" / "metrics.jsonl").read_text().splitlines()]
+    assert rows
+    for row in rows:
+        assert 0.0 <= row["valid_group_frac"] <= 1.0 and row["answer_entropy"] >= 0.0
+        assert any(k.startswith("answer_accuracy/") for k in row)
+
+
+def test_sft_learns_from_shuffled_answers_and_rl_from_the_true_ones(demo_dir):
+    def answers(name):
+        path = demo_dir / name
+        return {r["id"]: r["answer"] for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())}
+
+    train, sft, graded = answers("data/train.jsonl"), answers("data/sft.jsonl"), answers("grade/graded.jsonl")
+    assert graded == train
+    assert sorted(sft.values()) == sorted(train.values()) and set(sft) == set(train)
+    assert "data/sft.jsonl" in (demo_dir / "commands.sh").read_text(encoding="utf-8")
+
+
 def test_test_images_are_held_out(summary):
     assert summary["held_out_images_also_in_train"] == 0
 
@@ -93,3 +124,13 @@ def test_minutes_stops_rl_early_and_still_evaluates(cli, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["rl"]["out_of_time"] and summary["rl"]["steps"] == 1 < summary["rl"]["max_steps"]
     assert (out / "eval" / "rl" / "summary.json").is_file()
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.0])
+def test_an_rl_warmup_ratio_outside_0_to_1_is_refused(tmp_path, ratio):
+    from dataclasses import replace
+
+    from mmrl.demo import quick
+
+    with pytest.raises(ConfigError, match="rl_warmup_ratio"):
+        replace(quick(str(tmp_path)), rl_warmup_ratio=ratio).check()
