@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from mmrl.errors import ConfigError
 from mmrl.rewards.base import VERIFIERS, Verifier
 
 # Modules whose import registers more verifiers; absent ones are skipped.

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from mmrl.errors import ConfigError
-from mmrl.model.logprobs import entropy_from_logits
+from mmrl.model.logprobs import entropy_from_logits  # noqa: F401 - one of the loss's parts, kept importable here
 from mmrl.registry import Registry
 from mmrl.rl.kl import KL_ESTIMATORS, LOG_RATIO_CLAMP
 

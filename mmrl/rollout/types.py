@@ -1,7 +1,7 @@
 """The types every rollout backend shares: what to sample, what came back, and from which prompt."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from mmrl.errors import ConfigError
