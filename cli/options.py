@@ -46,12 +46,10 @@ def _option(leaf: Leaf) -> inspect.Parameter:
         names.append(meta.short)
     required = leaf.default is MISSING
     if meta.algo:
-        default: Any = None
-        text = f"{help_text(leaf)[:-len(' [algo]')]} [algo; {_shown(leaf.default)}]"
+        default: Any = None  # unset: --algo fills it
     else:
         default = ... if required else ([] if meta.many else leaf.default)
-        text = help_text(leaf)
-    option = typer.Option(default, *names, help=text, hidden=meta.hidden,
+    option = typer.Option(default, *names, help=help_text(leaf), hidden=meta.hidden,
                           show_default=meta.show_default and not meta.algo and not meta.many)
     return inspect.Parameter(leaf.key, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=_cli_type(leaf))
 
@@ -59,12 +57,6 @@ def _option(leaf: Leaf) -> inspect.Parameter:
 def _switch(item: Switch) -> inspect.Parameter:
     option = typer.Option(False, "--" + item.key.replace("_", "-"), help=item.help)
     return inspect.Parameter(item.key, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=bool)
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, dict):
-        return ",".join(f"{k}={v}" for k, v in value.items()) or "none"
-    return str(value)
 
 
 def parameters(cls: type) -> list[inspect.Parameter]:

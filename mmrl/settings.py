@@ -194,10 +194,6 @@ def leaves(cls: type) -> list[Leaf]:
     return [x for x in walk(cls) if isinstance(x, Leaf)]
 
 
-def switches(cls: type) -> list[Switch]:
-    return [x for x in walk(cls) if isinstance(x, Switch)]
-
-
 def keys(cls: type) -> set[str]:
     """Every key a flat mapping (flags, a recipe section) may hold for this config."""
     return {x.key for x in walk(cls)}
@@ -241,25 +237,23 @@ def _parsed(meta: Meta, value: Any) -> Any:
     return meta.parse(value) if isinstance(value, str) else value
 
 
+def _owner(cfg: Any, path: tuple[str, ...]) -> Any:
+    """The config object holding the field at ``path`` (None inside an optional section that is off)."""
+    node = cfg
+    for part in path[:-1]:
+        node = getattr(node, part) if node is not None else None
+    return node
+
+
 def flatten(cfg: Any) -> dict[str, Any]:
     """``{key: value}`` of every leaf (and switch) of a config object: what ``build`` takes back."""
     out: dict[str, Any] = {}
     for item in walk(type(cfg)):
-        node = cfg
-        for part in item.path[:-1] if isinstance(item, Leaf) else item.path:
-            node = getattr(node, part) if node is not None else None
         if isinstance(item, Switch):
-            out[item.key] = node is not None
-        elif node is not None:
+            out[item.key] = _owner(cfg, item.path + ("",)) is not None
+        elif (node := _owner(cfg, item.path)) is not None:
             out[item.key] = getattr(node, item.name)
     return out
-
-
-def get(cfg: Any, path: tuple[str, ...]) -> Any:
-    node = cfg
-    for part in path:
-        node = getattr(node, part)
-    return node
 
 
 def registry_of(ref: str):
@@ -270,11 +264,9 @@ def registry_of(ref: str):
 def check(cfg: Any) -> None:
     """Every set leaf within its range, among its choices, and (for a name) in its registry."""
     for leaf in leaves(type(cfg)):
-        try:
-            value = get(cfg, leaf.path)
-        except AttributeError:  # inside an optional section that is off
-            continue
-        check_value(leaf, value)
+        node = _owner(cfg, leaf.path)
+        if node is not None:  # None: inside an optional section that is off
+            check_value(leaf, getattr(node, leaf.name))
 
 
 def check_value(leaf: Leaf, value: Any) -> None:
@@ -294,10 +286,17 @@ def check_value(leaf: Leaf, value: Any) -> None:
 
 
 def help_text(leaf: Leaf) -> str:
-    """The help a flag shows: the declared text, the choices, ``[algo]`` where --algo fills it."""
+    """The help a flag shows: the declared text, the choices, and ``[algo; DEFAULT]`` where --algo
+    fills the setting when it is left unset."""
     text = leaf.meta.help
     if leaf.meta.choices and "one of" not in text:
         text += f" One of: {', '.join(leaf.meta.choices)}."
     if leaf.meta.algo:
-        text += " [algo]"
+        text += f" [algo; {_shown(leaf.default)}]"
     return text
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, dict):
+        return ",".join(f"{k}={v}" for k, v in value.items()) or "none"
+    return str(value)

@@ -233,7 +233,7 @@ class GRPOConfig(TrainingConfig):
     @property
     def single_update(self) -> bool:
         """One on-policy update per step: the old log-probs equal the current ones."""
-        return self.batch.ppo_epochs == 1 and self.batch.mini_batch >= self.batch.batch_size
+        return self.updates_per_step == 1
 
 
 

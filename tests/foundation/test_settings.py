@@ -106,3 +106,4 @@ def test_a_section_default_is_the_commands_default():
     assert GRPOConfig.from_flags(model="m", data="d", out="o").optim.lr == 1e-6
     assert SFTConfig.from_flags(model="m", data="d", out="o").optim.lr == 1e-5
     assert flatten(GRPOConfig.from_flags(model="m", data="d", out="o"))["group_size"] == 8
+
