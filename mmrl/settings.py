@@ -286,13 +286,14 @@ def check_value(leaf: Leaf, value: Any) -> None:
 
 
 def help_text(leaf: Leaf) -> str:
-    """The help a flag shows: the declared text, the choices, and ``[algo; DEFAULT]`` where --algo
-    fills the setting when it is left unset."""
+    """The help a flag shows: the declared text, the choices, and ``(--algo sets it; default X)``
+    where --algo fills the setting when it is left unset (no square brackets: the help is rich
+    markup, which would swallow them)."""
     text = leaf.meta.help
     if leaf.meta.choices and "one of" not in text:
         text += f" One of: {', '.join(leaf.meta.choices)}."
     if leaf.meta.algo:
-        text += f" [algo; {_shown(leaf.default)}]"
+        text += f" (--algo sets it; default {_shown(leaf.default)})"
     return text
 
 

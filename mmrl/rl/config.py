@@ -62,7 +62,7 @@ ALGORITHMS: dict[str, dict[str, Any]] = {
                  "verifier": "steprar", "weights": {"step_rar": 1.0, "step_rvr": 1.0}, "reward_spec": "config"},
 }
 ALGO_HELP = ("grpo, drgrpo, rloo, reinforce_pp, dapo or stepgrpo: sets the defaults of the settings marked "
-             "[algo].")
+             "'--algo sets it'.")
 REPORT_TO = ("none", "tensorboard", "wandb")
 
 

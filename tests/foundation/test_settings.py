@@ -107,3 +107,9 @@ def test_a_section_default_is_the_commands_default():
     assert SFTConfig.from_flags(model="m", data="d", out="o").optim.lr == 1e-5
     assert flatten(GRPOConfig.from_flags(model="m", data="d", out="o"))["group_size"] == 8
 
+
+def test_the_help_says_which_settings_algo_fills_and_their_default():
+    from mmrl_cli.main import app
+
+    out = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["grpo", "--help"]).output
+    assert "responses per prompt. (--algo sets it; default 8)" in out
