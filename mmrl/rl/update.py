@@ -207,10 +207,9 @@ def _loss_of(batch: StepBatch, cfg: GRPOConfig, norm: float, max_len: int, in_ba
         loss, parts = policy_loss(
             logp, old, batch.advantages[rows].to(device), mask,
             clip_low=loss_spec.clip_low, clip_high=loss_spec.clip_high, dual_clip=loss_spec.dual_clip,
-            level=loss_spec.importance_sampling_level, loss_agg=loss_spec.loss_agg, max_len=max_len, norm=norm,
-            ref_logp=ref, beta=beta,
+            loss_agg=loss_spec.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=beta,
             kl_estimator=loss_spec.kl_estimator, kl_clamp=loss_spec.kl_clamp, entropy=ent,
-            entropy_coef=loss_spec.entropy_coef,
+            entropy_coef=loss_spec.entropy_coef, level=loss_spec.importance_sampling_level,
         )
         ok = bool(torch.isfinite(loss))
         if ok or in_backward:
