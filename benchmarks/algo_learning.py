@@ -17,7 +17,6 @@ sequence ratio and 3e-4 / 4e-4 clip act on the second; ``--algos`` takes ``ALGO`
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -25,6 +24,8 @@ from pathlib import Path
 from statistics import median
 
 DEFAULT_ALGOS = "grpo,gspo:mini_batch_size=2"
+# the learning test's reward: half the choice verifier's accuracy, half the strict format check
+REWARD = {"verifier": "choice", "weights": {"accuracy": 0.5, "format": 0.5}, "reward_spec": "config"}
 
 
 def parse_algos(text: str) -> list[tuple[str, dict]]:
@@ -46,12 +47,7 @@ def warm_model(root: Path) -> Path:
     from mmrl.data.synth import synthesize
     from mmrl.sft import SFTConfig, train as sft
 
-    synthesize(root / "raw.jsonl", task="choice", n=64, seed=0, image_size=56)
-    with open(root / "raw.jsonl", encoding="utf-8") as f, open(root / "data.jsonl", "w", encoding="utf-8") as g:
-        for line in f:
-            record = json.loads(line)
-            record["reward"] = {"verifier": "choice", "weights": {"accuracy": 0.5, "format": 0.5}}
-            g.write(json.dumps(record) + "\n")
+    synthesize(root / "data.jsonl", task="choice", n=64, seed=0, image_size=56)
     torch.set_num_threads(1)
     sft(SFTConfig.from_flags(model=str(tiny(root)), data=str(root / "data.jsonl"), out=str(root / "sft"),
                              max_steps=200, lr=3e-3, batch_size=8))
@@ -72,7 +68,7 @@ def run(model: Path, data: Path, out: Path, algo: str, extra: dict, seed: int, s
     t0 = time.perf_counter()
     history = train(GRPOConfig.from_flags(model=str(model), data=str(data), out=str(out), algo=algo, max_steps=steps,
                                           batch_size=4, group_size=8, max_new_tokens=40, lr=2e-3, reward_workers=0,
-                                          sample_steps=steps + 1, seed=seed, **extra)).history
+                                          sample_steps=steps + 1, seed=seed, **REWARD, **extra)).history
     rewards = [row["reward/mean"] for row in history]
     first, last = sum(rewards[:5]) / 5, sum(rewards[-5:]) / 5
     return {"algo": algo, "seed": seed, "first": first, "last": last, "gain": last - first,
