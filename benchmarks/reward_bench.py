@@ -482,11 +482,15 @@ def report_answers(args, totals: dict, checks: list) -> None:
 
 
 def _suite_verifier(case) -> tuple[str, dict]:
-    """mmrl's verifier and params for a suite case: letters go to ``choice``; a ``precision`` the
-    test passes (decimal places math-verify rounds to) becomes mmrl's ``abs_tol``."""
+    """mmrl's verifier and params for a suite case, the settings math-verify is given for it
+    (``math_verify_suite``) in mmrl's terms: letters go to ``choice``; a ``precision`` the test
+    passes (decimal places math-verify rounds to) becomes ``abs_tol``; ``strict`` (default true)
+    is ``rename_variables = not strict``; ``allow_set_relation_comp`` (math-verify's default false,
+    which neither suite's helper changes unless the test passes it) is ``relation_answers_set``."""
     if case.options.get("match_types") == ["NativeLetters"]:
         return "choice", {}
-    params = {}
+    params = {"rename_variables": not case.options.get("strict", True),
+              "relation_answers_set": bool(case.options.get("allow_set_relation_comp", False))}
     if "precision" in case.options:
         params["abs_tol"] = 10.0 ** -int(case.options["precision"])
     return "math", params

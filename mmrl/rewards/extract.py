@@ -168,13 +168,30 @@ def boxed_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 # What may stand between boxes that together give one answer: "\boxed{1}, \boxed{2}",
-# "\boxed{-2} \quad \text{and} \quad \boxed{1}", "$\boxed{x=1}$ and $\boxed{x=2}$", and the name
-# of the next part: "\(y_1 = \boxed{…}\) and \(y_2 = \boxed{…}\)".
+# "\boxed{-2} \quad \text{and} \quad \boxed{1}", "$\boxed{x=1}$ and $\boxed{x=2}$", the name
+# of the next part: "\(y_1 = \boxed{…}\) and \(y_2 = \boxed{…}\)", and the part a box answers:
+# "\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}", and signs that state nothing
+# between two final answers ("\boxed{35 cm} ++++++ \boxed{4}").
 _BOX_JOINER = re.compile(
-    r"(?:\s|[,;$&]|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: ]|~|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
-    r"|\\text\s{0,4}\{\s{0,4}(?:and|or|,)?\s{0,4}\}|[A-Za-z](?:_\{?\w{1,3}\}?)?\s{0,4}=)*"
+    r"(?:\s|[,;$&+]|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: ]|~|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
+    r"|\\text\s{0,4}\{|\}|(?<![A-Za-z])(?:for|in|of)?\s{0,4}(?:part|case|question)\s{0,4}"
+    r"(?:\((?:[a-h]|[ivx]{1,4}|\d{1,2})\)|(?:[a-h]|[ivx]{1,4}|\d{1,2})(?![A-Za-z\d]))"
+    r"|[A-Za-z](?:_\{?\w{1,3}\}?)?\s{0,4}=)*"
 )
+# Quantities listed each with its unit word: "\boxed{1} papers and \boxed{2} bins" (the word
+# after each box, "and", "or" or a comma between them).
+_UNIT_JOINER = re.compile(r"\s{0,4}[A-Za-z]{1,20}\s{0,4}(?:,|;|&|(?<![A-Za-z])(?:and|or))\s{0,4}")
+_UNIT_AFTER = re.compile(r"\s{0,4}[A-Za-z]{1,20}(?![A-Za-z])")
 MAX_BOX_GROUP = 16
+
+
+def _joins(gap: str, after: str) -> bool:
+    """Whether ``gap`` between two boxes joins them (``after`` is the text after the later box)."""
+    if len(gap) > 80:
+        return False
+    if _BOX_JOINER.fullmatch(gap):
+        return True
+    return _UNIT_JOINER.fullmatch(gap) is not None and _UNIT_AFTER.match(after) is not None
 
 
 def last_box_group(spans: list[tuple[int, int, str]], text: str) -> str:
@@ -182,7 +199,7 @@ def last_box_group(spans: list[tuple[int, int, str]], text: str) -> str:
     parts = [spans[-1][2]]
     for k in range(len(spans) - 1, 0, -1):
         gap = text[spans[k - 1][1]:spans[k][0]]
-        if len(gap) > 80 or len(parts) >= MAX_BOX_GROUP or not _BOX_JOINER.fullmatch(gap):
+        if len(parts) >= MAX_BOX_GROUP or not _joins(gap, text[spans[k][1]:spans[k][1] + 30]):
             break
         parts.insert(0, spans[k - 1][2])
     return ", ".join(parts)
