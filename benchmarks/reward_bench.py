@@ -486,11 +486,15 @@ def _suite_verifier(case) -> tuple[str, dict]:
     (``math_verify_suite``) in mmrl's terms: letters go to ``choice``; a ``precision`` the test
     passes (decimal places math-verify rounds to) becomes ``abs_tol``; ``strict`` (default true)
     is ``rename_variables = not strict``; ``allow_set_relation_comp`` (math-verify's default false,
-    which neither suite's helper changes unless the test passes it) is ``relation_answers_set``."""
-    if case.options.get("match_types") == ["NativeLetters"]:
+    which neither suite's helper changes unless the test passes it) is ``relation_answers_set``;
+    ``match_types`` without ``expr`` (answers read only from LaTeX) is ``fallback="math"``."""
+    kinds = case.options.get("match_types", ["latex", "expr"])
+    if kinds == ["NativeLetters"]:
         return "choice", {}
     params = {"rename_variables": not case.options.get("strict", True),
               "relation_answers_set": bool(case.options.get("allow_set_relation_comp", False))}
+    if "expr" not in kinds:
+        params["fallback"] = "math"
     if "precision" in case.options:
         params["abs_tol"] = 10.0 ** -int(case.options["precision"])
     return "math", params

@@ -14,7 +14,10 @@ Where the answer is, in order of trust:
    est", "答案是", "Ответ:", ... (``mmrl.rewards.phrases``), to the end of its line (or the next
    line when the phrase ends its line).
 5. A configurable fallback: ``none``, ``last_line`` (default: the last line that holds a number
-   or math, else the last line), ``last_number`` or ``full``.
+   or math, else the last line), ``last_number``, ``full``, or ``math``: only an answer written as
+   LaTeX counts, the last math span, with inline math (``$…$``, ``\\(…\\)``) on one line and
+   display math (``$$…$$``, ``\\[…\\]``) on any number (math-verify's LaTeX-only extraction; a
+   plain number on a line of its own is not an answer in this mode).
 
 What rules 1, 4 and 5 find is often a sentence ("The answer is 4", "So she has **15 pages**.",
 "Il reste 2,5 kg."); ``answer_in_sentence`` then narrows it to the answer, in this order: a bare
@@ -40,7 +43,7 @@ from typing import Any
 
 from mmrl.rewards.phrases import ANSWER_PHRASE
 
-FALLBACKS = ("none", "last_line", "last_number", "full")
+FALLBACKS = ("none", "last_line", "last_number", "full", "math")
 BOX_MODES = ("last", "first", "all")
 
 GLM_BOX_OPEN, GLM_BOX_CLOSE = "<|begin_of_box|>", "<|end_of_box|>"
@@ -236,6 +239,12 @@ _MATH_SPAN = re.compile(
     r"(?<!\\)\$\$(.{1,500}?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)(.{1,500}?)(?<![\\$])\$|\\\((.{1,500}?)\\\)|\\\[(.{1,500}?)\\\]",
     re.S,
 )
+# the same spans with inline math kept to one line, as typeset text has it (``fallback="math"``)
+_ONE_LINE_MATH_SPAN = re.compile(
+    r"(?<!\\)\$\$(.{1,500}?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)([^\n]{1,500}?)(?<![\\$])\$|\\\(([^\n]{1,500}?)\\\)"
+    r"|\\\[(.{1,500}?)\\\]",
+    re.S,
+)
 _BRACKETED = re.compile(r"\[\s*([-+−]?\d[^\[\]\n]{0,40}?)\s*\]")
 _CODE_SPAN = re.compile(r"^`([^`]{1,200})`$")
 _QUOTED = re.compile(r'^\\?"([^"]{1,200}?)\\?"[.]?$')  # '"$12$ and $13$"', also escaped
@@ -343,9 +352,9 @@ def math_spans(text: str) -> list[str]:
     return [content for _, _, content in _span_matches(text)]
 
 
-def _span_matches(text: str) -> list[tuple[int, int, str]]:
+def _span_matches(text: str, pattern: re.Pattern = _MATH_SPAN) -> list[tuple[int, int, str]]:
     out = []
-    for m in _MATH_SPAN.finditer(text):
+    for m in pattern.finditer(text):
         content = next(g for g in m.groups() if g is not None).strip()
         if content and content not in _END_MARKS:
             out.append((m.start(), m.end(), content))
@@ -591,6 +600,12 @@ def _fallback(region: str, fallback: str, sentences: bool) -> str | None:
         return None
     if fallback == "full":
         return text
+    if fallback == "math":
+        spans = _span_matches(text[-MAX_SENTENCE_CHARS:], _ONE_LINE_MATH_SPAN)
+        if not spans:
+            return None
+        said = value_of(spans[-1][2]) if sentences else spans[-1][2]
+        return answer_in_sentence(said) if sentences and has_prose(said) else said
     if fallback == "last_number":
         if sentences:
             numbers = sentence_numbers(text)

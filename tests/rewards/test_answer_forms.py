@@ -269,3 +269,31 @@ def test_a_chain_bounding_a_named_value_is_its_range():
 
 def test_a_chain_bounding_an_expression_is_not_an_interval_of_its_bounds():
     assert not math_equal("(1, 3)", "1 < 2x < 3")
+
+
+# --- fallback "math": only answers written as LaTeX ------------------------------------------------
+def test_fallback_math_reads_the_last_math_span():
+    assert extract_answer("First $2$, then Answer $ \\frac{9}{1} $", fallback="math").text == "\\frac{9}{1}"
+
+
+def test_fallback_math_keeps_inline_math_on_one_line():
+    assert extract_answer("Answer $ \n 9 \n $", fallback="math").text is None
+    assert extract_answer("Answer \\( \n 9 \n \\)", fallback="math").text is None
+
+
+def test_fallback_math_lets_display_math_span_lines():
+    assert extract_answer("Answer \\[ \n 9 \n \\]", fallback="math").text == "9"
+    assert extract_answer("Answer $$ \n 9 \n $$", fallback="math").text == "9"
+
+
+def test_fallback_math_does_not_read_plain_numbers():
+    assert extract_answer("The total is\n9", fallback="math").text is None
+
+
+def test_fallback_math_pairs_no_dollar_across_a_line_break():
+    assert extract_answer("It costs $5.\nSo we get $9$", fallback="math").text == "9"
+
+
+def test_by_default_an_answer_alone_on_its_line_counts_inside_delimiters_too():
+    assert right("Answer $ \n 9 \n $", "9")
+    assert right("Answer \n 9", "9")
