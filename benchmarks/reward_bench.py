@@ -24,7 +24,8 @@ either checker disagrees with its label, and the speed of both.
 git-ignored ``benchmarks/.suites/``) and lighteval's (``tests/unit/metrics/test_extractive_match.py``,
 which its sdists do not ship: ``--suite-dir lighteval=PATH`` names a checkout). The test files
 are parsed, never run (``benchmarks/public_suites.py``). Each case is scored by mmrl (``math``, or
-``choice`` for the suites' letter cases; a ``precision`` the test passes becomes ``abs_tol``) and by
+``choice`` for the suites' letter cases, with the settings math-verify is given for the case in
+mmrl's terms: ``abs_tol``, ``rename_variables``, ``relation_answers_set``, ``fallback``) and by
 math-verify as the suite's own ``compare_strings`` helper does (its extraction configs,
 ``float_rounding``, ``strict``...), and each grader's agreement with the suite's expected
 verdicts is printed side by side, with every case where mmrl disagrees.
