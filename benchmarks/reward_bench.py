@@ -24,7 +24,8 @@ either checker disagrees with its label, and the speed of both.
 git-ignored ``benchmarks/.suites/``) and lighteval's (``tests/unit/metrics/test_extractive_match.py``,
 which its sdists do not ship: ``--suite-dir lighteval=PATH`` names a checkout). The test files
 are parsed, never run (``benchmarks/public_suites.py``). Each case is scored by mmrl (``math``, or
-``choice`` for the suites' letter cases; a ``precision`` the test passes becomes ``abs_tol``) and by
+``choice`` for the suites' letter cases, with the settings math-verify is given for the case in
+mmrl's terms: ``abs_tol``, ``rename_variables``, ``relation_answers_set``, ``fallback``) and by
 math-verify as the suite's own ``compare_strings`` helper does (its extraction configs,
 ``float_rounding``, ``strict``...), and each grader's agreement with the suite's expected
 verdicts is printed side by side, with every case where mmrl disagrees.
@@ -482,11 +483,19 @@ def report_answers(args, totals: dict, checks: list) -> None:
 
 
 def _suite_verifier(case) -> tuple[str, dict]:
-    """mmrl's verifier and params for a suite case: letters go to ``choice``; a ``precision`` the
-    test passes (decimal places math-verify rounds to) becomes mmrl's ``abs_tol``."""
-    if case.options.get("match_types") == ["NativeLetters"]:
+    """mmrl's verifier and params for a suite case, the settings math-verify is given for it
+    (``math_verify_suite``) in mmrl's terms: letters go to ``choice``; a ``precision`` the test
+    passes (decimal places math-verify rounds to) becomes ``abs_tol``; ``strict`` (default true)
+    is ``rename_variables = not strict``; ``allow_set_relation_comp`` (math-verify's default false,
+    which neither suite's helper changes unless the test passes it) is ``relation_answers_set``;
+    ``match_types`` without ``expr`` (answers read only from LaTeX) is ``fallback="math"``."""
+    kinds = case.options.get("match_types", ["latex", "expr"])
+    if kinds == ["NativeLetters"]:
         return "choice", {}
-    params = {}
+    params = {"rename_variables": not case.options.get("strict", True),
+              "relation_answers_set": bool(case.options.get("allow_set_relation_comp", False))}
+    if "expr" not in kinds:
+        params["fallback"] = "math"
     if "precision" in case.options:
         params["abs_tol"] = 10.0 ** -int(case.options["precision"])
     return "math", params

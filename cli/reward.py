@@ -53,7 +53,8 @@ def reward(
         "else accuracy 0.9 / format 0.1)."),
     param: list[str] = typer.Option([], "--param", help="Verifier parameter KEY=VALUE (JSON values); repeatable. "
                                     "math: rel_tol, abs_tol, decimal_comma (auto|never|always), "
-                                    "list_order (auto|ordered|unordered)."),
+                                    "list_order (auto|ordered|unordered), rename_variables (false; true: "
+                                    "f(y) answers f(x)), relation_answers_set (true: -2<=x<=7 answers [-2,7])."),
     format_mode: str = typer.Option("strict", "--format-mode", help="Format component: strict or lenient."),
     format_gate: bool = typer.Option(False, "--format-gate/--no-format-gate",
                                      help="GLM-style gate: total is 0 unless the format is perfect."),
@@ -63,7 +64,8 @@ def reward(
     fallback: str = typer.Option("last_line", "--fallback",
                                  help="Answer extraction fallback when there is no answer tag, box or answer "
                                  "phrase: none, last_line (the last line holding math or a number), "
-                                 "last_number or full."),
+                                 "last_number, full, or math (only an answer written as LaTeX: the last math "
+                                 "span, inline math on one line)."),
     progress: float = typer.Option(0.0, "--progress", min=0.0, max=1.0,
                                    help="Training progress in [0, 1] for schedules (dynamic IoU)."),
     resume: bool = typer.Option(False, "--resume", help="Keep the records already in -o and score the rest."),

@@ -14,7 +14,10 @@ Where the answer is, in order of trust:
    est", "答案是", "Ответ:", ... (``mmrl.rewards.phrases``), to the end of its line (or the next
    line when the phrase ends its line).
 5. A configurable fallback: ``none``, ``last_line`` (default: the last line that holds a number
-   or math, else the last line), ``last_number`` or ``full``.
+   or math, else the last line), ``last_number``, ``full``, or ``math``: only an answer written as
+   LaTeX counts, the last math span, with inline math (``$…$``, ``\\(…\\)``) on one line and
+   display math (``$$…$$``, ``\\[…\\]``) on any number (math-verify's LaTeX-only extraction; a
+   plain number on a line of its own is not an answer in this mode).
 
 What rules 1, 4 and 5 find is often a sentence ("The answer is 4", "So she has **15 pages**.",
 "Il reste 2,5 kg."); ``answer_in_sentence`` then narrows it to the answer, in this order: a bare
@@ -40,7 +43,7 @@ from typing import Any
 
 from mmrl.rewards.phrases import ANSWER_PHRASE
 
-FALLBACKS = ("none", "last_line", "last_number", "full")
+FALLBACKS = ("none", "last_line", "last_number", "full", "math")
 BOX_MODES = ("last", "first", "all")
 
 GLM_BOX_OPEN, GLM_BOX_CLOSE = "<|begin_of_box|>", "<|end_of_box|>"
@@ -168,13 +171,30 @@ def boxed_spans(text: str) -> list[tuple[int, int, str]]:
 
 
 # What may stand between boxes that together give one answer: "\boxed{1}, \boxed{2}",
-# "\boxed{-2} \quad \text{and} \quad \boxed{1}", "$\boxed{x=1}$ and $\boxed{x=2}$", and the name
-# of the next part: "\(y_1 = \boxed{…}\) and \(y_2 = \boxed{…}\)".
+# "\boxed{-2} \quad \text{and} \quad \boxed{1}", "$\boxed{x=1}$ and $\boxed{x=2}$", the name
+# of the next part: "\(y_1 = \boxed{…}\) and \(y_2 = \boxed{…}\)", and the part a box answers:
+# "\boxed{(3, 3)} \text{ for part (a) and } \boxed{(1, 1)}", and signs that state nothing
+# between two final answers ("\boxed{35 cm} ++++++ \boxed{4}").
 _BOX_JOINER = re.compile(
-    r"(?:\s|[,;$&]|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: ]|~|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
-    r"|\\text\s{0,4}\{\s{0,4}(?:and|or|,)?\s{0,4}\}|[A-Za-z](?:_\{?\w{1,3}\}?)?\s{0,4}=)*"
+    r"(?:\s|[,;$&+]|\\[()\[\]]|\\q?quad(?![A-Za-z])|\\[,;: ]|~|(?<![A-Za-z])(?:and|or)(?![A-Za-z])"
+    r"|\\text\s{0,4}\{|\}|(?<![A-Za-z])(?:for|in|of)?\s{0,4}(?:part|case|question)\s{0,4}"
+    r"(?:\((?:[a-h]|[ivx]{1,4}|\d{1,2})\)|(?:[a-h]|[ivx]{1,4}|\d{1,2})(?![A-Za-z\d]))"
+    r"|[A-Za-z](?:_\{?\w{1,3}\}?)?\s{0,4}=)*"
 )
+# Quantities listed each with its unit word: "\boxed{1} papers and \boxed{2} bins" (the word
+# after each box, "and", "or" or a comma between them).
+_UNIT_JOINER = re.compile(r"\s{0,4}[A-Za-z]{1,20}\s{0,4}(?:,|;|&|(?<![A-Za-z])(?:and|or))\s{0,4}")
+_UNIT_AFTER = re.compile(r"\s{0,4}[A-Za-z]{1,20}(?![A-Za-z])")
 MAX_BOX_GROUP = 16
+
+
+def _joins(gap: str, after: str) -> bool:
+    """Whether ``gap`` between two boxes joins them (``after`` is the text after the later box)."""
+    if len(gap) > 80:
+        return False
+    if _BOX_JOINER.fullmatch(gap):
+        return True
+    return _UNIT_JOINER.fullmatch(gap) is not None and _UNIT_AFTER.match(after) is not None
 
 
 def last_box_group(spans: list[tuple[int, int, str]], text: str) -> str:
@@ -182,7 +202,7 @@ def last_box_group(spans: list[tuple[int, int, str]], text: str) -> str:
     parts = [spans[-1][2]]
     for k in range(len(spans) - 1, 0, -1):
         gap = text[spans[k - 1][1]:spans[k][0]]
-        if len(gap) > 80 or len(parts) >= MAX_BOX_GROUP or not _BOX_JOINER.fullmatch(gap):
+        if len(parts) >= MAX_BOX_GROUP or not _joins(gap, text[spans[k][1]:spans[k][1] + 30]):
             break
         parts.insert(0, spans[k - 1][2])
     return ", ".join(parts)
@@ -217,6 +237,12 @@ MAX_SENTENCE_CHARS = 2000  # a sentence is cut to its last 2,000 characters befo
 _BOLD = re.compile(r"\*\*([^*\n]{1,300}?)\*\*|__([^_\n]{1,300}?)__")
 _MATH_SPAN = re.compile(
     r"(?<!\\)\$\$(.{1,500}?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)(.{1,500}?)(?<![\\$])\$|\\\((.{1,500}?)\\\)|\\\[(.{1,500}?)\\\]",
+    re.S,
+)
+# the same spans with inline math kept to one line, as typeset text has it (``fallback="math"``)
+_ONE_LINE_MATH_SPAN = re.compile(
+    r"(?<!\\)\$\$(.{1,500}?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)([^\n]{1,500}?)(?<![\\$])\$|\\\(([^\n]{1,500}?)\\\)"
+    r"|\\\[(.{1,500}?)\\\]",
     re.S,
 )
 _BRACKETED = re.compile(r"\[\s*([-+−]?\d[^\[\]\n]{0,40}?)\s*\]")
@@ -326,9 +352,9 @@ def math_spans(text: str) -> list[str]:
     return [content for _, _, content in _span_matches(text)]
 
 
-def _span_matches(text: str) -> list[tuple[int, int, str]]:
+def _span_matches(text: str, pattern: re.Pattern = _MATH_SPAN) -> list[tuple[int, int, str]]:
     out = []
-    for m in _MATH_SPAN.finditer(text):
+    for m in pattern.finditer(text):
         content = next(g for g in m.groups() if g is not None).strip()
         if content and content not in _END_MARKS:
             out.append((m.start(), m.end(), content))
@@ -574,6 +600,12 @@ def _fallback(region: str, fallback: str, sentences: bool) -> str | None:
         return None
     if fallback == "full":
         return text
+    if fallback == "math":
+        spans = _span_matches(text[-MAX_SENTENCE_CHARS:], _ONE_LINE_MATH_SPAN)
+        if not spans:
+            return None
+        said = value_of(spans[-1][2]) if sentences else spans[-1][2]
+        return answer_in_sentence(said) if sentences and has_prose(said) else said
     if fallback == "last_number":
         if sentences:
             numbers = sentence_numbers(text)

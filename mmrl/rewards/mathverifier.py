@@ -43,10 +43,32 @@ def reference_text(gold: str) -> str:
 
     ``$\\frac12$``, ``\\boxed{12}``, "The answer is 12.", a GSM8K solution ending in ``#### 7``
     and ``**3**`` all give their answer; a reference that already is an answer is kept. The same
-    rules as for a response's ``<answer>`` part, so a response that repeats the reference matches.
+    rules as for a response's ``<answer>`` part, so a response that repeats the reference matches;
+    one difference: a brace a reference leaves open is closed at its end (``\\boxed{W = 1`` is a
+    typo for ``\\boxed{W = 1}``), where a response cut off inside a box has not given its answer.
     """
-    found = extract_answer(f"{ANSWER_OPEN}{gold}{ANSWER_CLOSE}", fallback="last_line")
+    found = extract_answer(f"{ANSWER_OPEN}{close_open_braces(gold)}{ANSWER_CLOSE}", fallback="last_line")
     return found.text if found.text else gold
+
+
+MAX_TYPO_BRACES = 3  # a typo leaves a brace or two open; a text with more is left as it is
+
+
+def close_open_braces(text: str) -> str:
+    """The text with a ``}`` added at its end for each ``{`` never closed (``\\{`` does not
+    count), when at most ``MAX_TYPO_BRACES`` are."""
+    depth, i = 0, 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        i += 1
+    return text + "}" * depth if depth <= MAX_TYPO_BRACES else text
 
 
 @register_verifier("math")
@@ -56,7 +78,11 @@ def verify_math(response: str, sample: Mapping[str, Any], params: Mapping[str, A
     Params: ``rel_tol`` (1e-6, GLM's math tolerance), ``abs_tol`` (0), ``decimal_comma`` (auto:
     ``1,5`` is 1.5 and ``1,000`` a thousand; never; always), ``list_order`` (auto: tuples in
     order, bare lists in any order unless the question asks for an order; ordered; unordered),
-    plus the extraction settings ``fallback`` and ``boxes``. A list ``answer`` lists accepted
+    ``rename_variables`` (false: ``f(y)`` is not ``f(x)``; true accepts the reference with its
+    variables renamed, math-verify's ``strict=False``), ``relation_answers_set`` (true:
+    ``-2 \\le x \\le 7`` answers ``x \\in [-2, 7]``; false refuses inequalities for a reference
+    written as a set, math-verify's default ``allow_set_relation_comp=False``), plus the extraction
+    settings ``fallback`` and ``boxes``. A list ``answer`` lists accepted
     alternatives. References written as text or LaTeX are extracted like responses.
     """
     found = extract_from_params(response, params, sentences=True)
@@ -67,6 +93,9 @@ def verify_math(response: str, sample: Mapping[str, Any], params: Mapping[str, A
     if comma not in DECIMAL_COMMA_MODES:
         raise ValueError(f"param decimal_comma must be one of {', '.join(DECIMAL_COMMA_MODES)}, got {comma!r}")
     order = list_order(sample, params)
-    ok = any(math_equal(reference_text(gold), found.text, tol, order=order, decimal_comma=comma)
+    rename = param(params, "rename_variables", False, bool)
+    relation_for_set = param(params, "relation_answers_set", True, bool)
+    ok = any(math_equal(reference_text(gold), found.text, tol, order=order, decimal_comma=comma,
+                        rename_variables=rename, relation_answers_set=relation_for_set)
              for gold in reference_answers(sample))
     return VerifierResult(1.0 if ok else 0.0, found.text)

@@ -184,7 +184,7 @@ def test_a_step_verifier_names_an_answer_verifier_that_must_resolve(cli, tmp_pat
     assert result.exit_code == 2 and f"{f}:1: reward.params.answer_verifier: unknown verifier 'nope'" in result.stderr
 
 
-@pytest.mark.parametrize("param, value, allowed", [("fallback", "last_word", "none, last_line, last_number, full"),
+@pytest.mark.parametrize("param, value, allowed", [("fallback", "last_word", "none, last_line, last_number, full, math"),
                                                    ("format_mode", "loose", "strict, lenient"),
                                                    ("boxes", "middle", "last, first, all")])
 def test_shared_reward_params_must_hold_a_value_scoring_accepts(cli, tmp_path, param, value, allowed):

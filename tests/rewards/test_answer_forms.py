@@ -190,3 +190,110 @@ def test_a_product_of_written_matrices_keeps_its_order():
 
 def test_matrices_of_mismatched_shapes_are_not_added():
     assert not math_equal(A, f"{A} + \\begin{{pmatrix}}1 & 2\\end{{pmatrix}}")
+
+
+# --- boxes that together are the answer, and references --------------------------------------------
+def test_boxes_each_naming_the_part_it_answers_are_joined():
+    assert extract_answer("\\boxed{2} \\text{ for part (a) and } \\boxed{5}").text == "2, 5"
+    assert extract_answer("\\boxed{2} for part (i), \\boxed{5}").text == "2, 5"
+
+
+def test_signs_alone_between_boxes_join_them():
+    assert extract_answer("\\boxed{3} ++ \\boxed{8}").text == "3, 8"
+
+
+def test_quantities_each_with_its_unit_word_are_joined():
+    assert extract_answer("\\boxed{4} apples and \\boxed{6} pears").text == "4, 6"
+
+
+def test_a_word_between_boxes_without_a_unit_after_the_last_does_not_join():
+    assert extract_answer("\\boxed{4} wrong, \\boxed{6}").text == "6"
+
+
+def test_words_of_prose_between_boxes_do_not_join():
+    assert extract_answer("\\boxed{1} no no no \\boxed{2} and \\boxed{3}").text == "2, 3"
+
+
+def test_a_reference_box_left_open_is_closed_at_its_end():
+    assert right("\\boxed{x = 7}", "\\boxed{x = 7")
+    assert right("7", "The answer is $\\boxed{\\frac{14}{2}$")
+
+
+def test_a_response_box_left_open_is_not_closed():
+    assert extract_answer("<answer>\\boxed{\\frac{14}{2}</answer>").text != "\\frac{14}{2}"
+
+
+# --- values of named unknowns ---------------------------------------------------------------------
+def test_one_name_given_several_values_is_the_list_of_them():
+    assert math_equal("1, -1", "W(x) = 1 \\text{ or } W(x) = -1")
+    assert not math_equal("1, -1", "W(x) = 1 \\text{ or } W(x) = 2")
+
+
+def test_the_joiner_between_values_of_one_name_may_be_glued():
+    assert math_equal("1, -1", "W(x)=1orW(x)=-1")
+
+
+def test_a_chain_of_equalities_is_not_a_list_of_values():
+    assert math_equal("5", "x = 2 + 3 = 5")
+    assert not math_equal("2 + 3, 5", "x = 2 + 3 = 5")
+
+
+def test_values_of_several_unknowns_are_one_solution_each_round():
+    assert math_equal("(5, 2), (7, 2)", "p=5, q=2; p=7, q=2")
+    assert not math_equal("(2, 5), (7, 2)", "p=5, q=2; p=7, q=2")
+
+
+def test_one_solution_of_several_unknowns_is_a_tuple_in_their_order():
+    assert math_equal("(1, 2)", "x = 1, y = 2")
+    assert not math_equal("(2, 1)", "x = 1, y = 2")
+
+
+def test_two_lists_of_values_compare_name_by_name():
+    assert math_equal("x = 1, y = 2", "y = 2, x = 1")
+    assert not math_equal("x = 1, y = 2", "x = 2, y = 1")
+
+
+# --- chains of inequalities -----------------------------------------------------------------------
+def test_bounds_on_an_absolute_value_are_two_intervals():
+    assert math_equal("[-2, -1] \\cup [1, 2]", "1 \\le |z| \\le 2")
+    assert not math_equal("[1, 2]", "1 \\le |z| \\le 2")
+
+
+def test_an_absolute_value_bounded_from_zero_is_one_interval():
+    assert math_equal("[-2, 2]", "0 \\le |z| \\le 2")
+
+
+def test_a_chain_bounding_a_named_value_is_its_range():
+    assert math_equal("(0, 1)", "0 < f(x) < 1")
+
+
+def test_a_chain_bounding_an_expression_is_not_an_interval_of_its_bounds():
+    assert not math_equal("(1, 3)", "1 < 2x < 3")
+
+
+# --- fallback "math": only answers written as LaTeX ------------------------------------------------
+def test_fallback_math_reads_the_last_math_span():
+    assert extract_answer("First $2$, then Answer $ \\frac{9}{1} $", fallback="math").text == "\\frac{9}{1}"
+
+
+def test_fallback_math_keeps_inline_math_on_one_line():
+    assert extract_answer("Answer $ \n 9 \n $", fallback="math").text is None
+    assert extract_answer("Answer \\( \n 9 \n \\)", fallback="math").text is None
+
+
+def test_fallback_math_lets_display_math_span_lines():
+    assert extract_answer("Answer \\[ \n 9 \n \\]", fallback="math").text == "9"
+    assert extract_answer("Answer $$ \n 9 \n $$", fallback="math").text == "9"
+
+
+def test_fallback_math_does_not_read_plain_numbers():
+    assert extract_answer("The total is\n9", fallback="math").text is None
+
+
+def test_fallback_math_pairs_no_dollar_across_a_line_break():
+    assert extract_answer("It costs $5.\nSo we get $9$", fallback="math").text == "9"
+
+
+def test_by_default_an_answer_alone_on_its_line_counts_inside_delimiters_too():
+    assert right("Answer $ \n 9 \n $", "9")
+    assert right("Answer \n 9", "9")

@@ -161,3 +161,39 @@ def test_a_rounded_reference_accepts_an_exact_answer_that_rounds_to_it():
 def test_answers_in_other_languages():
     assert VERIFIERS.get("math")("所以答案是 **15 页**。", {"answer": "15"}, {}).accuracy == 1.0
     assert VERIFIERS.get("math")("Ответ: 2,5 м/с", {"answer": "2.5"}, {}).accuracy == 1.0
+
+
+def test_a_renamed_variable_is_a_different_answer_by_default():
+    assert score("f(x)", "f(y)").accuracy == 0.0
+    assert score("2x + y", "2a + b").accuracy == 0.0
+
+
+def test_rename_variables_accepts_the_reference_with_its_variables_renamed():
+    assert score("f(x)", "f(y)", rename_variables=True).accuracy == 1.0
+    assert score("2x + y", "2a + b", rename_variables=True).accuracy == 1.0
+
+
+def test_rename_variables_still_needs_the_same_expression():
+    assert score("2x + y", "2a + 2b", rename_variables=True).accuracy == 0.0
+    assert score("x^2", "a^3", rename_variables=True).accuracy == 0.0
+    assert score("x + y", "a", rename_variables=True).accuracy == 0.0  # two variables are not one
+
+
+def test_inequalities_answer_a_set_reference_by_default():
+    assert score("x \\in [-2, 7]", "-2 \\le x \\le 7").accuracy == 1.0
+
+
+def test_relation_answers_set_false_refuses_inequalities_for_a_set_reference():
+    assert score("x \\in [-2, 7]", "-2 \\le x \\le 7", relation_answers_set=False).accuracy == 0.0
+    assert score("(-\\infty, 3)", "x < 3", relation_answers_set=False).accuracy == 0.0
+
+
+def test_relation_answers_set_false_still_accepts_a_set_for_inequalities():
+    assert score("-2 \\le x \\le 7", "[-2, 7]", relation_answers_set=False).accuracy == 1.0
+    assert score("-2 \\le x \\le 7", "-2 \\le x \\le 7", relation_answers_set=False).accuracy == 1.0
+
+
+@pytest.mark.parametrize("name", ["rename_variables", "relation_answers_set"])
+def test_a_switch_that_is_not_a_boolean_is_refused(name):
+    with pytest.raises(ValueError, match=name):
+        score("1", "1", **{name: "yes"})

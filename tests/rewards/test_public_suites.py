@@ -134,3 +134,40 @@ def test_a_test_file_that_is_not_python_is_refused_with_its_line(suites, tmp_pat
     bad.write_text("def test(:\n", encoding="utf-8")
     with pytest.raises(suites.SuiteUnavailable, match="test_extractive_match.py:1: not a Python test file"):
         suites.load("lighteval", suite_dir=tmp_path)
+
+
+# --- the settings mmrl is given for a case: those math-verify is given, in mmrl's terms ------------
+@pytest.fixture(scope="module")
+def bench():
+    with benchmark_script("reward_bench") as module:
+        yield module
+
+
+def settings(bench, suites, **options):
+    case = suites.SuiteCase("sample", "test_sample.py", 1, "test", "1", "1", True, options)
+    return bench._suite_verifier(case)
+
+
+def test_a_case_without_options_gets_math_verifys_defaults(bench, suites):
+    assert settings(bench, suites) == ("math", {"rename_variables": False, "relation_answers_set": False})
+
+
+def test_strict_false_renames_variables(bench, suites):
+    assert settings(bench, suites, strict=False)[1]["rename_variables"] is True
+
+
+def test_allow_set_relation_comp_lets_relations_answer_sets(bench, suites):
+    assert settings(bench, suites, allow_set_relation_comp=True)[1]["relation_answers_set"] is True
+
+
+def test_latex_only_extraction_is_fallback_math(bench, suites):
+    assert settings(bench, suites, match_types=["latex"])[1]["fallback"] == "math"
+    assert "fallback" not in settings(bench, suites, match_types=["latex", "expr"])[1]
+
+
+def test_precision_is_an_absolute_tolerance(bench, suites):
+    assert settings(bench, suites, precision=3)[1]["abs_tol"] == pytest.approx(1e-3)
+
+
+def test_letter_cases_go_to_choice(bench, suites):
+    assert settings(bench, suites, match_types=["NativeLetters"]) == ("choice", {})

@@ -22,7 +22,9 @@ from mmrl.rewards.mathparse.evaluate import exact, mp, numeric
 from mmrl.rewards.mathparse.expr import Node, free_symbols
 from mmrl.rewards.mathparse.limits import TooLarge
 from mmrl.rewards.mathparse.normalize import normalize, plain_number, text_key
-from mmrl.rewards.mathparse.values import Interval, Matrix, Relation, Scalar, Seq, Text, Union_, Value, parse_answer
+from mmrl.rewards.mathparse.switches import renamings, renamed, written_as_relation, written_as_set
+from mmrl.rewards.mathparse.values import (Interval, Matrix, Relation, Scalar, Seq, Text, Union_, Value, names_quantity,
+                                           parse_answer)
 
 # Generic values for symbols: irrational-looking, of both signs, away from 0 and +-1.
 _POINTS = (0.5772156649, -1.3247179572, 2.2360679775, -0.3183098862, 1.6180339887, -2.7182818284,
@@ -209,9 +211,7 @@ def _names_quantity(v: Value) -> bool:
     node = v.node
     if node[0] == "f" and node[1] == "abs":
         node = node[2]
-    if node[0] == "s":
-        return True
-    return node[0] == "*" and len(node[1]) <= 3 and all(part[0] == "s" for part in node[1])
+    return names_quantity(node)
 
 
 def _difference(r: Relation) -> Node | None:
@@ -255,6 +255,38 @@ def _multiset_equal(gs: tuple, ps: tuple, tol: Tolerance, order: str = "auto") -
 
 def _unwrap_solutions(items: tuple) -> tuple:
     return tuple(_solution_value(v) if isinstance(v, Relation) and v.op == "=" else v for v in items)
+
+
+def _assignments(v: Seq) -> tuple[tuple[str, ...], list[dict]] | None:
+    """``p=5, q=2; p=7, q=2``: values given to two or more named unknowns, one solution after the
+    other (a name met again starts the next solution). The names in order of first appearance and
+    each solution as a name -> value map; None when ``v`` is not such a list."""
+    if v.kind != "list" or len(v.items) < 2:
+        return None
+    solutions: list[dict] = [{}]
+    names: list[str] = []
+    for item in v.items:
+        if not (isinstance(item, Relation) and item.op == "=" and _bare_symbol(item.lhs)):
+            return None
+        name = item.lhs.node[1]
+        if name in solutions[-1]:
+            solutions.append({})
+        solutions[-1][name] = item.rhs
+        if name not in names:
+            names.append(name)
+    if len(names) < 2 or any(len(sol) != len(names) for sol in solutions):
+        return None
+    return tuple(names), solutions
+
+
+def _solutions_of(v: Seq, names: tuple[str, ...]) -> Seq:
+    """A list of assignments as the tuples of its solutions, in the order ``names`` gives
+    (``p=5, q=2`` is ``(5, 2)``); any other list as it is."""
+    found = _assignments(v)
+    if found is None:
+        return v
+    tuples = [Seq("tuple", tuple(sol[n] for n in names), "()") for sol in found[1]]
+    return tuples[0] if len(tuples) == 1 else Seq("list", tuple(tuples))
 
 
 def _as_interval(v: Value) -> Interval | None:
@@ -311,6 +343,12 @@ def equivalent(g: Value, p: Value, tol: Tolerance = Tolerance(), order: str = "a
     if gi is not None and pi is not None and (isinstance(g, Interval) or isinstance(p, Interval)):
         return (gi.lo_open == pi.lo_open and gi.hi_open == pi.hi_open
                 and scalars_equal(gi.lo, pi.lo, tol) and scalars_equal(gi.hi, pi.hi, tol))
+    if isinstance(g, Seq) and isinstance(p, Seq) and (_assignments(g) or _assignments(p)):
+        gg, pg = _assignments(g), _assignments(p)
+        names = gg[0] if gg else pg[0]
+        if gg and pg and set(gg[0]) != set(pg[0]):
+            return False
+        return equivalent(_solutions_of(g, names), _solutions_of(p, names), tol, order)
     if isinstance(g, Seq) and isinstance(p, Seq):
         gs, ps = _unwrap_solutions(g.items), _unwrap_solutions(p.items)
         kinds = {g.kind, p.kind}
@@ -457,7 +495,8 @@ def _equal_once(gold: str, pred: str, tol: Tolerance, order: str) -> bool:
 
 
 def math_equal(gold: str, pred: str, tol: Tolerance = Tolerance(), *, order: str = "auto",
-               decimal_comma: str = "auto") -> bool:
+               decimal_comma: str = "auto", rename_variables: bool = False,
+               relation_answers_set: bool = True) -> bool:
     """Whether the answer ``pred`` equals the reference ``gold``: the public entry point.
 
     Identical or identically-normalised strings and plain numbers are decided on the fast path
@@ -465,13 +504,27 @@ def math_equal(gold: str, pred: str, tol: Tolerance = Tolerance(), *, order: str
     answer "EXACT \\approx DECIMAL" is right when either part is. Numbers in words ("twelve")
     are read as numbers. When the two differ as written, decimal commas are read as
     ``decimal_comma`` says (``auto``, ``never``, ``always``; see ``decimal_comma_reading``).
-    ``order`` says whether lists must come in order (see ``equivalent``).
+    ``order`` says whether lists must come in order (see ``equivalent``). ``rename_variables``
+    also accepts the reference with its variables renamed; ``relation_answers_set=False`` refuses
+    inequalities as the answer to a reference written as a set (``mathparse.switches``).
     """
     gold, pred = gold.strip(), pred.strip()
     if order not in ORDERS:
         raise ValueError(f"order must be one of {', '.join(ORDERS)}, got {order!r}")
     if decimal_comma not in DECIMAL_COMMA_MODES:
         raise ValueError(f"decimal_comma must be one of {', '.join(DECIMAL_COMMA_MODES)}, got {decimal_comma!r}")
+    if not relation_answers_set and written_as_set(parse_answer(gold)) and written_as_relation(parse_answer(pred)):
+        return False
+    if _math_equal(gold, pred, tol, order, decimal_comma):
+        return True
+    if rename_variables:
+        vg, vp = parse_answer(gold), parse_answer(pred)
+        if not isinstance(vg, Text) and not isinstance(vp, Text):
+            return any(equivalent(vg, renamed(vp, mapping), tol, order) for mapping in renamings(vg, vp))
+    return False
+
+
+def _math_equal(gold: str, pred: str, tol: Tolerance, order: str, decimal_comma: str) -> bool:
     preds = [pred]
     if len(pred) <= 2000 and _APPROX.search(pred):
         preds = [p.strip() for p in _APPROX.split(pred) if p.strip()][:3]

@@ -9,10 +9,11 @@ list of both values, ``A \\cup B`` a union. Anything the parser refuses becomes 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Union
 
+from mmrl.rewards.mathparse.evaluate import exact
 from mmrl.rewards.mathparse.expr import Node, parse_expression
 from mmrl.rewards.mathparse.limits import MAX_ANSWER_CHARS, MAX_ITEMS, ParseError
 from mmrl.rewards.mathparse.normalize import normalize
@@ -38,6 +39,8 @@ class Interval:
     hi: Scalar
     lo_open: bool
     hi_open: bool
+    # written as inequalities ("-2 \\le x \\le 7") rather than as a set ("[-2, 7]"): the same set
+    as_relation: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -137,12 +140,66 @@ def _relation(parts: list[str], seps: list[str], depth: int) -> Value:
             return Relation(op.replace(">", "<"), values[1], values[0])
         return Relation(op, values[0], values[1])
     if len(ops) == 2 and all(isinstance(v, Scalar) for v in values):
-        lo, hi = (values[0], values[2])
+        lo, middle, hi = values
         if all(op in ("<", "<=") for op in ops):
-            return Interval(lo, hi, ops[0] == "<", ops[1] == "<")
+            return _chain_set(lo, middle, hi, ops[0] == "<", ops[1] == "<")
         if all(op in (">", ">=") for op in ops):
-            return Interval(hi, lo, ops[1] == ">", ops[0] == ">")
+            return _chain_set(hi, middle, lo, ops[1] == ">", ops[0] == ">")
     raise ParseError("unsupported chain of relations")
+
+
+def names_quantity(node: Node) -> bool:
+    """Whether an expression only names a quantity: ``x``, or ``f(x)`` and ``AB`` (read as
+    products of symbols), symbols without numbers."""
+    if node[0] == "s":
+        return True
+    return node[0] == "*" and len(node[1]) <= 3 and all(part[0] == "s" for part in node[1])
+
+
+def _negated(v: Scalar) -> Scalar:
+    return Scalar(("neg", v.node), f"-({v.text})")
+
+
+def _chain_set(lo: Scalar, middle: Scalar, hi: Scalar, lo_open: bool, hi_open: bool) -> Value:
+    """The set a chain ``lo < middle < hi`` describes: an interval of a variable ``x``, or for
+    ``|x|`` the interval's two mirror images (``1 \\le |z| \\le 2`` is ``[-2, -1] \\cup [1, 2]``).
+    Another middle (``1 < 2x < 3``) is not a set of the bounds alone, so it is refused."""
+    node = middle.node
+    if names_quantity(node):
+        return Interval(lo, hi, lo_open, hi_open, as_relation=True)
+    if not (node[0] == "f" and node[1] == "abs" and names_quantity(node[2])):
+        raise ParseError("a chain of inequalities bounds a variable or its absolute value")
+    low = exact(lo.node)
+    if low is None:
+        raise ParseError("the lower bound of |x| must be a number")
+    if low < 0 or (low == 0 and not lo_open):
+        return Interval(_negated(hi), hi, hi_open, hi_open, as_relation=True)  # |x| <= hi
+    return Union_((Interval(_negated(hi), _negated(lo), hi_open, lo_open, as_relation=True),
+                   Interval(lo, hi, lo_open, hi_open, as_relation=True)))
+
+
+# what ends a value before the same name is assigned again: "W(x)=1orW(x)=-1", "x = 1; x = 2"
+_JOINER_END = re.compile(r"(?:,|;|or|and|\\text\s{0,4}\{\s{0,4}(?:or|and)\s{0,4}\})\s{0,8}$")
+
+
+def _repeated_assignments(parts: list[str], seps: list[str]) -> list[str] | None:
+    """The values of one name assigned several times, ``L = a or L = b`` with the joiner glued or
+    not (``W(x)=1orW(x)=-1``): the list of them; None for any other chain of relations."""
+    name = parts[0].strip()
+    if len(parts) < 3 or any(sep != "=" for sep in seps) or not re.fullmatch(r"[A-Za-z][A-Za-z_(){}|\\ ]{0,20}", name):
+        return None
+    values = []
+    for mid in parts[1:-1]:
+        mid = mid.rstrip()
+        if not mid.endswith(name):
+            return None
+        rest = mid[:len(mid) - len(name)]
+        joiner = _JOINER_END.search(rest)
+        value = rest[:joiner.start()].strip() if joiner else ""
+        if not value:
+            return None
+        values.append(value)
+    return values + [parts[-1].strip()]
 
 
 def _items(inner: str, depth: int) -> tuple:
@@ -218,6 +275,9 @@ def _parse(s: str, percent: bool, depth: int) -> Value:
         return Union_(tuple(_parse(p, False, depth + 1) for p in parts))
     parts, seps = split_top(s, _RELATION)
     if seps:
+        repeated = _repeated_assignments(parts, seps)
+        if repeated is not None:
+            return _parse(", ".join(f"{parts[0].strip()} = {v}" for v in repeated), percent, depth + 1)
         return _relation(parts, seps, depth)
     if s.startswith("\\{") and s.endswith("\\}") and _encloses(s[1:]):
         return Seq("set", _items(s[2:-2], depth))
