@@ -126,6 +126,12 @@ class SelectionSpec:
                                            "(GLM-4.1V).")
     max_refill: int = setting(4, bound=NON_NEGATIVE_COUNT, help="Extra draw rounds to fill a batch with valid "
                                                                 "groups.")
+    oversample_ema: float = setting(0.9, bound=SHARE, help="--oversample: the weight the invalid-rate EMA keeps "
+                                                           "of its old value at each step.")
+    oversample_max: float = setting(4.0, bound=Bound(1), help="--oversample: draw at most this many times the "
+                                                              "prompts a batch needs.")
+    curriculum_ema: float = setting(0.7, bound=SHARE, help="--sampler curriculum: the weight a prompt's pass-rate "
+                                                           "estimate keeps of its old value at each update.")
 
 
 @dataclass
