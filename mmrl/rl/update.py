@@ -28,6 +28,7 @@ from mmrl.model.prefix import shared_prefix_logprobs, shared_prefix_logprobs_in_
 from mmrl.rl.config import GRPOConfig
 from mmrl.rl.groups import StepBatch
 from mmrl.rl.losses import policy_loss
+from mmrl.rl.rollout_correction import rollout_is_weights
 
 Encode = Callable[[list], Any]
 
@@ -195,20 +196,28 @@ def _loss_of(batch: StepBatch, cfg: GRPOConfig, norm: float, max_len: int, in_ba
     """The policy loss of some rows of the batch (``policy_loss`` with the run's loss settings);
     each finite one (every one under DeepSpeed, whose overflow check drops the update) is kept
     in ``pending`` for the step's statistics."""
-    loss_spec = cfg.loss
+    loss_spec, correction = cfg.loss, cfg.rollout_correction
 
     def loss_of(rows: list[int], logp: torch.Tensor, ent: torch.Tensor):
         device = logp.device
         mask = batch.loss_mask[rows].to(device)
         old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
         ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
+        weight, is_stats = None, {}
+        if correction != "none":
+            if batch.rollout_logp is None:
+                raise RuntimeError(f"--rollout-is {correction} needs the rollout engine's log-probs, and this "
+                                   "batch has none")
+            weight, is_stats = rollout_is_weights(old, batch.rollout_logp[rows].to(device), mask, correction,
+                                                  loss_spec.rollout_is_cap)
         loss, parts = policy_loss(
             logp, old, batch.advantages[rows].to(device), mask,
             clip_low=loss_spec.clip_low, clip_high=loss_spec.clip_high, dual_clip=loss_spec.dual_clip,
             loss_agg=loss_spec.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=loss_spec.beta,
             kl_estimator=loss_spec.kl_estimator, kl_clamp=loss_spec.kl_clamp, entropy=ent,
-            entropy_coef=loss_spec.entropy_coef,
+            entropy_coef=loss_spec.entropy_coef, is_weight=weight,
         )
+        parts.update(is_stats)
         ok = bool(torch.isfinite(loss))
         if ok or in_backward:
             pending.append((parts, float(mask.sum()), float(loss.detach())))
