@@ -90,8 +90,8 @@ class LossSpec:
     rollout_is: str | None = setting(None, registry="mmrl.rl.rollout_correction:ROLLOUT_IS", allow=("none",),
                                      help="Correct for the rollout engine's log-probs differing from the trainer's "
                                           "(importance weights per token, TRL/verl): truncate caps each weight at "
-                                          "--rollout-is-cap, mask zeroes weights outside [1/cap, cap], none applies "
-                                          "none. Default: truncate with --rollout-backend vllm, none with hf (it "
+                                          "--rollout-is-cap, mask zeroes weights outside [1/cap, cap], none weighs "
+                                          "nothing. Default: truncate with --rollout-backend vllm, none with hf (it "
                                           "samples from the trained model itself).")
     rollout_is_cap: float = setting(2.0, bound=Bound(1, low_open=True), help="--rollout-is: the largest weight.")
 
