@@ -53,7 +53,7 @@ class Recording:
         return value
 
     def all_gather_object(self, obj):
-        return [obj]
+        return [obj]  # this process's part alone: what it computed itself
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +135,6 @@ def test_a_frozen_pass_of_a_short_share_runs_as_many_forwards_and_keeps_only_its
     full = frozen_logprobs(loaded.model, backend.encode, three_groups, 1.0, 0, micro=1)
     calls.clear()
     engine = Recording(loaded.model, 1, 2)
-    engine.all_gather_object = lambda obj: [obj]  # this process's share alone: what it computed
     mine = frozen_logprobs(loaded.model, backend.encode, three_groups, 1.0, 0, micro=1, engine=engine)
     assert calls == [[1], [0]]  # its own group, then the padding one
     torch.testing.assert_close(mine[2:4], full[2:4], atol=1e-5, rtol=0)
