@@ -21,7 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ["tests/rl/test_step_parts.py", "tests/rl/test_trainer.py", "tests/rl/test_losses.py",
-         "tests/rl/test_advantages.py", "tests/rl/test_kl.py", "tests/rl/test_golden.py", "tests/rl/test_config.py"]
+         "tests/rl/test_advantages.py", "tests/rl/test_kl.py", "tests/rl/test_golden.py",
+         "tests/rl/test_rollout_correction.py", "tests/rl/test_accumulation.py", "tests/rl/test_config.py"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,29 @@ MUTANTS = [
            "beta = loss_spec.beta", "--kl-in-reward also keeps the KL loss term (the KL counted twice)"),
     Mutant("no-kl-monitor", "mmrl/rl/config.py", ' or (monitor == "auto" and self.model.lora is not None)', "",
            "a LoRA run at beta 0 loads no reference and reports no KL"),
+    Mutant("is-not-truncated", "mmrl/rl/rollout_correction.py", "return rho.clamp(max=cap), rho > cap",
+           "return rho, rho > cap", "the rollout correction's weight not truncated at the cap"),
+    Mutant("is-weight-dropped", "mmrl/rl/update.py", "is_weight=weight,", "is_weight=None,",
+           "the rollout correction computed and reported but not applied to the loss"),
+    Mutant("ema-per-round", "mmrl/rl/collect.py",
+           "            out.rounds += 1\n        if self.oversample is not None and out.drawn:  # once per step: "
+           "the step's share of invalid groups\n            self.oversample.update(1.0 - out.valid / out.drawn)\n",
+           "            out.rounds += 1\n            if self.oversample is not None:\n"
+           "                self.oversample.update(1.0 - len(kept) / len(groups))\n",
+           "update the oversampling EMA once per refill round instead of once per step"),
+    Mutant("oversample-hard-coded", "mmrl/rl/trainer.py",
+           "OversampleEMA(alpha=cfg.selection.oversample_ema, max_expansion=cfg.selection.oversample_max)",
+           "OversampleEMA()", "ignore --oversample-ema/--oversample-max"),
+    Mutant("curriculum-ema-hard-coded", "mmrl/rl/trainer.py", "ema=cfg.selection.curriculum_ema)", "ema=0.7)",
+           "ignore --curriculum-ema (GLM-4.1V's 0.7 hard-coded)"),
+    Mutant("drgrpo-divisor", "mmrl/rl/trainer.py", "max_len=policy.response_budget,",
+           "max_len=max(batch.loss_mask.shape[1], cfg.sampling.max_new_tokens),",
+           "Dr.GRPO's divisor from the step's widest row or max_new_tokens, not the forced-answer budget"),
+    Mutant("ds-fixed-accumulation", "mmrl/rl/update.py", "engine.begin_update(backwards_per_update(cfg, len(share)))",
+           "engine.begin_update(backwards_per_update(cfg, cfg.batch.mini_batch // world))",
+           "DeepSpeed's boundary after a full mini-batch's backwards, also for a short one"),
+    Mutant("no-share-padding", "mmrl/rl/update.py", "share = share + [items[0]] * (-(-len(items) // world) - own)",
+           "share = share", "a process with a short share runs fewer forwards/backwards than the others"),
 ]
 
 

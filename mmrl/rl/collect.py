@@ -104,13 +104,13 @@ class Collector:
                 self.sampler.update(g.index, sum(accs) / len(accs) if accs else 0.0)
                 if g.finite and self.keep(g.rewards, accs):
                     kept.append(g)
-            if self.oversample is not None:
-                self.oversample.update(1.0 - len(kept) / len(groups) if groups else 0.0)
             out.all_groups += groups
             out.drawn += len(groups)
             out.valid += len(kept)
             out.groups += kept
             out.rounds += 1
+        if self.oversample is not None and out.drawn:  # once per step: the step's share of invalid groups
+            self.oversample.update(1.0 - out.valid / out.drawn)
         out.groups = out.groups[:batch_size]  # surplus valid groups from oversampling are dropped
         return out
 

@@ -108,6 +108,13 @@ class LossSpec:
     overlong_buffer: float = setting(0.0, bound=SHARE, algo=True,
                                      help="Soft overlong penalty over this last share of --max-new-tokens.")
     overlong_penalty: float = setting(1.0, bound=NON_NEGATIVE, algo=True, help="Largest soft overlong penalty.")
+    rollout_is: str | None = setting(None, registry="mmrl.rl.rollout_correction:ROLLOUT_IS", allow=("none",),
+                                     help="Correct for the rollout engine's log-probs differing from the trainer's "
+                                          "(importance weights per token, TRL/verl): truncate caps each weight at "
+                                          "--rollout-is-cap, mask zeroes weights outside [1/cap, cap], none weighs "
+                                          "nothing. Default: truncate with --rollout-backend vllm, none with hf (it "
+                                          "samples from the trained model itself).")
+    rollout_is_cap: float = setting(2.0, bound=Bound(1, low_open=True), help="--rollout-is: the largest weight.")
 
 
 @dataclass
@@ -147,6 +154,12 @@ class SelectionSpec:
                                            "(GLM-4.1V).")
     max_refill: int = setting(4, bound=NON_NEGATIVE_COUNT, help="Extra draw rounds to fill a batch with valid "
                                                                 "groups.")
+    oversample_ema: float = setting(0.9, bound=SHARE, help="--oversample: the weight the invalid-rate EMA keeps "
+                                                           "of its old value at each step.")
+    oversample_max: float = setting(4.0, bound=Bound(1), help="--oversample: draw at most this many times the "
+                                                              "prompts a batch needs.")
+    curriculum_ema: float = setting(0.7, bound=SHARE, help="--sampler curriculum: the weight a prompt's pass-rate "
+                                                           "estimate keeps of its old value at each update.")
 
 
 @dataclass
@@ -250,8 +263,19 @@ class GRPOConfig(TrainingConfig):
             parse_band(self.selection.difficulty_band, "--difficulty-band")
 
     def sampling_at(self, step: int) -> SamplingParams:
-        """The step's sampling: its own seed, so a resumed run draws exactly what the broken one would."""
-        return replace(self.sampling, seed=self.run.seed * 1_000_003 + step)
+        """The step's sampling: its own seed, so a resumed run draws exactly what the broken one
+        would; the engine's log-probs when the rollout correction needs them."""
+        return replace(self.sampling, seed=self.run.seed * 1_000_003 + step,
+                       logprobs=self.rollout_correction != "none")
+
+    @property
+    def rollout_correction(self) -> str:
+        """``--rollout-is``, or its default: truncate where an engine samples (vLLM, whose kernels and
+        precision differ from the trainer's; TRL's default there too), none where the trained model
+        samples itself (hf: the two differ by rounding only)."""
+        if self.loss.rollout_is is not None:
+            return self.loss.rollout_is
+        return "truncate" if self.rollout.backend == "vllm" else "none"
 
     @property
     def updates_per_step(self) -> int:

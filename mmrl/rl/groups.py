@@ -55,6 +55,7 @@ class StepBatch:
     advantages: torch.Tensor | None = None
     old_logp: torch.Tensor | None = None
     ref_logp: torch.Tensor | None = None
+    rollout_logp: torch.Tensor | None = None  # (R, T) the engine's log-probs of its samples, when it gave them
 
     @property
     def sizes(self) -> list[int]:
@@ -90,7 +91,20 @@ def build_batch(groups: list[Group], rewards: Sequence[float], overlong_filter: 
         if m:
             loss_mask[i, : len(m)] = torch.tensor(m, dtype=torch.float32)
     return StepBatch(groups, responses, loss_mask, torch.tensor(list(rewards), dtype=torch.float32),
-                     torch.tensor(group_ids, dtype=torch.long))
+                     torch.tensor(group_ids, dtype=torch.long), rollout_logp=engine_logprobs(groups, width))
+
+
+def engine_logprobs(groups: list[Group], width: int) -> torch.Tensor | None:
+    """The rollout engine's log-prob of every sampled token (R, T), 0 on padding and on tokens it
+    gave none for (forced ones, NaN); None unless every response came with its log-probs."""
+    comps = [c for g in groups for c in g.completions]
+    if not comps or any(c.logprobs is None for c in comps):
+        return None
+    out = torch.zeros(len(comps), width)
+    for i, c in enumerate(comps):
+        if c.logprobs:
+            out[i, : len(c.logprobs)] = torch.tensor(c.logprobs, dtype=torch.float32)
+    return torch.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
 
 
 def overlong_penalty(num_tokens: int, max_new_tokens: int, buffer: float, factor: float) -> float:

@@ -172,7 +172,8 @@ def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor
                 loss_agg: str = "token-mean", max_len: int | None = None, norm: float | None = None,
                 ref_logp: Tensor | None = None, beta: float = 0.0, kl_estimator: str = "k3",
                 kl_clamp: float | None = None, entropy: Tensor | None = None,
-                entropy_coef: float = 0.0) -> tuple[Tensor, dict[str, float]]:
+                entropy_coef: float = 0.0,
+                is_weight: Tensor | None = None) -> tuple[Tensor, dict[str, float]]:
     """The loss of one (micro-)batch: ``agg(pg + beta * kl) - entropy_coef * agg(entropy)``.
 
     ``pg`` is the clipped surrogate per token (its ratio per token or, ``level="sequence"``,
@@ -181,7 +182,9 @@ def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor
     MM-Eureka use none), clamped to ``[-kl_clamp, kl_clamp]`` when given (verl's ``low_var_kl``
     is k3 clamped to 10: a token far from the reference then adds no gradient, not thousands); ``entropy`` a per-token entropy the caller computed (e.g. with
     ``entropy_from_logits``). Both sums are aggregated the same way (``loss_agg``, ``norm``,
-    ``max_len``: see ``aggregate``).
+    ``max_len``: see ``aggregate``). ``is_weight`` (R, T), when given, multiplies each token's
+    surrogate (not its KL): the rollout correction's importance weights
+    (``mmrl.rl.rollout_correction``), as TRL weights ``per_token_loss``.
 
     Statistics, as floats: ``loss``, ``pg_loss`` (the aggregated surrogate), ``kl`` and
     ``entropy`` (masked means; 0.0 when ``ref_logp`` / ``entropy`` is not given), and the
@@ -191,6 +194,8 @@ def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor
     m = mask.bool()
     pg, pg_stats = clipped_surrogate(logp, old_logp, advantages, m, clip_low=clip_low,
                                      clip_high=clip_high, dual_clip=dual_clip, level=level)
+    if is_weight is not None:
+        pg = pg * is_weight.detach()
     per_token = pg
     kl_mean = 0.0
     if beta != 0.0 and ref_logp is None:

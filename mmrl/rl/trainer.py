@@ -52,6 +52,7 @@ from mmrl.rl.monitor import group_metrics
 from mmrl.rl.prompt_sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
 from mmrl.rl.update import backwards_per_update, frozen_logprobs, ppo_update
 from mmrl.rollout.backends.hf import HFBackend
+from mmrl.rollout.forced import response_budget
 from mmrl.rollout.prompts import PromptBuilder, templated_text
 from mmrl.rollout.types import SamplingParams
 from mmrl.train.checkpoint import CHECKPOINTS
@@ -82,7 +83,7 @@ def train(cfg: GRPOConfig, on_step: Callable[[StepReport], None] | None = None,
     items, eval_items = load_data(cfg, run.is_main)  # every problem of the data before any model loads
     out = run.start()
     policy = Policy(cfg, run.info)
-    sampler, oversample = make_sampler(cfg, items), OversampleEMA() if cfg.selection.oversample else None
+    sampler, oversample = make_sampler(cfg, items), make_oversample(cfg)
     print_fp = run_fingerprint(cfg, items)
     counters = Counters.restore(run.resume(policy.engine, {"fingerprint": print_fp,
                                                            "total_steps": cfg.run.max_steps}), sampler, oversample)
@@ -159,6 +160,10 @@ class Policy:
         self.builder = PromptBuilder(cfg.prompt, processor=loaded.processor, context_length=context_length(loaded.model))
         tokenizer = loaded.tokenizer
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        # the longest response a row can be (forced rows: think budget, forced text, answer budget),
+        # Dr.GRPO's constant divisor
+        forced = tokenizer.encode(cfg.sampling.forced_text, add_special_tokens=False) if cfg.sampling.forcing else []
+        self.response_budget = response_budget(cfg.sampling, len(forced))
 
     def close_rollout(self) -> None:
         self.rollout.close()
@@ -250,8 +255,16 @@ def make_sampler(cfg: GRPOConfig, items: list) -> _Subset:
             raise ConfigError(f"--difficulty-band {cfg.selection.difficulty_band} keeps none of the {len(items)} "
                               "samples (is `difficulty` set? run `mmrl grade` first)")
     if cfg.selection.sampler == "curriculum":
-        return _Subset(CurriculumSampler([difficulties[i] for i in keep], cfg.run.seed), keep)
+        return _Subset(CurriculumSampler([difficulties[i] for i in keep], cfg.run.seed,
+                                         ema=cfg.selection.curriculum_ema), keep)
     return _Subset(UniformSampler(len(keep), cfg.run.seed), keep)
+
+
+def make_oversample(cfg: GRPOConfig) -> OversampleEMA | None:
+    """GLM-4.1V's EMA oversampling with the run's alpha and cap, or None when it is off."""
+    if not cfg.selection.oversample:
+        return None
+    return OversampleEMA(alpha=cfg.selection.oversample_ema, max_expansion=cfg.selection.oversample_max)
 
 
 def make_filter(cfg: GRPOConfig):
@@ -487,9 +500,8 @@ def update_policy(cfg: GRPOConfig, step: int, policy: Policy, batch: StepBatch, 
     batch.advantages = compute_advantages(cfg.loss.advantage, rewards, batch.group_ids, scale=cfg.loss.scale_rewards)
     t_up = time.perf_counter()
     engine.train()
-    max_len = max(batch.loss_mask.shape[1], cfg.sampling.max_new_tokens)
     stats = ppo_update(engine, encode, batch, cfg, policy.pad_id, seed=cfg.run.seed * 1_000_003 + step,
-                       max_len=max_len, on_skip=skip)
+                       max_len=policy.response_budget, on_skip=skip)
     t_end = time.perf_counter()
     tokens = sum(len(r) for r in batch.responses)
     return {**stats.means(), "time/logprob": t_up - t_lp, "time/update": t_end - t_up, "time/step": t_end - t_start,

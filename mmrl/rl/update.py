@@ -11,8 +11,11 @@ On several processes every process holds the whole batch (``collect``) and works
 the groups ``mini[rank::world]`` of each mini-batch for the update (the engine sums the
 gradients over processes), and ``groups[rank::world]`` for the old and reference passes, whose
 log-probs are then gathered. Every process makes the same number of forwards and backwards
-(ZeRO-3 gathers weights layer by layer in collectives), so shares are equal and every response
-batch is padded to the step's widest response.
+(ZeRO-3 gathers weights layer by layer in collectives), so shares are equal (a short one, when
+a mini-batch does not split evenly, is padded with a group that carries no loss: ``padded_share``)
+and every response batch is padded to the step's widest response. Under DeepSpeed each
+mini-batch, short or not, ends in exactly one optimizer update (``begin_update`` sets the
+accumulation boundary at its last backward).
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ from mmrl.model.prefix import shared_prefix_logprobs, shared_prefix_logprobs_in_
 from mmrl.rl.config import GRPOConfig
 from mmrl.rl.groups import StepBatch
 from mmrl.rl.losses import policy_loss
+from mmrl.rl.rollout_correction import rollout_is_weights
 
 Encode = Callable[[list], Any]
 
@@ -62,6 +66,18 @@ def group_logprobs(model, encode: Encode, batch: StepBatch, groups: list[int], t
     return rows, [_pad_to(t, width) for t in out]
 
 
+def padded_share(items: list[int], rank: int, world: int) -> tuple[list[int], int]:
+    """This process's share ``items[rank::world]`` and how many of it are its own. On several
+    processes a short share is padded to the longest with copies of ``items[0]`` whose results
+    are dropped: every process then runs as many forwards and backwards (ZeRO pairs them up in
+    collectives; a process with less work would leave the others waiting)."""
+    share = items[rank::world]
+    own = len(share)
+    if world > 1 and items:
+        share = share + [items[0]] * (-(-len(items) // world) - own)
+    return share, own
+
+
 def _world(engine) -> tuple[int, int]:
     info = getattr(engine, "info", None)
     return (info.rank, info.world_size) if info is not None else (0, 1)
@@ -79,15 +95,16 @@ def frozen_logprobs(model, encode: Encode, batch: StepBatch, temperature: float,
     out = torch.zeros_like(batch.loss_mask)
     was_training = model.training
     model.eval()
-    mine = list(range(len(batch.groups)))[rank::world]
+    mine, own = padded_share(list(range(len(batch.groups))), rank, world)
     done = []
     try:
         with context():
-            for groups in chunks(mine, micro):
+            for at, groups in zip(range(0, len(mine), micro), chunks(mine, micro)):
                 rows, (logp, _) = group_logprobs(model, encode, batch, groups, temperature, pad_id,
                                                  full_width=world > 1, piece_rows=piece_rows)
-                out[rows] = logp.float().to(out.device)
-                done += rows
+                kept = len(batch.rows_of(groups[:max(0, own - at)]))  # a padding group's rows are dropped
+                out[rows[:kept]] = logp[:kept].float().to(out.device)
+                done += rows[:kept]
     finally:
         model.train(was_training)
     if world > 1:
@@ -174,13 +191,17 @@ def _mini_batch_backward(engine, encode: Encode, batch: StepBatch, mini: list[in
     pending: list = []
     loss_of = _loss_of(batch, cfg, max(norm, 1.0), max_len, in_backward, pending)
     finite = True
-    for micro in chunks(mini[rank::world], cfg.batch.micro_batch):
+    share, own = padded_share(mini, rank, world)
+    if in_backward:  # DeepSpeed updates at the last backward of this mini-batch, however short it is
+        engine.begin_update(backwards_per_update(cfg, len(share)))
+    for at, micro in zip(range(0, len(share), cfg.batch.micro_batch), chunks(share, cfg.batch.micro_batch)):
+        live = len(batch.rows_of(micro[:max(0, own - at)]))  # rows of padding groups carry no loss
         if cfg.batch.micro_batch_rows:  # the prompts once, the responses a few rows at a time
-            finite = piecewise_backward(engine, encode, batch, micro, cfg, pad_id, world, loss_of) and finite
+            finite = piecewise_backward(engine, encode, batch, micro, cfg, pad_id, world, loss_of, live) and finite
         else:
             rows, (logp, _, ent) = group_logprobs(engine.model, encode, batch, micro, cfg.sampling.temperature,
                                                   pad_id, entropy=True, full_width=world > 1)
-            loss, ok = loss_of(rows, logp, ent)
+            loss, ok = loss_of(rows, logp, ent, live)
             finite = finite and ok
             if ok or in_backward:
                 engine.backward(loss)
@@ -195,22 +216,32 @@ def _loss_of(batch: StepBatch, cfg: GRPOConfig, norm: float, max_len: int, in_ba
     """The policy loss of some rows of the batch (``policy_loss`` with the run's loss settings);
     each finite one (every one under DeepSpeed, whose overflow check drops the update) is kept
     in ``pending`` for the step's statistics."""
-    loss_spec = cfg.loss
+    loss_spec, correction = cfg.loss, cfg.rollout_correction
     # the KL is either in the loss or in the reward (then only monitored here)
     beta = 0.0 if loss_spec.kl_in_reward else loss_spec.beta
 
-    def loss_of(rows: list[int], logp: torch.Tensor, ent: torch.Tensor):
+    def loss_of(rows: list[int], logp: torch.Tensor, ent: torch.Tensor, live: int):
         device = logp.device
         mask = batch.loss_mask[rows].to(device)
+        if live < len(rows):  # padding rows (``padded_share``): a forward and backward without loss
+            mask = torch.cat([mask[:live], torch.zeros_like(mask[live:])])
         old = batch.old_logp[rows].to(device) if batch.old_logp is not None else logp.detach()
         ref = batch.ref_logp[rows].to(device) if batch.ref_logp is not None else None
+        weight, is_stats = None, {}
+        if correction != "none":
+            if batch.rollout_logp is None:
+                raise RuntimeError(f"--rollout-is {correction} needs the rollout engine's log-probs, and this "
+                                   "batch has none")
+            weight, is_stats = rollout_is_weights(old, batch.rollout_logp[rows].to(device), mask, correction,
+                                                  loss_spec.rollout_is_cap)
         loss, parts = policy_loss(
             logp, old, batch.advantages[rows].to(device), mask,
             clip_low=loss_spec.clip_low, clip_high=loss_spec.clip_high, dual_clip=loss_spec.dual_clip,
             loss_agg=loss_spec.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=beta,
             kl_estimator=loss_spec.kl_estimator, kl_clamp=loss_spec.kl_clamp, entropy=ent,
-            entropy_coef=loss_spec.entropy_coef, level=loss_spec.importance_sampling_level,
+            entropy_coef=loss_spec.entropy_coef, level=loss_spec.importance_sampling_level, is_weight=weight,
         )
+        parts.update(is_stats)
         ok = bool(torch.isfinite(loss))
         if ok or in_backward:
             pending.append((parts, float(mask.sum()), float(loss.detach())))
@@ -244,9 +275,10 @@ def _skip(stats: UpdateStats, on_skip: Callable[[str], None] | None, why: str) -
 
 
 def piecewise_backward(engine, encode: Encode, batch: StepBatch, micro: list[int], cfg: GRPOConfig, pad_id: int,
-                       world: int, loss_of) -> bool:
+                       world: int, loss_of, live: int) -> bool:
     """The forward and backward of a micro-batch with its responses ``--micro-batch-rows`` at a
-    time (``shared_prefix_logprobs_in_pieces``); False when a piece's loss was not finite."""
+    time (``shared_prefix_logprobs_in_pieces``); its first ``live`` rows carry loss. False when a
+    piece's loss was not finite."""
     rows = batch.rows_of(micro)
     width = batch.loss_mask.shape[1]
     finite = True
@@ -255,7 +287,7 @@ def piecewise_backward(engine, encode: Encode, batch: StepBatch, micro: list[int
     def on_piece(start: int, out: tuple):
         nonlocal finite
         logp, _, ent = (_pad_to(t, width) for t in out)
-        loss, ok = loss_of(rows[start:start + len(logp)], logp, ent)
+        loss, ok = loss_of(rows[start:start + len(logp)], logp, ent, max(0, live - start))
         finite = finite and ok
         return loss if ok or in_backward else None
 

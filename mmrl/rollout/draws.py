@@ -16,8 +16,8 @@ from typing import Any
 import torch
 
 from mmrl.rollout.cleaning import ResponseCleaner
-from mmrl.model.logprobs import selective_logprobs
-from mmrl.rollout.token_sampling import RowStreams, row_seed, sample_tokens
+from mmrl.rollout.forced import response_budget
+from mmrl.rollout.token_sampling import RowStreams, row_seed, sample_tokens, sampled_logprobs
 from mmrl.rollout.types import Completion, SamplingParams
 
 
@@ -69,10 +69,7 @@ class DrawTracker:
 
     @property
     def max_steps(self) -> int:
-        p = self.params
-        if p.forcing:
-            return max(p.max_new_tokens, p.think_budget + len(self.forced_ids) + p.answer_budget)
-        return p.max_new_tokens
+        return response_budget(self.params, len(self.forced_ids))
 
     def step(self, logits: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         p = self.params
@@ -86,7 +83,7 @@ class DrawTracker:
                 tokens[i] = row.pending.pop(0)
         lps = None
         if p.logprobs:
-            lps = selective_logprobs(logits, tokens.to(logits.device), p.temperature or 1.0).tolist()
+            lps = sampled_logprobs(logits, tokens.to(logits.device), p.temperature, p.top_k, p.top_p).tolist()
         finished = torch.zeros(len(row_ids), dtype=torch.bool)
         for i, r in enumerate(row_ids):
             row = self.rows[r]

@@ -10,6 +10,8 @@ import hashlib
 
 import torch
 
+from mmrl.model.logprobs import selective_logprobs
+
 
 def row_seed(seed: int, key: str, draw: int) -> int:
     """A 63-bit seed for one draw of one prompt, stable across runs and machines."""
@@ -82,3 +84,17 @@ def sample_tokens(logits: torch.Tensor, u: torch.Tensor | None, temperature: flo
     probs, order = filter_probs(logits, temperature, top_k, top_p)
     idx = inverse_cdf(probs, u)
     return idx if order is None else order.gather(-1, idx.unsqueeze(-1)).squeeze(-1)
+
+
+def sampled_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: float, top_k: int = 0,
+                     top_p: float = 1.0) -> torch.Tensor:
+    """Log-prob of each row's token under the distribution it was drawn from: the temperature's,
+    renormalised over what top-k and top-p keep (vLLM's ``processed_logprobs``); without filters
+    the trainer's definition (``selective_logprobs``). Greedy rows get the temperature-1 value."""
+    if temperature <= 0 or (not top_k and top_p >= 1.0):
+        return selective_logprobs(logits, tokens, temperature or 1.0)
+    probs, order = filter_probs(logits, temperature, top_k, top_p)
+    at = tokens.unsqueeze(-1)
+    if order is not None:
+        at = (order == at).int().argmax(-1, keepdim=True)
+    return probs.gather(-1, at).squeeze(-1).log()

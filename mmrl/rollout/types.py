@@ -82,9 +82,10 @@ class Completion:
     """One drawn response. ``text`` has special tokens removed; ``token_ids`` are what the model
     produced (forced tokens included, the end-of-sequence token included when one was drawn).
 
-    ``logprobs`` (when asked for) are each sampled token's log-probability under the sampling
-    distribution at the sampling temperature, the definition the trainer uses for old, new and
-    reference log-probs. ``loss_mask`` has one entry per token: 1 where the model sampled the
+    ``logprobs`` (when asked for) are each sampled token's log-probability under the distribution
+    it was drawn from: the sampling temperature's, renormalised over what top-k/top-p keep (without
+    those filters the definition the trainer uses for old, new and reference log-probs; the
+    trainer's rollout correction weighs by the difference). ``loss_mask`` has one entry per token: 1 where the model sampled the
     token, 0 where the backend inserted it (forced answering's ``</think><answer>``); None means
     every token was sampled. A policy-gradient loss must only reach sampled tokens.
     """

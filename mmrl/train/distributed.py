@@ -269,6 +269,7 @@ class DeepSpeedEngine:
         self.module = self.engine.module
         self.stage = int(ds_config.get("zero_optimization", {}).get("stage", 0))
         self.loss_scale = float(info.world_size)  # backward undoes DeepSpeed's mean over processes
+        self.backwards_left: int | None = None  # None: DeepSpeed counts its accumulation steps itself
 
     @property
     def device(self):
@@ -286,7 +287,21 @@ class DeepSpeedEngine:
         """The model's outputs (``.logits``, ...) for a collated batch; its ``labels`` are not passed."""
         return self.engine(**model_inputs(batch), use_cache=False)
 
+    def begin_update(self, backwards: int) -> None:
+        """The next ``backwards`` calls of ``backward`` make one update: DeepSpeed's accumulation
+        boundary is set at the last of them, whatever its ``gradient_accumulation_steps`` (a short
+        mini-batch makes fewer backwards; counted by DeepSpeed, its gradient would be applied with
+        the next one's and a run's last one never)."""
+        if backwards < 1:
+            raise ValueError(f"an update needs at least one backward, got {backwards}")
+        self.backwards_left = backwards
+
     def backward(self, loss) -> None:
+        if self.backwards_left is not None:
+            if self.backwards_left < 1:
+                raise RuntimeError("more backward calls than begin_update announced for this update")
+            self.backwards_left -= 1
+            self.engine.set_gradient_accumulation_boundary(self.backwards_left == 0)
         # Sum over micro-batches (no 1/accumulation) and over processes (undo DeepSpeed's mean).
         self.engine.backward(loss * self.info.world_size, scale_wrt_gas=False)
         self.engine.step()  # DeepSpeed updates only at the accumulation boundary
@@ -296,6 +311,8 @@ class DeepSpeedEngine:
 
     def step(self) -> float:
         """The update already happened in the last ``backward``; returns its gradient norm."""
+        if self.backwards_left:
+            raise RuntimeError(f"the update ended {self.backwards_left} backward(s) before its announced boundary")
         norm = self.engine.get_global_grad_norm()
         return float(norm) if norm is not None else float("nan")
 

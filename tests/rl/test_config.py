@@ -49,6 +49,8 @@ def test_unknown_algorithm_names_the_known_ones():
 @pytest.mark.parametrize("kw, flag", [
     ({"loss_agg": "sum"}, "--loss-agg"), ({"dual_clip": 0.5}, "--dual-clip"), ({"mini_batch_size": 9}, "--mini-batch-size"),
     ({"accuracy_band": "0.9:0.1"}, "--accuracy-band"), ({"eval_steps": 5}, "--eval-steps"), ({"temperature": 0.0}, "--temperature"),
+    ({"oversample_ema": 1.0}, "--oversample-ema"), ({"oversample_max": 0.5}, "--oversample-max"),
+    ({"curriculum_ema": 1.0}, "--curriculum-ema"),
 ])
 def test_bad_settings_name_their_flag(kw, flag):
     with pytest.raises(ConfigError, match=flag):
@@ -92,3 +94,21 @@ def test_bad_new_settings_fail_before_anything_loads(kw, match):
 ])
 def test_the_reference_is_loaded_when_a_kl_is_trained_or_monitored(kw, needed):
     assert cfg(**kw).needs_reference is needed
+
+
+def test_the_oversampling_alpha_and_cap_are_the_runs_settings():
+    from mmrl.rl.trainer import make_oversample
+
+    ema = make_oversample(cfg(oversample=True, oversample_ema=0.5, oversample_max=2.0))
+    assert (ema.alpha, ema.max_expansion) == (0.5, 2.0)
+    assert make_oversample(cfg()) is None
+
+
+def test_the_curriculum_ema_is_the_runs_setting():
+    from types import SimpleNamespace
+
+    from mmrl.rl.trainer import make_sampler
+
+    items = [SimpleNamespace(record={"difficulty": 0.5}) for _ in range(3)]
+    assert make_sampler(cfg(sampler="curriculum", curriculum_ema=0.25), items).inner.ema == 0.25
+    assert make_sampler(cfg(sampler="curriculum"), items).inner.ema == 0.7  # GLM-4.1V's RLCS default here

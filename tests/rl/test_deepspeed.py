@@ -138,3 +138,27 @@ def test_several_processes_need_deepspeed(monkeypatch):
     cfg = GRPOConfig.from_flags(model="m", data="d", out="o", batch_size=4)
     with pytest.raises(ConfigError, match="without --deepspeed"):
         TrainingRun("grpo", cfg.run, (), config={})
+
+
+def test_zero2_with_a_short_mini_batch_trains_what_one_process_without_deepspeed_trains(
+        tiny_model_dir, setup, tmp_path):
+    """ZeRO-2, batch 3, mini-batch 2, micro-batch 1, two steps: four updates, each applied at its
+    own mini-batch's end (DeepSpeed's count of 2 backwards per update applied three, mixing the
+    short mini-batch's gradient into the next step's and never applying the run's last)."""
+    data, verifier = setup
+    base = ["--model", tiny_model_dir, "--data", data, "--verifier", verifier, "--batch-size", "3", "--mini-batch-size", "2",
+            "--micro-batch-size", "1", "-G", "4", "--max-steps", "2", "--max-new-tokens", "6", "--lr", "1e-2",
+            "--scheduler", "linear", "--reward-workers", "0", "--sample-steps", "1"]
+    outs = {}
+    for name, extra in (("plain", []), ("zero2", ["--deepspeed", str(RECIPES / "zero2.json")])):
+        outs[name] = tmp_path / name
+        run = subprocess.run([sys.executable, "-m", "mmrl_cli.main", "grpo", *base, "--out", str(outs[name]), *extra],
+                             env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr[-4000:]
+    rows = {k: _metrics(v) for k, v in outs.items()}
+    assert [r["updates"] for r in rows["zero2"]] == [2, 2]
+    assert [r["lr"] for r in rows["zero2"]] == pytest.approx([r["lr"] for r in rows["plain"]])
+    ref, got, start = _weights(outs["plain"]), _weights(outs["zero2"]), _weights(tiny_model_dir)
+    moved = max(float((ref[k] - start[k]).abs().max()) for k in ref)
+    worst = max(float((ref[k] - got[k]).abs().max()) for k in ref)
+    assert moved > 1e-3 and worst < 1e-4, (moved, worst)

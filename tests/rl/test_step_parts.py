@@ -116,6 +116,15 @@ def test_oversampling_draws_more_prompts_after_invalid_groups():
     assert second.drawn == 4  # ceil(2 * 1 / (1 - 0.5))
 
 
+def test_the_oversampling_ema_moves_once_per_step_by_the_steps_invalid_share():
+    """GLM-4.1V's EMA follows each step's share of dropped groups: a step that needed refill rounds
+    moves it once, by its whole share, not once per round."""
+    ema = OversampleEMA(alpha=0.5, max_expansion=4.0)
+    got = collector(mixed={0, 1, 2}, oversample=ema, refill=4).collect(2, SamplingParams(n=2, seed=0), progress=0.0)
+    assert got.rounds > 1 and 0 < got.valid < got.drawn
+    assert ema.rate == pytest.approx(0.5 * (1.0 - got.valid / got.drawn))
+
+
 # --- one definition of log-probs, and the reference -------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -296,7 +305,7 @@ def test_the_sequence_ratio_reaches_the_update(tiny, synth_file):
 
 def _policy(tiny, reference_model):
     """What ``update_policy`` reads of a ``trainer.Policy``: an engine on a copy of the tiny model,
-    its encoder and a reference (here another model)."""
+    its encoder, a reference (here another model) and the longest response it can draw."""
     import contextlib
     import copy
 
@@ -306,7 +315,7 @@ def _policy(tiny, reference_model):
     engine = LocalEngine(copy.deepcopy(loaded.model), OptimSpec(lr=1e-12, max_grad_norm=0.0))
     reference = SimpleNamespace(model=reference_model, context=contextlib.nullcontext, active=True)
     return SimpleNamespace(engine=engine, encoder=SimpleNamespace(encode=backend.encode), pad_id=0,
-                           reference=reference)
+                           reference=reference, response_budget=64)
 
 
 def _moved_copy(model, scale=0.05, seed=0):
@@ -358,3 +367,22 @@ def test_at_beta_zero_the_kl_is_monitored_not_trained(tiny, synth_file):
                                 monitor_kl="always")
     row = update_policy(cfg, 0, policy, batch, skip=lambda why: None, t_start=0.0)
     assert row["kl"] > 0 and row["loss"] == pytest.approx(row["pg_loss"], abs=1e-6)
+
+
+def test_dr_grpo_divides_by_the_longest_row_forced_answering_can_make(rl_config, monkeypatch):
+    """With forced answering a row can hold the think budget, the forced text and the answer
+    budget, more than --max-new-tokens: Dr.GRPO's constant divisor is that length, whatever the
+    step's rows are."""
+    from mmrl.rl import trainer
+    from mmrl.rl.update import UpdateStats
+    from mmrl.train.distributed import DistInfo
+
+    cfg = rl_config(algo="drgrpo", batch_size=1, group_size=2, max_new_tokens=8, think_budget=4, answer_budget=16)
+    policy = trainer.Policy(cfg, DistInfo(0, 1, 0))
+    tokenizer = getattr(policy.processor, "tokenizer", policy.processor)
+    forced = len(tokenizer.encode(cfg.sampling.forced_text, add_special_tokens=False))
+    seen = []
+    monkeypatch.setattr(trainer, "ppo_update", lambda *a, max_len, **k: seen.append(max_len) or UpdateStats())
+    short = build_batch([group(0, [comp([1, 2, 3]), comp([4])], [1.0, 0.0])], [1.0, 0.0])
+    trainer.update_policy(cfg, 0, policy, short, skip=lambda why: None, t_start=0.0)
+    assert seen == [4 + forced + 16] and forced > 0

@@ -189,6 +189,14 @@ def test_a_second_epoch_of_a_run_sees_its_ratio_move_and_clipped(rl_config):
     assert abs(row["ratio_mean"] - 1.0) > 1e-4 and row["clip_frac"] > 0.0, row
 
 
+def test_the_rollout_correction_reports_a_gap_of_zero_where_the_trained_model_samples(rl_config):
+    """The hf engine is the trained model itself, at the same temperature: its log-probs are the
+    trainer's old ones (a frozen pass here, two updates a step), so every weight is 1 and none is cut."""
+    row = train(rl_config(max_steps=1, rollout_is="truncate", temperature=0.7, mini_batch_size=1)).history[0]
+    assert row["updates"] == 2 and row["rollout_is/logprob_gap"] < 1e-4, row
+    assert row["rollout_is/mean"] == pytest.approx(1.0, abs=1e-4) and row["rollout_is/clipped_frac"] == 0.0
+
+
 def test_a_run_makes_its_better_responses_likelier(rl_config, tiny_model_dir):
     """The direction of a whole step: the responses with a positive advantage gain log-probability
     against those with a negative one, under the trained model versus the starting one."""

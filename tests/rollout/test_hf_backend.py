@@ -1,6 +1,8 @@
 """The hf backend through rollout_records: draws, seeds, forcing, weights."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -160,3 +162,18 @@ def test_text_only_and_image_samples_share_a_batch(hf_backend, samples):
     alone = run(hf_backend, [text_only], n=2, temperature=0)
     assert [r["id"] for r in mixed] == [samples[0].record["id"]] * 2 + ["plain"] * 2 + [samples[1].record["id"]] * 2
     assert [r["response"] for r in mixed[2:4]] == [r["response"] for r in alone]
+
+
+def test_sampling_logprobs_under_top_p_are_those_of_the_nucleus(hf_backend, prompts):
+    """With top-p the draw comes from the nucleus renormalised, so its log-prob is above the
+    unfiltered one the trainer computes (by -log of the kept mass; vLLM's processed_logprobs)."""
+    from mmrl.model.prefix import shared_prefix_logprobs
+
+    chosen = prompts[:2]
+    params = SamplingParams(n=2, max_new_tokens=6, seed=0, top_p=0.5, logprobs=True)
+    flat = [c for comps in hf_backend.generate(chosen, params) for c in comps]
+    with torch.no_grad():
+        lp, _ = shared_prefix_logprobs(hf_backend.model, hf_backend.encode(chosen), [c.token_ids for c in flat], 2)
+    for i, c in enumerate(flat):
+        gain = torch.tensor(c.logprobs) - lp[i, : c.num_tokens]
+        assert (gain > 0.1).all() and (gain < -math.log(0.5) + 0.1).all(), gain

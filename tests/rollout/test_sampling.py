@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from mmrl.model.logprobs import selective_logprobs
-from mmrl.rollout.token_sampling import RowStreams, filter_probs, inverse_cdf, row_seed, sample_tokens
+from mmrl.rollout.token_sampling import (RowStreams, filter_probs, inverse_cdf, row_seed, sample_tokens,
+                                         sampled_logprobs)
 
 LOGITS = torch.log(torch.tensor([[0.1, 0.2, 0.3, 0.4]]))
 
@@ -77,3 +78,13 @@ def test_token_logprobs_at_a_sampling_temperature_are_those_of_the_sharpened_dis
     lp = selective_logprobs(LOGITS, torch.tensor([2]), temperature=0.5)
     probs = LOGITS.double().div(0.5).softmax(-1)
     assert lp.item() == pytest.approx(math.log(probs[0, 2].item()), abs=1e-6)
+
+
+@pytest.mark.parametrize("token, top_k, top_p, prob", [
+    (3, 0, 0.7, 0.4 / 0.7), (2, 0, 0.7, 0.3 / 0.7),  # the nucleus {0.4, 0.3}, renormalised
+    (2, 2, 1.0, 0.3 / 0.7),                          # top-2 keeps the same two
+    (2, 0, 1.0, 0.3),                                # no filter: the plain probability
+])
+def test_a_draws_log_prob_is_under_the_distribution_it_was_drawn_from(token, top_k, top_p, prob):
+    lp = sampled_logprobs(LOGITS, torch.tensor([token]), 1.0, top_k=top_k, top_p=top_p)
+    assert lp.item() == pytest.approx(math.log(prob), abs=1e-6)
