@@ -115,6 +115,8 @@ def load_data(cfg: GRPOConfig, main: bool) -> tuple[list, list]:
                              len(items))
     if notice and main:
         log.warning("grpo: %s", notice)
+    if cfg.selection.difficulty_band is not None:
+        check_graded(items, cfg.selection.difficulty_band, cfg.selection.allow_ungraded, main)
     return items, eval_items
 
 
@@ -249,6 +251,21 @@ def make_sampler(cfg: GRPOConfig, items: list) -> _Subset:
     if cfg.selection.sampler == "curriculum":
         return _Subset(CurriculumSampler([difficulties[i] for i in keep], cfg.run.seed), keep)
     return _Subset(UniformSampler(len(keep), cfg.run.seed), keep)
+
+
+def check_graded(items: list, band: str, allow: bool, main: bool = True) -> None:
+    """A difficulty band over samples without a ``difficulty`` filters nothing: refuse unless allowed
+    (then say how many pass unfiltered)."""
+    ungraded = [item for item in items if item.record.get("difficulty") is None]
+    if not ungraded:
+        return
+    if not allow:
+        raise ungraded[0].error(f"--difficulty-band {band} needs every sample graded, but {len(ungraded)} of "
+                                f"{len(items)} have no difficulty: run `mmrl grade` on them first, or pass "
+                                "--allow-ungraded to keep them unfiltered", "difficulty")
+    if main:
+        log.warning("grpo: --difficulty-band %s: %d of %d samples have no difficulty and are kept unfiltered "
+                    "(--allow-ungraded)", band, len(ungraded), len(items))
 
 
 def make_filter(cfg: GRPOConfig):
