@@ -46,7 +46,7 @@ from mmrl.rl.collect import Collected, Collector, make_group_filter
 from mmrl.rl.config import GRPOConfig, parse_band
 from mmrl.rl.data import load_samples
 from mmrl.rl.groups import StepBatch, build_batch, overlong_penalty
-from mmrl.rl.monitor import group_metrics
+from mmrl.rl.monitor import group_metrics, mechanism_metrics
 from mmrl.rl.prompt_sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
 from mmrl.rl.update import backwards_per_update, frozen_logprobs, ppo_update
 from mmrl.rollout.backends.hf import HFBackend
@@ -387,6 +387,7 @@ class RLStep:
         if self.counters.oversample is not None:
             row["oversample_expansion"] = self.counters.oversample.expansion()
         row["lr"] = policy.engine.lr()
+        row.update(mechanism_metrics(cfg, self.counters.sampler, done.collected, step, len(self.collector.items)))
         if self.step_metrics is not None:
             row.update(self.step_metrics(done.collected.all_groups))
         self.samples.keep(step, done.collected)
