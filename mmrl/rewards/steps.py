@@ -37,6 +37,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from mmrl.response_format import MULBERRY_DESCRIPTION, MULBERRY_FINAL_ANSWER, MULBERRY_RATIONALES
 from mmrl.rewards.base import VERIFIERS, VerifierResult, check_result, param, register_verifier
 from mmrl.rewards.extract import ANSWER_OPEN, extract_answer, strip_special_tokens
 
@@ -48,7 +49,7 @@ _STEP_NORMALISE = (
     (re.compile(r"[−–—]"), "-"),
 )
 # The authors' section headers (Mulberry's format).
-DESCRIPTION, RATIONALES, FINAL_ANSWER = "### Image Description:", "### Rationales:", "### The final answer is:"
+DESCRIPTION, RATIONALES, FINAL_ANSWER = MULBERRY_DESCRIPTION, MULBERRY_RATIONALES, MULBERRY_FINAL_ANSWER
 _STEP_HEADER = re.compile(r"### Step (\d+):")
 # A step's text runs to the next ``###`` header (as in the authors' code) or to the end of the thinking.
 _STEP_TEXT = re.compile(r"### Step \d+:[ \t\r\n]*(.*?)(?=\n###|</think>|<answer>|\Z)", re.DOTALL)

@@ -20,8 +20,8 @@ from dataclasses import replace
 from typing import Any
 
 from mmrl.io.jsonl import Located
+from mmrl.response_format import MULBERRY_FINAL_ANSWER as FINAL_ANSWER
 from mmrl.rewards.extract import ANSWER_OPEN, THINK_OPEN
-from mmrl.rewards.steps import FINAL_ANSWER
 
 
 def think_answer(text: str) -> str | None:
