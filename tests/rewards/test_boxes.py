@@ -41,7 +41,8 @@ def test_bad_boxes_are_refused():
         normalize_box([0, 0, float("inf"), 1])
 
 
-@pytest.mark.parametrize("progress, thr", [(0.0, 0.85), (0.099, 0.85), (0.1, 0.95), (0.2, 0.95), (0.25, 0.99),
+# the bounds are inclusive, as V-Triune's reward_server/verify.py: step_ratio <= 0.1 -> 0.85, <= 0.25 -> 0.95
+@pytest.mark.parametrize("progress, thr", [(0.0, 0.85), (0.1, 0.85), (0.11, 0.95), (0.25, 0.95), (0.26, 0.99),
                                            (1.0, 0.99)])
 def test_dynamic_iou_schedule(progress, thr):
     assert threshold_at("dynamic", progress) == thr
