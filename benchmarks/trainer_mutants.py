@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ["tests/rl/test_step_parts.py", "tests/rl/test_trainer.py", "tests/rl/test_losses.py",
-         "tests/rl/test_advantages.py", "tests/rl/test_kl.py"]
+         "tests/rl/test_advantages.py", "tests/rl/test_kl.py", "tests/rl/test_golden.py", "tests/rl/test_config.py"]
 
 
 @dataclass(frozen=True)
@@ -34,11 +34,12 @@ class Mutant:
 
 
 MUTANTS = [
-    Mutant("no-old-logprobs", "mmrl/rl/trainer.py", "    if not cfg.single_update:\n", "    if False:\n",
+    Mutant("no-old-logprobs", "mmrl/rl/trainer.py", "    if not cfg.single_update or cfg.loss.kl_in_reward:\n",
+           "    if cfg.loss.kl_in_reward:\n",
            "never compute the old log-probs (the clip sees a ratio of 1 in every epoch)"),
     Mutant("flip-advantages", "mmrl/rl/trainer.py",
-           "batch.advantages = compute_advantages(cfg.loss.advantage, batch.rewards, batch.group_ids)",
-           "batch.advantages = -compute_advantages(cfg.loss.advantage, batch.rewards, batch.group_ids)",
+           "batch.advantages = compute_advantages(cfg.loss.advantage, rewards,",
+           "batch.advantages = -compute_advantages(cfg.loss.advantage, rewards,",
            "flip the sign of the advantages (gradient ascent on bad answers)"),
     Mutant("update-at-t1", "mmrl/rl/update.py",
            "group_logprobs(engine.model, encode, batch, micro, cfg.sampling.temperature,",
@@ -53,6 +54,29 @@ MUTANTS = [
            "size the learning-rate schedule in steps while it advances once per update"),
     Mutant("kl-unclamped", "mmrl/rl/update.py", "kl_clamp=loss_spec.kl_clamp,", "kl_clamp=None,",
            "drop the KL clamp"),
+    Mutant("gspo-sum-ratio", "mmrl/rl/losses.py",
+           "seq = token.sum(-1, keepdim=True) / m.sum(-1, keepdim=True).clamp(min=1)",
+           "seq = token.sum(-1, keepdim=True)",
+           "GSPO's sequence ratio from the sum of the token log-ratios instead of their mean"),
+    Mutant("gspo-ratio-not-detached", "mmrl/rl/losses.py", "logp - logp.detach() + seq.detach()",
+           "logp - logp.detach() + seq", "let the sequence ratio's mean carry a gradient besides each token's"),
+    Mutant("gspo-level-dropped", "mmrl/rl/update.py", " level=loss_spec.importance_sampling_level,", "",
+           "the update ignores --importance-sampling-level (token ratios under --algo gspo)"),
+    Mutant("gspo-preset-token", "mmrl/rl/config.py", '"importance_sampling_level": "sequence"',
+           '"importance_sampling_level": "token"', "--algo gspo without the sequence ratio"),
+    Mutant("batch-scale-group-std", "mmrl/rl/advantages.py",
+           "std = g.rewards.std() if g.rewards.numel() > 1 else g.rewards.new_zeros(())",
+           "std = g.std()", "--scale-rewards batch divides by the group std"),
+    Mutant("scale-ignored", "mmrl/rl/advantages.py", '        kw["scale"] = scale\n', "",
+           "--scale-rewards accepted and not applied"),
+    Mutant("kl-reward-not-subtracted", "mmrl/rl/trainer.py", "rewards, extra = rewards - penalty,",
+           "rewards, extra = rewards,", "--kl-in-reward reports the penalty but the advantages never see it"),
+    Mutant("kl-reward-added", "mmrl/rl/trainer.py", "rewards, extra = rewards - penalty,",
+           "rewards, extra = rewards + penalty,", "the KL penalty with the wrong sign (a bonus for drifting)"),
+    Mutant("kl-in-loss-too", "mmrl/rl/update.py", "beta = 0.0 if loss_spec.kl_in_reward else loss_spec.beta",
+           "beta = loss_spec.beta", "--kl-in-reward also keeps the KL loss term (the KL counted twice)"),
+    Mutant("no-kl-monitor", "mmrl/rl/config.py", ' or (monitor == "auto" and self.model.lora is not None)', "",
+           "a LoRA run at beta 0 loads no reference and reports no KL"),
 ]
 
 
@@ -61,13 +85,17 @@ def scratch_copy(dest: Path) -> None:
     shutil.copytree(ROOT, dest, ignore=ignore, dirs_exist_ok=True)
 
 
-def apply(copy: Path, m: Mutant) -> None:
-    path = copy / m.file
-    text = path.read_text(encoding="utf-8")
+def check_applies(root: Path, m: Mutant) -> str:
+    """The text of ``m.file`` under ``root``; exits when the text to change is not there exactly once."""
+    text = (root / m.file).read_text(encoding="utf-8")
     if text.count(m.old) != 1:
         raise SystemExit(f"mutant {m.name}: the text to change is in {m.file} {text.count(m.old)} times, not once "
                          "(the code moved: update the mutant)")
-    path.write_text(text.replace(m.old, m.new), encoding="utf-8")
+    return text
+
+
+def apply(copy: Path, m: Mutant) -> None:
+    (copy / m.file).write_text(check_applies(copy, m).replace(m.old, m.new), encoding="utf-8")
 
 
 def run_tests(copy: Path) -> tuple[bool, float]:
@@ -84,6 +112,8 @@ def main() -> int:
     ap.add_argument("--only", action="append", help="run only this mutant (repeatable)")
     args = ap.parse_args()
     chosen = [m for m in MUTANTS if not args.only or m.name in args.only]
+    for m in chosen:  # every mutant still applies, before minutes of tests
+        check_applies(ROOT, m)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "clean"
@@ -100,9 +130,9 @@ def main() -> int:
             passed, seconds = run_tests(copy)
             rows.append((m, "SURVIVED" if passed else "killed", seconds))
             print(f"{m.name}: {'SURVIVED' if passed else 'killed'} ({seconds:.0f} s)", file=sys.stderr)
-    print(f"{'mutant':<20} {'result':<9} {'s':>5}  what it plants")
+    print(f"{'mutant':<26} {'result':<9} {'s':>5}  what it plants")
     for m, result, seconds in rows:
-        print(f"{m.name:<20} {result:<9} {seconds:5.0f}  {m.what}")
+        print(f"{m.name:<26} {result:<9} {seconds:5.0f}  {m.what}")
     survivors = [m.name for m, result, _ in rows if result == "SURVIVED"]
     print(f"{len(survivors)} of {len(rows)} survived" + (f": {', '.join(survivors)}" if survivors else ""))
     return 1 if survivors else 0

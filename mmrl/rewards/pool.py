@@ -58,6 +58,8 @@ class RewardJob:
 
 CHUNK = 16  # records sent to a worker at once
 WINDOW_PER_WORKER = 8 * CHUNK  # records read ahead of the output, per worker
+READY = "ready"  # a worker's message: started, or installed a new config's verifiers
+STARTUP_LIMIT = 120.0  # seconds a worker may take to start or import plugins before it is stopped
 
 
 def _builtin_names() -> frozenset[str]:
@@ -142,6 +144,7 @@ def worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
     _limit_memory(memory_limit_mb)
     import mmrl.rewards  # noqa: F401 - registers the built-in verifiers
 
+    conn.send(READY)  # start-up is over: the records' deadlines start now
     config = RewardConfig(workers=0)
     job: ScoringJob = RewardJob()
     while True:
@@ -155,6 +158,7 @@ def worker_main(conn: Connection, memory_limit_mb: int | None) -> None:
         if new_config is not None:
             config, job = new_config, new_job
             _install_verifiers(verifiers or {})
+            conn.send(READY)  # plugins imported: their import time is not a record's
         for key, record in items:
             try:
                 updates = job.updates(record, config)
@@ -173,11 +177,18 @@ class _Worker:
         self.queue: deque[tuple[int, int]] = deque()  # (call, index) of each record sent, in order
         self.version = -1
         self.since = time.monotonic()
+        self.starting = 1  # READY messages still due: start-up, then one per new config
 
     def send(self, config: RewardConfig | None, verifiers: dict[str, Any] | None, job: ScoringJob | None,
              items: list) -> None:
         self.conn.send((config, verifiers, job, items))
         self.since = time.monotonic()
+        self.starting += config is not None
+
+    def deadline(self, hard_limit: float) -> float:
+        """When the head record has taken too long. While the worker starts (imports mmrl, a
+        plugin) the limit is ``STARTUP_LIMIT``: a loaded machine's slow start is not a slow record."""
+        return self.since + (max(hard_limit, STARTUP_LIMIT) if self.starting else hard_limit)
 
     def stop(self, kill: bool = False) -> None:
         if not kill and self.proc.is_alive():
@@ -320,14 +331,18 @@ class RewardScorer:
             if not busy:
                 continue
             now = time.monotonic()
-            wait_for = max(0.0, min(w.since + hard_limit for w in busy) - now)
+            wait_for = max(0.0, min(w.deadline(hard_limit) for w in busy) - now)
             ready = set(wait([w.conn for w in busy], timeout=wait_for))
             for w in busy:
                 if w.conn not in ready:
                     continue
                 try:
                     while w.queue and w.conn.poll():
-                        key, updates = w.conn.recv()
+                        message = w.conn.recv()
+                        if message == READY:
+                            w.starting, w.since = w.starting - 1, time.monotonic()
+                            continue
+                        key, updates = message
                         if w.queue.popleft() != key:  # pragma: no cover - a worker answers in order
                             raise RuntimeError(f"reward worker answered {key} out of order")
                         w.since = time.monotonic()
@@ -338,7 +353,7 @@ class RewardScorer:
                                     f"worker crashed (exit code {w.proc.exitcode}) while scoring this record")
             now = time.monotonic()
             for w in list(self._workers):
-                if w.queue and now > w.since + hard_limit:
+                if w.queue and now > w.deadline(hard_limit):
                     self._fail_head(w, config, originals, pending, done,
                                     f"timeout: scoring took more than {config.timeout:g}s; the worker was stopped")
 

@@ -54,15 +54,47 @@ class _Groups:
     def zero_constant(self, adv: Tensor) -> Tensor:
         return torch.where(self.constant, torch.zeros_like(adv), adv)
 
+    def scaled(self, centred: Tensor, scale: str, eps: float) -> Tensor:
+        """``centred`` divided as the reward scaling ``scale`` says, constant groups exactly 0."""
+        return self.zero_constant(REWARD_SCALES.get(scale)(centred, self, eps))
+
+
+ScaleFn = Callable[[Tensor, _Groups, float], Tensor]
+REWARD_SCALES: Registry[ScaleFn] = Registry("reward scaling")
+"""``--scale-rewards`` (TRL's ``scale_rewards``): ``fn(centred, groups, eps)`` divides the centred
+rewards of an estimator that takes a ``scale``."""
+
+
+@REWARD_SCALES.register("group")
+def group_scale(centred: Tensor, g: _Groups, eps: float) -> Tensor:
+    """By the unbiased std of the response's group, plus ``eps`` (GRPO)."""
+    return centred / (g.std() + eps)
+
+
+@REWARD_SCALES.register("batch")
+def batch_scale(centred: Tensor, g: _Groups, eps: float) -> Tensor:
+    """By the unbiased std of every reward of the batch, plus ``eps`` (TRL's ``scale_rewards="batch"``;
+    Liu et al. 2025, "Part I: Tricks or Traps?", arXiv 2508.08221: group mean, batch std). The std
+    of a single reward is 0."""
+    std = g.rewards.std() if g.rewards.numel() > 1 else g.rewards.new_zeros(())
+    return centred / (std + eps)
+
+
+@REWARD_SCALES.register("none")
+def no_scale(centred: Tensor, g: _Groups, eps: float) -> Tensor:
+    """Not at all (Dr.GRPO; verl's ``norm_adv_by_std_in_grpo=False``)."""
+    return centred
+
 
 @ADVANTAGES.register("grpo")
-def grpo(rewards: Tensor, group: Tensor, *, eps: float = 1e-6) -> Tensor:
+def grpo(rewards: Tensor, group: Tensor, *, eps: float = 1e-6, scale: str = "group") -> Tensor:
     """GRPO (Shao et al. 2024, DeepSeekMath): ``(r - mean_g) / (std_g + eps)``.
 
-    ``std_g`` is the unbiased std of the group, as in verl and TRL (``torch.std``).
+    ``std_g`` is the unbiased std of the group, as in verl and TRL (``torch.std``). ``scale``
+    replaces the divisor (``--scale-rewards``: a name in ``REWARD_SCALES``).
     """
     g = _Groups(rewards, group)
-    return g.zero_constant((rewards - g.mean) / (g.std() + eps))
+    return g.scaled(rewards - g.mean, scale, eps)
 
 
 # StepGRPO (R1-VL, Zhang et al. 2025) is GRPO on step-wise rewards: the verifiers give the total
@@ -71,26 +103,27 @@ ADVANTAGES.add("stepgrpo", grpo)
 
 
 @ADVANTAGES.register("drgrpo")
-def drgrpo(rewards: Tensor, group: Tensor, *, eps: float = 1e-6) -> Tensor:
+def drgrpo(rewards: Tensor, group: Tensor, *, eps: float = 1e-6, scale: str = "none") -> Tensor:
     """Dr.GRPO (Liu et al. 2025, "Understanding R1-Zero-Like Training"): ``r - mean_g``, no std.
 
     Dividing by the group std up-weights groups whose rewards barely differ (too easy or too
-    hard prompts); Dr.GRPO drops it. ``eps`` is accepted for a uniform signature and unused.
+    hard prompts); Dr.GRPO drops it: GRPO with ``scale="none"`` (verl's
+    ``norm_adv_by_std_in_grpo=False``, TRL's ``scale_rewards="none"``). ``eps`` is used only
+    with another ``scale``.
     """
-    g = _Groups(rewards, group)
-    return g.zero_constant(rewards - g.mean)
+    return grpo(rewards, group, eps=eps, scale=scale)
 
 
 @ADVANTAGES.register("rloo")
-def rloo(rewards: Tensor, group: Tensor, *, eps: float = 1e-6) -> Tensor:
+def rloo(rewards: Tensor, group: Tensor, *, eps: float = 1e-6, scale: str = "none") -> Tensor:
     """RLOO (Ahmadian et al. 2024; MM-Eureka's estimator): ``r_i - (sum_g - r_i) / (G - 1)``.
 
     The baseline of each response is the mean reward of the other G - 1 responses of its group,
     so it does not depend on the response itself. A group of one has no baseline: advantage 0.
-    ``eps`` is unused.
+    Unscaled as published; ``scale`` (``--scale-rewards``) divides it by a group or batch std.
     """
     g = _Groups(rewards, group)
-    return g.zero_constant(rewards - (g.sum - rewards) / (g.count - 1).clamp(min=1))
+    return g.scaled(rewards - (g.sum - rewards) / (g.count - 1).clamp(min=1), scale, eps)
 
 
 @ADVANTAGES.register("reinforce_pp")
@@ -110,11 +143,25 @@ def reinforce_pp(rewards: Tensor, group: Tensor, *, eps: float = 1e-6) -> Tensor
     return torch.where(a == 0, torch.zeros_like(a), (a - a.mean()) / (a.std() + eps))
 
 
-def compute_advantages(name: str, rewards: Tensor, group: Tensor, **kw) -> Tensor:
+def takes_scale(name: str) -> bool:
+    """Whether estimator ``name`` takes a ``scale`` (``--scale-rewards``): it centres rewards and
+    leaves the divisor open. reinforce_pp whitens over the batch itself and takes none."""
+    import inspect
+
+    return "scale" in inspect.signature(ADVANTAGES.get(name)).parameters
+
+
+def compute_advantages(name: str, rewards: Tensor, group: Tensor, *, scale: str | None = None, **kw) -> Tensor:
     """The advantages of estimator ``name`` (a registered name or ``file.py:fn``), checked: one per
-    response (a user's estimator of the wrong shape would otherwise fail deep inside the loss)."""
+    response (a user's estimator of the wrong shape would otherwise fail deep inside the loss).
+    ``scale`` (group, batch or none) replaces the estimator's own divisor; None keeps it."""
     from mmrl.errors import ConfigError
 
+    if scale is not None:
+        if not takes_scale(name):
+            raise ConfigError(f"--scale-rewards {scale} does not apply to advantage estimator {name!r}: it takes "
+                              "no scale (estimators that do: grpo, drgrpo, rloo, stepgrpo)")
+        kw["scale"] = scale
     out = ADVANTAGES.get(name)(rewards, group, **kw)
     if not isinstance(out, Tensor) or out.shape != rewards.shape:
         got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__

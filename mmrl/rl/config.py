@@ -57,13 +57,19 @@ ALGORITHMS: dict[str, dict[str, Any]] = {
     "dapo": {"advantage": "grpo", "beta": 0.0, "clip_low": 0.2, "clip_high": 0.28, "loss_agg": "token-mean",
              "group_filter": "nonconstant", "overlong_buffer": 0.2, "overlong_penalty": 1.0},
     # R1-VL StepGRPO: GRPO over StepRAR + StepRVR, k3 KL beta 0.04, G = 4, temperature 1.2.
+    # GSPO (Zheng et al. 2025, arXiv 2507.18071): GRPO's advantages with the length-normalised
+    # sequence ratio, clipped at 3e-4 / 4e-4 (paper v2 section 5.1; verl's run_qwen30b_gspo.sh and
+    # TRL's paper index use the same), no KL, the per-sequence mean that verl's GSPO loss forces.
+    "gspo": {"advantage": "grpo", "beta": 0.0, "clip_low": 3e-4, "clip_high": 4e-4, "loss_agg": "seq-mean-token-mean",
+             "importance_sampling_level": "sequence"},
     "stepgrpo": {"advantage": "stepgrpo", "beta": 0.04, "kl_estimator": "k3", "clip_low": 0.2, "clip_high": 0.2,
                  "loss_agg": "seq-mean-token-mean", "group_size": 4, "temperature": 1.2,
                  "verifier": "steprar", "weights": {"step_rar": 1.0, "step_rvr": 1.0}, "reward_spec": "config"},
 }
-ALGO_HELP = ("grpo, drgrpo, rloo, reinforce_pp, dapo or stepgrpo: sets the defaults of the settings marked "
+ALGO_HELP = ("grpo, drgrpo, rloo, reinforce_pp, dapo, gspo or stepgrpo: sets the defaults of the settings marked "
              "'--algo sets it'.")
 REPORT_TO = ("none", "tensorboard", "wandb")
+MONITOR_KL = ("auto", "always", "never")
 
 
 @dataclass
@@ -72,12 +78,27 @@ class LossSpec:
 
     advantage: str = setting("grpo", registry="mmrl.rl.advantages:ADVANTAGES", algo=True,
                              help="Advantage estimator: grpo, drgrpo, rloo, reinforce_pp, stepgrpo or FILE.py:FN.")
-    beta: float = setting(0.0, bound=NON_NEGATIVE, algo=True, help="KL coefficient; 0 loads no reference model.")
+    scale_rewards: str | None = setting(None, registry="mmrl.rl.advantages:REWARD_SCALES",
+                                        help="Divide the centred rewards by the std of the group, of the whole batch, "
+                                             "or not at all (TRL's scale_rewards); default: the estimator's own "
+                                             "(grpo, stepgrpo: group; drgrpo, rloo: none; reinforce_pp takes none).")
+    beta: float = setting(0.0, bound=NON_NEGATIVE, algo=True,
+                          help="KL coefficient (in the loss, or in the reward with --kl-in-reward).")
     kl_estimator: str = setting("k3", registry="mmrl.rl.kl:KL_ESTIMATORS", algo=True, help="k1, k2 or k3.")
+    kl_in_reward: bool = setting(False, help="Subtract beta x the response's summed KL to the reference from its "
+                                             "reward before the advantages (REINFORCE++, RLOO; verl's "
+                                             "use_kl_in_reward) instead of a KL loss term.")
+    monitor_kl: str = setting("auto", choices=MONITOR_KL,
+                              help="Log the KL to the reference when beta is 0 (not trained on): auto (only with "
+                                   "--lora, whose reference is the base model: one no-grad pass a step), always "
+                                   "(a frozen copy of the weights where needed), never.")
     kl_clamp: float = setting(10.0, bound=POSITIVE, help="Clamp each token's KL estimate to [-c, c] "
                                                                "(verl's low_var_kl: k3 clamped to 10).")
     clip_low: float = setting(0.2, bound=SHARE, algo=True, help="Lower clip range eps_low.")
     clip_high: float = setting(0.2, bound=NON_NEGATIVE, algo=True, help="Upper clip range eps_high.")
+    importance_sampling_level: str = setting("token", registry="mmrl.rl.losses:IMPORTANCE_LEVELS", algo=True,
+                                             help="token (PPO, GRPO: a ratio per token) or sequence (GSPO: "
+                                                  "exp of the mean token log-ratio of each response).")
     dual_clip: float | None = setting(None, bound=Bound(1, low_open=True),
                                       help="Dual-clip constant c > 1 for negative advantages (off by default).")
     loss_agg: str = setting("token-mean", registry="mmrl.rl.losses:AGGREGATIONS", algo=True,
@@ -219,6 +240,13 @@ class GRPOConfig(TrainingConfig):
         if self.rollout.backend == "vllm" and not self.prompt.max_prompt_length:
             raise ConfigError("--rollout-backend vllm needs --max-prompt-length: the colocated engine's KV cache "
                               "is sized for it plus the response budget, not the model's whole context")
+        if self.loss.kl_in_reward and not self.loss.beta:
+            raise ConfigError("--kl-in-reward needs --beta > 0: beta is the coefficient of the KL in the reward")
+        from mmrl.rl.advantages import takes_scale
+
+        if self.loss.scale_rewards is not None and not takes_scale(self.loss.advantage):
+            raise ConfigError(f"--scale-rewards does not apply to --advantage {self.loss.advantage}: it takes no "
+                              "scale (those that do: grpo, drgrpo, rloo, stepgrpo)")
         parse_band(self.selection.accuracy_band, "--accuracy-band")
         if self.selection.difficulty_band is not None:
             parse_band(self.selection.difficulty_band, "--difficulty-band")
@@ -231,6 +259,13 @@ class GRPOConfig(TrainingConfig):
     def updates_per_step(self) -> int:
         """Optimizer updates one step makes: a mini-batch at a time, ``ppo_epochs`` times over."""
         return self.batch.ppo_epochs * -(-self.batch.batch_size // self.batch.mini_batch)
+
+    @property
+    def needs_reference(self) -> bool:
+        """Reference log-probs each step: for a KL term (loss or reward), or to monitor the KL at
+        beta 0 (``--monitor-kl``: auto only where the reference is free, the base under LoRA)."""
+        monitor = self.loss.monitor_kl
+        return bool(self.loss.beta) or monitor == "always" or (monitor == "auto" and self.model.lora is not None)
 
     @property
     def single_update(self) -> bool:

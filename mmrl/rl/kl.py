@@ -53,3 +53,21 @@ def k3(logp: Tensor, ref_logp: Tensor) -> Tensor:
 def compute_kl(name: str, logp: Tensor, ref_logp: Tensor) -> Tensor:
     """Per-token KL by estimator ``name`` (a registered name or ``file.py:fn``)."""
     return KL_ESTIMATORS.get(name)(logp, ref_logp)
+
+
+def kl_in_reward(name: str, logp: Tensor, ref_logp: Tensor, mask: Tensor, beta: float,
+                 clamp: float | None = None) -> Tensor:
+    """The KL penalty of each response, (R,): ``beta * sum_t kl_t`` over its masked tokens.
+
+    REINFORCE++ (Hu 2025) and RLOO as Ahmadian et al. 2024 train it (the KL in the reward, not a
+    loss term): verl's ``apply_kl_penalty`` subtracts ``beta * kl_t`` from each token's reward,
+    and its outcome estimators sum the token rewards of a response, so a response's reward drops
+    by this sum. ``logp`` are the rollout (old) policy's log-probs, as there; each token's
+    estimate is clamped to ``[-clamp, clamp]`` when given (verl clamps k3 to 10). With k1 the sum
+    is the sequence log-ratio ``log pi(y|x) - log pi_ref(y|x)`` of the published objective."""
+    m = mask.bool()
+    zero = torch.zeros_like(logp)
+    kl = KL_ESTIMATORS.get(name)(torch.where(m, logp, zero), torch.where(m, ref_logp, zero))
+    if clamp is not None:
+        kl = kl.clamp(-clamp, clamp)
+    return beta * torch.where(m, kl, zero).sum(-1)

@@ -33,13 +33,42 @@ def masked_mean(x: Tensor, mask: Tensor, dim: int | None = None) -> Tensor:
     return total.sum(dim) / m.sum(dim).clamp(min=1)
 
 
+ImportanceFn = Callable[[Tensor, Tensor, Tensor], Tensor]
+IMPORTANCE_LEVELS: Registry[ImportanceFn] = Registry("importance sampling level")
+"""The log importance ratio of each token: ``fn(logp, old_logp, mask) -> (R, T)``, 0 outside the mask."""
+
+
+@IMPORTANCE_LEVELS.register("token")
+def token_log_ratio(logp: Tensor, old_logp: Tensor, mask: Tensor) -> Tensor:
+    """PPO / GRPO: ``log rho_t = logp_t - old_logp_t``, one ratio per token."""
+    m = mask.bool()
+    return torch.where(m, logp - old_logp, torch.zeros_like(logp))
+
+
+@IMPORTANCE_LEVELS.register("sequence")
+def sequence_log_ratio(logp: Tensor, old_logp: Tensor, mask: Tensor) -> Tensor:
+    """GSPO (Zheng et al. 2025, arXiv 2507.18071): the length-normalised sequence ratio
+    ``s_i = exp(mean_t (logp - old_logp))`` on every token of response i.
+
+    As verl's ``compute_policy_loss_gspo`` writes it (GSPO-token with equal token advantages):
+    ``log s_i,t = sg[log s_i] + logp_t - sg[logp_t]``. Its value is ``log s_i`` on every token
+    and its gradient is that of ``logp_t``, so a sequence-mean of the per-token surrogate has the
+    gradient of GSPO's sequence objective, ``s_i * mean_t grad logp_t`` (TRL's ``(B, 1)`` ratio
+    gives the same). A row without tokens has ratio 1."""
+    m = mask.bool()
+    token = torch.where(m, logp - old_logp, torch.zeros_like(logp))
+    seq = token.sum(-1, keepdim=True) / m.sum(-1, keepdim=True).clamp(min=1)
+    return torch.where(m, logp - logp.detach() + seq.detach(), torch.zeros_like(logp))
+
+
 def clipped_surrogate(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor,
                       clip_low: float = 0.2, clip_high: float = 0.2,
-                      dual_clip: float | None = None) -> tuple[Tensor, dict[str, Tensor]]:
+                      dual_clip: float | None = None, level: str = "token") -> tuple[Tensor, dict[str, Tensor]]:
     """PPO's clipped surrogate per token: ``-min(rho*A, clip(rho, 1-clip_low, 1+clip_high)*A)``.
 
-    ``rho = exp(logp - old_logp)`` (Schulman et al. 2017), the log-ratio clamped to [-20, 20]
-    first, as in verl (``kl.LOG_RATIO_CLAMP``). ``clip_high > clip_low`` is DAPO's
+    ``rho = exp(logp - old_logp)`` (Schulman et al. 2017) at ``level`` "token"; at "sequence"
+    GSPO's length-normalised sequence ratio (``IMPORTANCE_LEVELS``). The log-ratio is clamped to
+    [-20, 20] first, as in verl (``kl.LOG_RATIO_CLAMP``). ``clip_high > clip_low`` is DAPO's
     clip-higher (V-Triune: 0.2 / 0.28; GLM-4.1V). ``dual_clip`` (Ye et al. 2020, "Mastering
     Complex Control in MOBA Games"; verl's ``clip_ratio_c``), a constant > 1: for A < 0 the loss
     is also capped at ``-dual_clip * A``, so a token whose ratio has grown huge cannot push an
@@ -49,8 +78,8 @@ def clipped_surrogate(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: 
     masked tokens: ``clip_frac`` (share of tokens where the clipped branch is the active one,
     verl's ``pg_clipfrac``), split into ``clip_frac_high`` (rho above 1 + clip_high, A > 0) and
     ``clip_frac_low`` (rho below 1 - clip_low, A < 0); ``dual_clip_frac`` (share capped by the
-    dual clip; 0 without it); ``approx_kl`` (mean of ``old_logp - logp``, verl's ``ppo_kl``);
-    ``ratio_mean``.
+    dual clip; 0 without it); ``approx_kl`` (mean of ``old_logp - logp`` over tokens, verl's
+    ``ppo_kl``, at either level); ``ratio_mean`` (of the ratio the clip sees).
     """
     if dual_clip is not None and dual_clip <= 1.0:
         raise ConfigError(f"dual_clip must be greater than 1, got {dual_clip}")
@@ -58,8 +87,8 @@ def clipped_surrogate(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: 
     adv = advantages.unsqueeze(-1) if advantages.dim() == 1 else advantages
     adv = adv.expand_as(logp)
     # Log-ratio 0 outside the mask: no value and no gradient comes from padding.
-    log_ratio = torch.where(m, logp - old_logp, torch.zeros_like(logp))
-    log_ratio = log_ratio.clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP)
+    per_token = token_log_ratio(logp, old_logp, m)
+    log_ratio = IMPORTANCE_LEVELS.get(level)(logp, old_logp, m).clamp(-LOG_RATIO_CLAMP, LOG_RATIO_CLAMP)
     ratio = torch.exp(log_ratio)
     unclipped = -adv * ratio
     clipped = -adv * torch.clamp(ratio, 1.0 - clip_low, 1.0 + clip_high)
@@ -81,7 +110,7 @@ def clipped_surrogate(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: 
         "clip_frac_high": frac(clip_active & (ratio > 1.0)),
         "clip_frac_low": frac(clip_active & (ratio < 1.0)),
         "dual_clip_frac": frac(dual_active),
-        "approx_kl": masked_mean(-log_ratio, m).detach(),
+        "approx_kl": masked_mean(-per_token, m).detach(),  # per token at either level, as verl's ppo_kl
         "ratio_mean": masked_mean(ratio, m).detach(),
     }
     return loss, stats
@@ -139,14 +168,15 @@ def aggregate(per_token: Tensor, mask: Tensor, mode: str, *, norm: float | None 
 
 
 def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor, *,
-                clip_low: float, clip_high: float, dual_clip: float | None = None,
+                clip_low: float, clip_high: float, dual_clip: float | None = None, level: str = "token",
                 loss_agg: str = "token-mean", max_len: int | None = None, norm: float | None = None,
                 ref_logp: Tensor | None = None, beta: float = 0.0, kl_estimator: str = "k3",
                 kl_clamp: float | None = None, entropy: Tensor | None = None,
                 entropy_coef: float = 0.0) -> tuple[Tensor, dict[str, float]]:
     """The loss of one (micro-)batch: ``agg(pg + beta * kl) - entropy_coef * agg(entropy)``.
 
-    ``pg`` is the clipped surrogate per token; ``kl`` the per-token KL estimate against the
+    ``pg`` is the clipped surrogate per token (its ratio per token or, ``level="sequence"``,
+    GSPO's per sequence); ``kl`` the per-token KL estimate against the
     reference policy, a loss term as in GRPO (R1-VL: k3, beta 0.04; GLM-4.1V, V-Triune and
     MM-Eureka use none), clamped to ``[-kl_clamp, kl_clamp]`` when given (verl's ``low_var_kl``
     is k3 clamped to 10: a token far from the reference then adds no gradient, not thousands); ``entropy`` a per-token entropy the caller computed (e.g. with
@@ -160,7 +190,7 @@ def policy_loss(logp: Tensor, old_logp: Tensor, advantages: Tensor, mask: Tensor
     """
     m = mask.bool()
     pg, pg_stats = clipped_surrogate(logp, old_logp, advantages, m, clip_low=clip_low,
-                                     clip_high=clip_high, dual_clip=dual_clip)
+                                     clip_high=clip_high, dual_clip=dual_clip, level=level)
     per_token = pg
     kl_mean = 0.0
     if beta != 0.0 and ref_logp is None:

@@ -5,9 +5,10 @@
 1. rollout + reward (``collect.Collector``): draw prompts, generate G responses per prompt with
    the rollout library (each prompt prefilled once for its group), score them with the reward
    pool (per-sample verifiers, dynamic IoU driven by training progress), keep the valid groups;
-2. advantages (``advantages.compute_advantages``) from the group rewards;
-3. old and reference log-probs (``update.frozen_logprobs``), skipped where they equal the
-   current policy or beta is 0;
+2. old and reference log-probs (``update.frozen_logprobs``), skipped where they equal the
+   current policy or no KL is trained or monitored;
+3. advantages (``advantages.compute_advantages``) from the group rewards (less each response's
+   KL penalty with ``--kl-in-reward``);
 4. update (``update.ppo_update``): ``ppo_epochs`` passes of clipped policy loss
    (``losses.policy_loss``) over mini-batches of groups;
 5. the rollout engine sees the new weights (the hf backend shares the model object; a colocated
@@ -46,6 +47,7 @@ from mmrl.rl.collect import Collected, Collector, make_group_filter
 from mmrl.rl.config import GRPOConfig, parse_band
 from mmrl.rl.data import load_samples
 from mmrl.rl.groups import StepBatch, build_batch, overlong_penalty
+from mmrl.rl.kl import kl_in_reward
 from mmrl.rl.monitor import group_metrics, mechanism_metrics
 from mmrl.rl.prompt_sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
 from mmrl.rl.update import backwards_per_update, frozen_logprobs, ppo_update
@@ -220,12 +222,13 @@ def make_rollout(cfg: GRPOConfig, loaded, engine, encoder: PromptEncoder):
 
 
 class Reference:
-    """Reference log-probs for the KL term: the base model with LoRA adapters switched off, or a
-    frozen copy of the starting weights; nothing at all when beta is 0."""
+    """Reference log-probs for the KL term or its monitoring: the base model with LoRA adapters
+    switched off, or a frozen copy of the starting weights; nothing at all when no KL is trained
+    or monitored (``GRPOConfig.needs_reference``)."""
 
     def __init__(self, cfg: GRPOConfig, policy):
         self.model, self.context = None, contextlib.nullcontext
-        if not cfg.loss.beta:
+        if not cfg.needs_reference:
             return
         if cfg.model.lora:
             self.model, self.context = policy, policy.disable_adapter
@@ -482,17 +485,24 @@ def _run_step(cfg: GRPOConfig, step: int, collector: Collector, policy: Policy, 
 
 def update_policy(cfg: GRPOConfig, step: int, policy: Policy, batch: StepBatch, skip: Callable[[str], None],
                   t_start: float) -> dict[str, Any]:
-    """Advantages, the old and reference log-probs, then the update; their metrics."""
-    batch.advantages = compute_advantages(cfg.loss.advantage, batch.rewards, batch.group_ids)
+    """The old and reference log-probs, the advantages (of the rewards less their KL penalty with
+    ``--kl-in-reward``, which needs the old log-probs even for a single update), then the
+    update; their metrics."""
     engine, encode, temperature = policy.engine, policy.encoder.encode, cfg.sampling.temperature
     t_lp = time.perf_counter()
-    if not cfg.single_update:
+    if not cfg.single_update or cfg.loss.kl_in_reward:
         batch.old_logp = frozen_logprobs(engine.model, encode, batch, temperature, policy.pad_id, cfg.batch.micro_batch,
                                          engine=engine, piece_rows=cfg.batch.micro_batch_rows)
     if policy.reference.active:
         batch.ref_logp = frozen_logprobs(policy.reference.model, encode, batch, temperature, policy.pad_id,
                                          cfg.batch.micro_batch, policy.reference.context, engine=engine,
                                          piece_rows=cfg.batch.micro_batch_rows)
+    rewards, extra = batch.rewards, {}
+    if cfg.loss.kl_in_reward:
+        penalty = kl_in_reward(cfg.loss.kl_estimator, batch.old_logp, batch.ref_logp, batch.loss_mask, cfg.loss.beta,
+                               cfg.loss.kl_clamp)
+        rewards, extra = rewards - penalty, {"reward/kl_penalty": float(penalty.mean())}
+    batch.advantages = compute_advantages(cfg.loss.advantage, rewards, batch.group_ids, scale=cfg.loss.scale_rewards)
     t_up = time.perf_counter()
     engine.train()
     max_len = max(batch.loss_mask.shape[1], cfg.sampling.max_new_tokens)
@@ -502,4 +512,4 @@ def update_policy(cfg: GRPOConfig, step: int, policy: Policy, batch: StepBatch, 
     tokens = sum(len(r) for r in batch.responses)
     return {**stats.means(), "time/logprob": t_up - t_lp, "time/update": t_end - t_up, "time/step": t_end - t_start,
             "tokens_per_s": tokens / max(t_end - t_start, 1e-9),
-            "advantage/mean_abs": float(batch.advantages.abs().mean()), "updates": stats.updates}
+            "advantage/mean_abs": float(batch.advantages.abs().mean()), "updates": stats.updates, **extra}

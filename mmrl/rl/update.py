@@ -196,6 +196,8 @@ def _loss_of(batch: StepBatch, cfg: GRPOConfig, norm: float, max_len: int, in_ba
     each finite one (every one under DeepSpeed, whose overflow check drops the update) is kept
     in ``pending`` for the step's statistics."""
     loss_spec = cfg.loss
+    # the KL is either in the loss or in the reward (then only monitored here)
+    beta = 0.0 if loss_spec.kl_in_reward else loss_spec.beta
 
     def loss_of(rows: list[int], logp: torch.Tensor, ent: torch.Tensor):
         device = logp.device
@@ -205,9 +207,9 @@ def _loss_of(batch: StepBatch, cfg: GRPOConfig, norm: float, max_len: int, in_ba
         loss, parts = policy_loss(
             logp, old, batch.advantages[rows].to(device), mask,
             clip_low=loss_spec.clip_low, clip_high=loss_spec.clip_high, dual_clip=loss_spec.dual_clip,
-            loss_agg=loss_spec.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=loss_spec.beta,
+            loss_agg=loss_spec.loss_agg, max_len=max_len, norm=norm, ref_logp=ref, beta=beta,
             kl_estimator=loss_spec.kl_estimator, kl_clamp=loss_spec.kl_clamp, entropy=ent,
-            entropy_coef=loss_spec.entropy_coef,
+            entropy_coef=loss_spec.entropy_coef, level=loss_spec.importance_sampling_level,
         )
         ok = bool(torch.isfinite(loss))
         if ok or in_backward:

@@ -8,6 +8,7 @@ import pytest
 from mmrl.rewards import RewardConfig, RewardScorer, score_records
 
 PLUGINS = Path(__file__).parent / "plugins.py"
+SLOW_IMPORT = Path(__file__).parent / "slow_import_plugin.py"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -18,6 +19,7 @@ def plugins_allowed():
 
     for name in ('pid', 'slow', 'stuck', 'crash', 'always_half', 'hog'):
         allow_verifier(f"{PLUGINS}:{name}")
+    allow_verifier(f"{SLOW_IMPORT}:quick")
 
 
 def rec(i, verifier=None, **params):
@@ -130,3 +132,14 @@ def test_a_spawned_worker_loads_the_plugin_the_parent_allowed():
         out = scorer.score([{"id": "a", "sample": 0, "answer": "1", "response": "<answer>1</answer>"}])
     assert "error" not in out[0], out[0].get("error")
     assert out[0]["rewards"]["accuracy"] == 0.5
+
+
+def test_a_workers_start_up_and_plugin_import_do_not_count_against_a_records_deadline():
+    """Under load a spawned worker may take longer to start (import mmrl, import the plugin) than
+    one record may take; the record is still scored, not failed as a timeout."""
+    config = RewardConfig(workers=1, start_method="spawn", timeout=0.1, verifier=f"{SLOW_IMPORT}:quick",
+                          weights={"accuracy": 1.0})
+    with RewardScorer(config) as scorer:
+        out = scorer.score([{"id": "a", "sample": 0, "answer": "1", "response": "<answer>1</answer>"}])
+    assert "error" not in out[0], out[0].get("error")
+    assert out[0]["rewards"]["accuracy"] == 1.0

@@ -97,3 +97,17 @@ def test_unknown_estimator_is_a_config_error():
 def test_rewards_and_groups_must_match():
     with pytest.raises(ValueError, match="shape"):
         compute_advantages("grpo", REWARDS, GROUP[:4])
+
+
+def test_reward_scalings_and_who_takes_them():
+    from mmrl.rl.advantages import REWARD_SCALES, takes_scale
+
+    assert REWARD_SCALES.names() == ["batch", "group", "none"]
+    assert {n: takes_scale(n) for n in ("grpo", "drgrpo", "rloo", "stepgrpo", "reinforce_pp")} == \
+        {"grpo": True, "drgrpo": True, "rloo": True, "stepgrpo": True, "reinforce_pp": False}
+
+
+def test_reinforce_pp_refuses_a_scale_it_would_ignore():
+    with pytest.raises(ConfigError, match="reinforce_pp"):
+        adv("reinforce_pp", scale="batch")
+

@@ -53,3 +53,42 @@ def test_unknown_algorithm_names_the_known_ones():
 def test_bad_settings_name_their_flag(kw, flag):
     with pytest.raises(ConfigError, match=flag):
         cfg(**kw)
+
+
+def test_gspo_brings_the_sequence_ratio_its_own_clip_and_the_sequence_mean():
+    c = cfg(algo="gspo")
+    assert (c.loss.importance_sampling_level, c.loss.clip_low, c.loss.clip_high, c.loss.loss_agg, c.loss.beta,
+            c.loss.advantage) == ("sequence", 3e-4, 4e-4, "seq-mean-token-mean", 0.0, "grpo")
+
+
+def test_every_other_algorithm_keeps_the_token_ratio():
+    assert {algo: cfg(algo=algo).loss.importance_sampling_level for algo in ALGORITHMS if algo != "gspo"} == \
+        {algo: "token" for algo in ALGORITHMS if algo != "gspo"}
+
+
+def test_reward_scaling_defaults_to_each_estimators_own():
+    assert all(cfg(algo=algo).loss.scale_rewards is None for algo in ALGORITHMS)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"importance_sampling_level": "seq"}, "--importance-sampling-level"),
+    ({"scale_rewards": "batches"}, "--scale-rewards"),
+    ({"advantage": "reinforce_pp", "scale_rewards": "batch"}, "reinforce_pp"),
+    ({"kl_in_reward": True, "beta": 0.0}, "--kl-in-reward needs --beta"),
+    ({"monitor_kl": "sometimes"}, "--monitor-kl"),
+])
+def test_bad_new_settings_fail_before_anything_loads(kw, match):
+    with pytest.raises(ConfigError, match=match):
+        cfg(**kw)
+
+
+@pytest.mark.parametrize("kw, needed", [
+    ({"beta": 0.0}, False),                               # full weights, nothing trained on the KL: no copy
+    ({"beta": 0.0, "lora": True}, True),                  # the base model with adapters off costs no weights
+    ({"beta": 0.0, "lora": True, "monitor_kl": "never"}, False),
+    ({"beta": 0.0, "monitor_kl": "always"}, True),
+    ({"beta": 0.04}, True),
+    ({"beta": 0.04, "monitor_kl": "never"}, True),         # the loss needs it whatever the monitor says
+])
+def test_the_reference_is_loaded_when_a_kl_is_trained_or_monitored(kw, needed):
+    assert cfg(**kw).needs_reference is needed

@@ -247,3 +247,21 @@ def test_grpo_clamps_the_kl_at_verls_value_by_default():
     from mmrl.rl.config import GRPOConfig
 
     assert GRPOConfig.from_flags(model="m", data="d", out="o").loss.kl_clamp == 10.0
+
+
+def test_importance_levels():
+    from mmrl.rl.losses import IMPORTANCE_LEVELS
+
+    assert IMPORTANCE_LEVELS.names() == ["sequence", "token"]
+
+
+def test_the_sequence_ratio_of_an_empty_row_is_one_and_padding_gives_no_gradient():
+    from mmrl.rl.losses import sequence_log_ratio
+
+    logp = torch.tensor([[-1.0, -torch.inf], [-torch.inf, -torch.inf]], dtype=F64, requires_grad=True)
+    old = torch.tensor([[-1.5, -torch.inf], [-torch.inf, -torch.inf]], dtype=F64)
+    mask = torch.tensor([[1, 0], [0, 0]])
+    out = sequence_log_ratio(logp, old, mask)
+    assert out.tolist() == [[0.5, 0.0], [0.0, 0.0]]
+    out.sum().backward()
+    assert logp.grad.tolist() == [[1.0, 0.0], [0.0, 0.0]]

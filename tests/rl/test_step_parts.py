@@ -284,3 +284,77 @@ def test_the_update_clamps_each_tokens_kl(tiny, synth_file):
     batch.ref_logp = frozen_logprobs(loaded.model, backend.encode, batch, 1.0, 0, micro=2) + 8.0
     _, stats = _update(tiny, batch, lr=1e-12, beta=0.1)
     assert stats["kl"] == pytest.approx(10.0)
+
+
+def test_the_sequence_ratio_reaches_the_update(tiny, synth_file):
+    """``--importance-sampling-level sequence`` reaches the loss: once the first epoch has moved the
+    policy, the second sees one ratio per response (GSPO), whose mean differs from the per-token one."""
+    _, tok = _update(tiny, _signed_batch(tiny, synth_file), lr=5e-2, ppo_epochs=2)
+    _, seq = _update(tiny, _signed_batch(tiny, synth_file), lr=5e-2, ppo_epochs=2, importance_sampling_level="sequence")
+    assert abs(seq["ratio_mean"] - tok["ratio_mean"]) > 1e-4, (seq, tok)
+
+
+def _policy(tiny, reference_model):
+    """What ``update_policy`` reads of a ``trainer.Policy``: an engine on a copy of the tiny model,
+    its encoder and a reference (here another model)."""
+    import contextlib
+    import copy
+
+    from mmrl.train.distributed import LocalEngine, OptimSpec
+
+    loaded, backend = tiny
+    engine = LocalEngine(copy.deepcopy(loaded.model), OptimSpec(lr=1e-12, max_grad_norm=0.0))
+    reference = SimpleNamespace(model=reference_model, context=contextlib.nullcontext, active=True)
+    return SimpleNamespace(engine=engine, encoder=SimpleNamespace(encode=backend.encode), pad_id=0,
+                           reference=reference)
+
+
+def _moved_copy(model, scale=0.05, seed=0):
+    import copy
+
+    moved = copy.deepcopy(model)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in moved.parameters():
+            p.add_(scale * torch.randn(p.shape, generator=gen))
+    return moved
+
+
+def test_kl_in_the_reward_lowers_the_advantage_of_the_responses_far_from_the_reference(tiny, synth_file):
+    """``--kl-in-reward``: every reward is equal, so the advantages come from the KL penalty alone;
+    in each group the response with the largest summed KL to the reference gets the lowest advantage,
+    and the loss carries no KL term (loss = pg_loss) while the KL is still reported."""
+    from mmrl.rl.config import GRPOConfig
+    from mmrl.rl.kl import kl_in_reward
+    from mmrl.rl.trainer import update_policy
+    from mmrl.rl.update import frozen_logprobs
+
+    loaded, backend = tiny
+    batch = sampled_batch(tiny, synth_file, 1.0)  # rewards all 0
+    policy = _policy(tiny, _moved_copy(loaded.model))
+    cfg = GRPOConfig.from_flags(model="m", data="d", out="o", batch_size=2, group_size=3, algo="rloo", beta=1.0,
+                                kl_in_reward=True)
+    row = update_policy(cfg, 0, policy, batch, skip=lambda why: None, t_start=0.0)
+    ref = frozen_logprobs(policy.reference.model, backend.encode, batch, 1.0, 0, micro=2)
+    old = frozen_logprobs(loaded.model, backend.encode, batch, 1.0, 0, micro=2)
+    penalty = kl_in_reward("k3", old, ref, batch.loss_mask, 1.0, 10.0)
+    assert penalty.min() > 0 and row["reward/kl_penalty"] == pytest.approx(float(penalty.mean()), rel=1e-4)
+    assert batch.advantages.abs().min() > 0
+    for rows in ([0, 1, 2], [3, 4, 5]):
+        assert int(batch.advantages[rows].argmin()) == int(penalty[rows].argmax()), (batch.advantages, penalty)
+    assert row["kl"] > 0 and row["loss"] == pytest.approx(row["pg_loss"], abs=1e-6)
+
+
+def test_at_beta_zero_the_kl_is_monitored_not_trained(tiny, synth_file):
+    """With a reference and beta 0 the update reports the KL and its loss has no KL term."""
+    from mmrl.rl.config import GRPOConfig
+    from mmrl.rl.trainer import update_policy
+
+    loaded, _ = tiny
+    batch = _signed_batch(tiny, synth_file)
+    batch.rewards = torch.tensor([1.0, 0.0, 1.0, 0.0, 1.0, 0.0])
+    policy = _policy(tiny, _moved_copy(loaded.model))
+    cfg = GRPOConfig.from_flags(model="m", data="d", out="o", batch_size=2, group_size=3, algo="dapo",
+                                monitor_kl="always")
+    row = update_policy(cfg, 0, policy, batch, skip=lambda why: None, t_start=0.0)
+    assert row["kl"] > 0 and row["loss"] == pytest.approx(row["pg_loss"], abs=1e-6)

@@ -207,3 +207,18 @@ def test_a_run_makes_its_better_responses_likelier(rl_config, tiny_model_dir):
     change = ((after - before) * batch.loss_mask).sum(1)
     better = compute_advantages("drgrpo", batch.rewards, batch.group_ids)  # reward above its group's mean
     assert better.abs().sum() > 0 and (change * better).sum() > 0, (change, better)
+
+
+def test_a_lora_run_at_beta_zero_monitors_its_kl_to_the_base_model(rl_config):
+    """--monitor-kl auto: with LoRA the reference costs no weights (the adapters off), so a beta 0
+    run reports its drift; the loss has no KL term."""
+    rows = metrics(train(rl_config(lora=True, lora_r=4, max_steps=2, beta=0.0)).out_dir)
+    assert rows[0]["kl"] == pytest.approx(0.0, abs=1e-6) and rows[1]["kl"] > 0
+    assert rows[1]["loss"] == pytest.approx(rows[1]["pg_loss"], abs=1e-6)
+
+
+def test_a_kl_in_reward_run_reports_the_penalty_and_trains_no_kl_term(rl_config):
+    rows = metrics(train(rl_config(max_steps=2, beta=0.5, kl_in_reward=True, lr=5e-2)).out_dir)
+    assert rows[0]["reward/kl_penalty"] == pytest.approx(0.0, abs=1e-6)  # step 1: the policy is the reference
+    assert rows[1]["reward/kl_penalty"] > 0 and rows[1]["kl"] > 0
+    assert rows[1]["loss"] == pytest.approx(rows[1]["pg_loss"], abs=1e-6)
