@@ -21,10 +21,18 @@ def _task_help() -> str:
             "(one per verifier) in turn. Tasks: " + "; ".join(lines))
 
 
+def _recipe_help() -> str:
+    from mmrl.data.synth.recipes import RECIPE_DATA
+
+    return ("Write the data a paper recipe trains on instead of --task: "
+            + "; ".join(f"{r.name}: {r.summary}" for r in RECIPE_DATA.values()) + ".")
+
+
 @data_app.command("synth")
 def synth(
     out: Path = typer.Option(..., "-o", "--out", help="Output JSONL; images are written to images/ beside it."),
-    task: str = typer.Option("mix", "--task", help=_task_help()),
+    task: Optional[str] = typer.Option(None, "--task", help=_task_help() + " Default: mix."),
+    recipe: Optional[str] = typer.Option(None, "--recipe", help=_recipe_help()),
     n: int = typer.Option(64, "--n", min=1, help="Number of samples."),
     seed: int = typer.Option(0, "--seed", help="Random seed; the same seed gives the same files."),
     image_size: int = typer.Option(112, "--image-size", min=28, help="Side of the square images, in pixels."),
@@ -35,8 +43,12 @@ def synth(
     from mmrl.data.synth import images_dir, synthesize
     from mmrl.io.paths import OutputFolder, check_outputs
 
+    from mmrl.errors import ConfigError
+
+    if task is not None and recipe is not None:
+        raise ConfigError("give --task or --recipe, not both (a recipe names its own tasks)")
     check_outputs({"-o": out}, folders=[OutputFolder(images_dir(out), label="-o (images beside it)")])
-    count = synthesize(out, task=task, n=n, seed=seed, image_size=image_size, progress=True)
+    count = synthesize(out, task=task or "mix", n=n, seed=seed, image_size=image_size, progress=True, recipe=recipe)
     console.print(f"wrote {count} samples to {out}")
 
 

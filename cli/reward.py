@@ -58,6 +58,9 @@ def reward(
     format_mode: str = typer.Option("strict", "--format-mode", help="Format component: strict or lenient."),
     format_gate: bool = typer.Option(False, "--format-gate/--no-format-gate",
                                      help="GLM-style gate: total is 0 unless the format is perfect."),
+    style_gate: bool = typer.Option(False, "--style-gate/--no-style-gate",
+                                    help="GLM-style gate: total is 0 when the style check fails (mixed languages, "
+                                    "repeated blocks)."),
     workers: Optional[int] = typer.Option(None, "--workers", min=0,
                                           help="Scoring processes (default: all cores; 0: in this process)."),
     timeout: float = typer.Option(2.0, "--timeout", min=0.001, help="Seconds per verifier call."),
@@ -94,7 +97,8 @@ def reward(
 
     recipe = section_for(ctx.meta.get("mmrl.recipe_data") or {}, ctx.command_path.split()[1:])
     settings = {k: v for k, v in recipe.items() if k not in ("config",)}
-    flags = {"verifier": verifier, "format_mode": format_mode, "format_gate": format_gate, "workers": workers,
+    flags = {"verifier": verifier, "format_mode": format_mode, "format_gate": format_gate, "style_gate": style_gate,
+             "workers": workers,
              "timeout": timeout, "fallback": fallback, "progress": progress, "reward_spec": reward_spec}
     given = {k for k in ("verifier", "weights") if _flag(ctx, k) or k in recipe}
     for name, value in flags.items():

@@ -9,9 +9,10 @@ from mmrl.io.jsonl import Located
 from mmrl.io.schema import check_rollout, check_scored
 from mmrl.grading.bands import Band, Buckets
 from mmrl.grading.pass_at_k import DIFFICULTY, group_stats, merge_difficulty
+from mmrl.rewards.scoring import counted_accuracy
 
 # Fields of a draw (rollout and reward) that are not fields of the sample itself.
-DRAW_FIELDS = ("sample", "response", "finish_reason", "num_tokens", "model", "extracted", "rewards", "error")
+DRAW_FIELDS = ("sample", "response", "finish_reason", "num_tokens", "model", "extracted", "rewards", "error", "gate")
 
 
 @dataclass
@@ -71,7 +72,7 @@ def sample_fields(draw: dict[str, Any]) -> dict[str, Any]:
 def graded_record(group: Group, cfg: GradeConfig) -> dict[str, Any]:
     """SPEC section 4 record of one sample; a difficulty the sample already had is a human label."""
     draws = group.draws
-    stats = group_stats([float(d["rewards"]["accuracy"]) for d in draws],
+    stats = group_stats([counted_accuracy(d) for d in draws],
                         [float(d["rewards"]["total"]) for d in draws], cfg.ks, cfg.correct_threshold)
     measured = float(DIFFICULTY.get(cfg.difficulty)(stats))
     if not 0.0 <= measured <= 1.0:

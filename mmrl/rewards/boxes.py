@@ -16,7 +16,7 @@ from typing import Any
 Box = tuple[float, float, float, float]
 
 COCO_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
-# V-Triune's dynamic IoU: 0.85 for the first 10% of training, 0.95 up to 25%, then 0.99.
+# V-Triune's dynamic IoU: 0.85 up to 10% of training, 0.95 up to 25%, then 0.99 (verify.py: <= 0.1, <= 0.25).
 DYNAMIC_IOU = ((0.10, 0.85), (0.25, 0.95), (1.0, 0.99))
 
 
@@ -57,8 +57,9 @@ def threshold_at(schedule: Any, progress: float) -> float:
     """The IoU threshold in force at ``progress`` (0..1 of training).
 
     ``schedule`` is a number (fixed), ``"dynamic"`` (V-Triune's 0.85/0.95/0.99), or pairs
-    ``[[upto, threshold], ...]`` in increasing ``upto``: the first pair whose ``upto`` exceeds the
-    progress applies, and the last pair applies beyond.
+    ``[[upto, threshold], ...]`` in increasing ``upto``: the first pair whose ``upto`` the progress
+    does not exceed applies (``upto`` is inclusive, as V-Triune's reward_server/verify.py reads
+    ``step_ratio <= 0.1``), and the last pair applies beyond.
     """
     if isinstance(schedule, (int, float)) and not isinstance(schedule, bool):
         return float(schedule)
@@ -74,7 +75,7 @@ def threshold_at(schedule: Any, progress: float) -> float:
             raise ValueError(f"iou_threshold schedule entries are [upto, threshold], got {item!r}")
         pairs.append((float(item[0]), float(item[1])))
     for upto, thr in pairs:
-        if progress < upto:
+        if progress <= upto:
             return thr
     return pairs[-1][1]
 

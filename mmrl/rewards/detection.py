@@ -138,8 +138,11 @@ def verify_map(response: str, sample: Mapping[str, Any], params: Mapping[str, An
     """Several labelled boxes: mAP@[.5:.95] x 0.6^|n_pred - n_gt| (mode=vtriune: matched IoU instead).
 
     Params: ``iou_thresholds`` (COCO's ten), ``size_penalty`` base (0.6; 1 turns it off),
-    ``mode`` map|vtriune, ``iou_threshold`` for vtriune (a number or a schedule, as for iou),
-    ``ignore_labels`` (false). Components: ``map``, ``map50``, ``matched_iou``, ``size_penalty``.
+    ``mode`` map|vtriune, ``iou_threshold`` (a number or a schedule, as for iou), ``ignore_labels``
+    (false). ``iou_threshold`` is the least IoU a match counts at, in both modes: vtriune scores the
+    matched IoU, 0 below it; map averages AP over the ``iou_thresholds`` at or above it (AP at the
+    threshold itself when none is), so a dynamic threshold raises the bar of mAP too. Components:
+    ``map``, ``map50``, ``matched_iou``, ``size_penalty``.
     """
     found = extract_from_params(response, params)
     zero = {"map": 0.0, "map50": 0.0, "matched_iou": 0.0, "size_penalty": 0.0}
@@ -154,10 +157,12 @@ def verify_map(response: str, sample: Mapping[str, Any], params: Mapping[str, An
         gold = [LabeledBox(_label(g.label), g.box) for g in gold]
     penalty = size_penalty(len(preds), len(gold), param(params, "size_penalty", 0.6, float))
     preds = preds[:MAX_BOXES]
-    thresholds = param(params, "iou_thresholds", list(COCO_THRESHOLDS), list)
-    m = mean_average_precision(preds, gold, [float(t) for t in thresholds])
-    m50 = mean_average_precision(preds, gold, [0.5])
     thr = threshold_at(param(params, "iou_threshold", 0.5), float(param(params, "progress", 0.0, float)))
+    thresholds = [float(t) for t in param(params, "iou_thresholds", list(COCO_THRESHOLDS), list)]
+    if "iou_threshold" in params:
+        thresholds = [t for t in thresholds if t >= thr - 1e-9] or [thr]
+    m = mean_average_precision(preds, gold, thresholds)
+    m50 = mean_average_precision(preds, gold, [0.5])
     matched = matched_iou_score(preds, gold, thr)
     mode = param(params, "mode", "map", str)
     if mode not in ("map", "vtriune"):

@@ -41,12 +41,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mmrl.response_format import GLM_BOX_CLOSE, GLM_BOX_OPEN
 from mmrl.rewards.phrases import ANSWER_PHRASE
 
 FALLBACKS = ("none", "last_line", "last_number", "full", "math")
 BOX_MODES = ("last", "first", "all")
 
-GLM_BOX_OPEN, GLM_BOX_CLOSE = "<|begin_of_box|>", "<|end_of_box|>"
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 ANSWER_OPEN, ANSWER_CLOSE = "<answer>", "</answer>"
 

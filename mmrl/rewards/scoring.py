@@ -4,7 +4,8 @@ For each record the verifier named by ``reward.verifier`` (else the run's defaul
 response; ``format`` and ``style`` are scored on every record; ``rewards.total`` is
 ``sum(weights[c] * rewards[c])`` over the weights in force (the sample's ``reward.weights``, else
 the run's, else the verifier's own, else accuracy 0.9 / format 0.1), and 0 when the format gate
-is on and the format is not perfect. A verifier that raises or runs past its deadline gives the
+is on and the format is not perfect, or when the style gate is on and the style check fails (mixed
+languages, repeated blocks: GLM-4.1V gives such answers the minimum reward). A verifier that raises or runs past its deadline gives the
 record an ``error`` and a total of 0; the record is still written and the run goes on.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from mmrl.rewards.base import VERIFIERS, check_result, verifier_default_weights
 from mmrl.rewards.extract import FALLBACKS, strip_special_tokens
 from mmrl.rewards.format import FORMAT_MODES, format_score
 from mmrl.rewards.deadline import VerifierTimeout, soft_deadline
-from mmrl.rewards.style import style_score
+from mmrl.rewards.style import style_passes, style_score
 from mmrl.settings import NON_NEGATIVE_COUNT, POSITIVE, setting
 
 DEFAULT_WEIGHTS = {"accuracy": 0.9, "format": 0.1}
@@ -65,6 +66,8 @@ class RewardConfig:
                                      help="Verifier parameter KEY=VALUE (JSON values); repeatable.")
     format_mode: str = setting("strict", choices=FORMAT_MODES, help="The format component's mode.")
     format_gate: bool = setting(False, help="Total reward 0 unless the format is perfect (GLM-4.1V).")
+    style_gate: bool = setting(False, help="Total reward 0 when the style check fails: mixed languages or "
+                                           "repeated blocks (GLM-4.1V).")
     timeout: float = setting(2.0, flag="--reward-timeout", bound=POSITIVE, help="Seconds per verifier call.")
     workers: int | None = setting(None, flag="--reward-workers", bound=NON_NEGATIVE_COUNT,
                                   help="Reward worker processes (default: one per core; 0 = in process).")
@@ -318,6 +321,25 @@ def _shared_components(response: str, params: Mapping[str, Any], config: RewardC
     }
 
 
+def gate_failed(rewards: Mapping[str, float], params: Mapping[str, Any], config: RewardConfig) -> str | None:
+    """The gate that sets the total to 0, or None: ``format`` (the format gate on an imperfect
+    format) or ``style`` (the style gate on a failed style check). A sample's ``format_gate`` and
+    ``style_gate`` params beat the run's settings."""
+    if params.get("format_gate", config.format_gate) and rewards["format"] < 1.0:
+        return "format"
+    if params.get("style_gate", config.style_gate) and not style_passes(rewards["style"]):
+        return "style"
+    return None
+
+
+def counted_accuracy(record: Mapping[str, Any]) -> float:
+    """The accuracy a scored record counts for as a solve: its ``rewards.accuracy``, and 0 when a gate
+    zeroed its total (``gate``): a right answer in a broken format is not a solved prompt (GLM-4.1V)."""
+    if record.get("gate"):
+        return 0.0
+    return float(record["rewards"].get("accuracy", 0.0))
+
+
 def failed_updates(record: Mapping[str, Any], config: RewardConfig, error: str) -> dict[str, Any]:
     """The fields of a record whose scoring failed: format/style when they can still be scored."""
     rewards = {"accuracy": 0.0, "format": 0.0, "style": 0.0}
@@ -356,18 +378,20 @@ def score_updates(record: Mapping[str, Any], config: RewardConfig) -> dict[str, 
     if not math.isfinite(total):  # finite parts, weighted, can still overflow
         return failed_updates(record, config, f"the weighted total of verifier {name!r} is not finite "
                                               f"({' + '.join(f'{w:g} * {c}={rewards[c]:g}' for c, w in spec.weights.items())})")
-    gate = spec.params.get("format_gate", config.format_gate)
-    if gate and rewards["format"] < 1.0:
-        total = 0.0
-    rewards["total"] = total
-    return {"extracted": result.extracted, "rewards": rewards}
+    gate = gate_failed(rewards, spec.params, config)
+    rewards["total"] = 0.0 if gate else total
+    updates = {"extracted": result.extracted, "rewards": rewards}
+    if gate:
+        updates["gate"] = gate
+    return updates
 
 
 def merge(record: Mapping[str, Any], updates: Mapping[str, Any]) -> dict[str, Any]:
-    """A new record: every input field in order, then the scoring fields (a stale ``error`` dropped)."""
+    """A new record: every input field in order, then the scoring fields (a stale ``error`` or ``gate`` dropped)."""
     out = dict(record)
-    if "error" not in updates:
-        out.pop("error", None)
+    for stale in ("error", "gate"):
+        if stale not in updates:
+            out.pop(stale, None)
     out.update(updates)
     return out
 

@@ -5,6 +5,10 @@ scores 0. Otherwise the score is ``1 - r``, where ``r`` is the fraction of its w
 (n = 8; a CJK character counts as a word) that repeat an earlier n-gram: ordinary reasoning
 almost never repeats eight words in a row, while a degenerate loop repeats nearly all of them.
 LaTeX commands and ``$…$`` maths are ignored when judging a paragraph's language.
+
+The style check passes when the score is at least ``1 - MAX_REPEAT``: no mixed languages and at most
+10% repeated n-grams. It decides both what warm-up curation drops and, with the style gate on,
+which responses GLM's reward sets to the minimum.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ _LATIN_WORD = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
 _MATH = re.compile(r"\$[^$]*\$|\\[A-Za-z]+|<[^<>]{0,40}>")
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[A-Za-z0-9]+|[^\sA-Za-z0-9]")
+MAX_REPEAT = 0.1  # the most repeated n-grams a response may have and still pass the style check
 MAX_STYLE_TOKENS = 20_000  # only the last tokens are examined (loops are at the end)
 
 
@@ -67,3 +72,8 @@ def style_score(response: str, params: Mapping[str, Any] | None = None) -> float
     if params.get("allow_mixed_language", False) is not True and mixed_language(response):
         return 0.0
     return 1.0 - repetition(response, int(params.get("repeat_ngram", 8)))
+
+
+def style_passes(score: float) -> bool:
+    """Whether a style score passes the check: no mixed languages, at most ``MAX_REPEAT`` repeated."""
+    return score >= 1.0 - MAX_REPEAT - 1e-12

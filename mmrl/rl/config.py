@@ -147,6 +147,8 @@ class SelectionSpec:
                            help="uniform, or curriculum (GLM-4.1V RLCS: weights by pass rate, updated online).")
     difficulty_band: str | None = setting(None, help="Keep samples whose `difficulty` is in LOW:HIGH "
                                                      "(from mmrl grade).")
+    allow_ungraded: bool = setting(False, help="With --difficulty-band: keep samples without a `difficulty` "
+                                               "(a notice counts them) instead of refusing to start.")
     group_filter: str = setting("none", registry="mmrl.rl.prompt_sampling:GROUP_FILTERS", allow=("accuracy_band",),
                                 algo=True, help="none, nonconstant (DAPO dynamic sampling) or accuracy_band.")
     accuracy_band: str = setting("0.1:0.9", help="--group-filter accuracy_band: the kept band of group accuracy.")

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from mmrl.rewards.scoring import counted_accuracy
 from mmrl.rollout.types import Completion, Prompt
 
 
@@ -36,7 +37,7 @@ class Group:
 
     @property
     def accuracies(self) -> list[float]:
-        return [float(r["rewards"].get("accuracy", 0.0)) for r in self.records]
+        return [counted_accuracy(r) for r in self.records]
 
     @property
     def finite(self) -> bool:

@@ -48,7 +48,7 @@ from mmrl.rl.config import GRPOConfig, parse_band
 from mmrl.rl.data import load_samples
 from mmrl.rl.groups import StepBatch, build_batch, overlong_penalty
 from mmrl.rl.kl import kl_in_reward
-from mmrl.rl.monitor import group_metrics
+from mmrl.rl.monitor import group_metrics, mechanism_metrics
 from mmrl.rl.prompt_sampling import CurriculumSampler, OversampleEMA, UniformSampler, difficulty_band
 from mmrl.rl.update import backwards_per_update, frozen_logprobs, ppo_update
 from mmrl.rollout.backends.hf import HFBackend
@@ -118,6 +118,8 @@ def load_data(cfg: GRPOConfig, main: bool) -> tuple[list, list]:
                              len(items))
     if notice and main:
         log.warning("grpo: %s", notice)
+    if cfg.selection.difficulty_band is not None:
+        check_graded(items, cfg.selection.difficulty_band, cfg.selection.allow_ungraded, main)
     return items, eval_items
 
 
@@ -267,6 +269,21 @@ def make_oversample(cfg: GRPOConfig) -> OversampleEMA | None:
     return OversampleEMA(alpha=cfg.selection.oversample_ema, max_expansion=cfg.selection.oversample_max)
 
 
+def check_graded(items: list, band: str, allow: bool, main: bool = True) -> None:
+    """A difficulty band over samples without a ``difficulty`` filters nothing: refuse unless allowed
+    (then say how many pass unfiltered)."""
+    ungraded = [item for item in items if item.record.get("difficulty") is None]
+    if not ungraded:
+        return
+    if not allow:
+        raise ungraded[0].error(f"--difficulty-band {band} needs every sample graded, but {len(ungraded)} of "
+                                f"{len(items)} have no difficulty: run `mmrl grade` on them first, or pass "
+                                "--allow-ungraded to keep them unfiltered", "difficulty")
+    if main:
+        log.warning("grpo: --difficulty-band %s: %d of %d samples have no difficulty and are kept unfiltered "
+                    "(--allow-ungraded)", band, len(ungraded), len(items))
+
+
 def make_filter(cfg: GRPOConfig):
     return make_group_filter(cfg.selection.group_filter, parse_band(cfg.selection.accuracy_band, "--accuracy-band"))
 
@@ -386,6 +403,7 @@ class RLStep:
         if self.counters.oversample is not None:
             row["oversample_expansion"] = self.counters.oversample.expansion()
         row["lr"] = policy.engine.lr()
+        row.update(mechanism_metrics(cfg, self.counters.sampler, done.collected, step, len(self.collector.items)))
         if self.step_metrics is not None:
             row.update(self.step_metrics(done.collected.all_groups))
         self.samples.keep(step, done.collected)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from mmrl.rewards.format import format_score
-from mmrl.rewards.style import mixed_language, repetition
+from mmrl.rewards.style import MAX_REPEAT, mixed_language, repetition
 
 FORMAT, MIXED, REPEATED = "format", "mixed language", "repeated blocks"
 
@@ -24,7 +24,7 @@ def assistant_texts(record: dict[str, Any]) -> list[str]:
     return [record["response"]] if isinstance(record.get("response"), str) else []
 
 
-def drop_reason(record: dict[str, Any], max_repeat: float = 0.1) -> str | None:
+def drop_reason(record: dict[str, Any], max_repeat: float = MAX_REPEAT) -> str | None:
     """Why a record should not be trained on, or None to keep it."""
     texts = assistant_texts(record)
     if not texts or format_score(texts[-1], "strict") < 1.0:
@@ -36,5 +36,5 @@ def drop_reason(record: dict[str, Any], max_repeat: float = 0.1) -> str | None:
     return None
 
 
-def make_curator(max_repeat: float = 0.1) -> Callable[[dict[str, Any]], str | None]:
+def make_curator(max_repeat: float = MAX_REPEAT) -> Callable[[dict[str, Any]], str | None]:
     return lambda record: drop_reason(record, max_repeat)

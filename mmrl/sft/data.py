@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmrl.console import track
+from mmrl.console import console, track
 from mmrl.errors import DataError
 from mmrl.io.jsonl import Located
 from mmrl.io.samples import open_samples
 from mmrl.rewards.spec import RECORD_CHECKS
 from mmrl.io.schema import base_dir_of
 from mmrl.sft.example import Example, ExampleError, TooLong, build_example, num_targets
+from mmrl.sft.mulberry import convert_records
 
 CACHE_BUDGET_BYTES = 1 << 30
 
@@ -68,6 +69,10 @@ def read_sft_records(cfg, show_progress: bool = False) -> list[Located]:
     for item in records:
         if "messages" not in item.record and "response" not in item.record:
             raise item.error("required for warmup-sft (or give messages)", "response")
+    records, mulberry = convert_records(records)
+    if mulberry and show_progress:
+        console.print(f"warmup-sft: {mulberry} Mulberry-format targets (### Step N: ... ### The final answer is:) "
+                      "read as <think>…</think><answer>…</answer>", highlight=False)
     return records
 
 

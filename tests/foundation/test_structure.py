@@ -13,7 +13,7 @@ MMRL = Path(__file__).resolve().parents[2] / "mmrl"
 # Lowest first. A package may import any package of a lower rank, none of its own rank or above
 # (the root's small modules, rank 0, may use each other).
 LAYERS = [
-    {"<root>", "errors", "registry", "settings", "console", "versions", "images", "prompting"},
+    {"<root>", "errors", "registry", "settings", "console", "versions", "images", "prompting", "response_format"},
     {"io"},
     {"data", "plotting"},
     {"model"},

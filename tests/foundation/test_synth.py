@@ -87,12 +87,13 @@ def test_help_lists_the_tasks(cli):
         assert name in result.output
 
 
-def test_arith_reference_response_earns_both_step_rewards():
+def test_arith_in_r1vl_form_earns_both_step_rewards():
+    from mmrl.data.synth.recipes import generate_for
     from mmrl.rewards import RewardConfig, score_record
 
-    for _, sample in generate("arith", 4, seed=0, image_size=56):
-        record = {**sample, "reward": {"verifier": "steprar", "weights": {"step_rar": 1.0, "step_rvr": 1.0}},
-                  "sample": 0, "finish_reason": "stop", "num_tokens": 1, "model": "ref"}
+    arith = [r for _, r in generate_for("r1vl", 8, seed=0, image_size=56) if r["source"] == "synth/arith"]
+    for sample in arith:
+        record = {**sample, "sample": 0, "finish_reason": "stop", "num_tokens": 1, "model": "ref"}
         rewards = score_record(record, RewardConfig(workers=0))["rewards"]
         assert rewards["step_rar"] == pytest.approx(1.1) and rewards["step_rvr"] == 1.0, sample["response"]
 
@@ -100,13 +101,14 @@ def test_arith_reference_response_earns_both_step_rewards():
 # --- the pixel tasks (colour, position, bigcount): learnable from pixels, four answers each
 
 PIXEL_TASKS = ("colour", "position", "bigcount")
+REASONING_TASKS = ("equation", "sequence")  # few answers, for the paper recipes' data (puzzles.py)
 
 
-def test_mix_is_the_core_tasks_without_the_pixel_tasks():
+def test_mix_is_the_core_tasks_without_the_pixel_and_reasoning_tasks():
     from mmrl.data.synth import mix_names
 
-    assert set(mix_names()).isdisjoint(PIXEL_TASKS)
-    assert set(mix_names()) | set(PIXEL_TASKS) == set(TASKS.names())
+    assert set(mix_names()).isdisjoint(PIXEL_TASKS + REASONING_TASKS)
+    assert set(mix_names()) | set(PIXEL_TASKS) | set(REASONING_TASKS) == set(TASKS.names())
 
 
 def test_a_comma_list_takes_its_tasks_in_turn():

@@ -68,6 +68,13 @@ def test_verifier_errors_count_as_wrong_and_are_reported():
     assert result.errors == 1 and result.kept[0]["correct"] == 1
 
 
+def test_a_draw_a_gate_zeroed_is_not_correct():
+    # right answers, but the format gate set one total to 0 (GLM-4.1V): one solve of two, not two
+    records = [draw("a", 0, 1.0, total=0.0, gate="format"), draw("a", 1, 1.0)]
+    graded = grade_groups(group_draws(located(records)), GradeConfig(ks=(1,))).kept[0]
+    assert graded["correct"] == 1 and graded["pass_at_k"]["1"] == 0.5 and "gate" not in graded
+
+
 def test_unscored_record_names_file_line_and_field():
     bad = dict(DRAWS[1])
     bad.pop("rewards")

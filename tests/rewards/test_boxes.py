@@ -41,7 +41,8 @@ def test_bad_boxes_are_refused():
         normalize_box([0, 0, float("inf"), 1])
 
 
-@pytest.mark.parametrize("progress, thr", [(0.0, 0.85), (0.099, 0.85), (0.1, 0.95), (0.2, 0.95), (0.25, 0.99),
+# the bounds are inclusive, as V-Triune's reward_server/verify.py: step_ratio <= 0.1 -> 0.85, <= 0.25 -> 0.95
+@pytest.mark.parametrize("progress, thr", [(0.0, 0.85), (0.1, 0.85), (0.11, 0.95), (0.25, 0.95), (0.26, 0.99),
                                            (1.0, 0.99)])
 def test_dynamic_iou_schedule(progress, thr):
     assert threshold_at("dynamic", progress) == thr
@@ -146,3 +147,20 @@ def test_map_verifier_vtriune_mode():
 def test_map_verifier_can_ignore_labels():
     gold = [{"label": "a", "box": [0, 0, 10, 10]}]
     assert run("map", '[{"label": "b", "box": [0, 0, 10, 10]}]', gold, ignore_labels=True).accuracy == 1.0
+
+
+def test_map_mode_honours_the_iou_threshold():
+    # IoU 0.8: counted at COCO's 0.5..0.8 (7 of 10 thresholds) without a bar, never above a 0.85 bar
+    gold = [{"label": "a", "box": [0, 0, 10, 10]}]
+    said = '[{"label": "a", "box": [0, 0, 10, 8]}]'
+    assert run("map", said, gold).components["map"] == pytest.approx(0.7)
+    assert run("map", said, gold, iou_threshold=0.85).components["map"] == 0.0
+    assert run("map", said, gold, iou_threshold=0.75).components["map"] == pytest.approx(2 / 5)  # 0.75, 0.8 of 5
+
+
+def test_map_mode_follows_the_dynamic_schedule():
+    gold = [{"label": "a", "box": [0, 0, 10, 10]}]
+    said = '[{"label": "a", "box": [0, 0, 10, 9]}]'  # IoU 0.9
+    early = run("map", said, gold, iou_threshold="dynamic", progress=0.05).accuracy  # bar 0.85: 0.85, 0.9 hit
+    late = run("map", said, gold, iou_threshold="dynamic", progress=0.5).accuracy   # bar 0.99: missed
+    assert early == pytest.approx(2 / 3) and late == 0.0

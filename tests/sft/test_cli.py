@@ -39,7 +39,7 @@ def test_recipe_sets_defaults_and_flags_override_it(cli, tiny_model_dir, synth_f
             "--max-steps", "2", "--batch-size", "2", "--grad-accum", "1", "--dtype", "float32")
     assert r.exit_code == 0, r.output
     run = json.loads((out / "mmrl_sft.json").read_text())
-    assert run["config"]["lr"] == 1e-5 and run["config"]["freeze_vision"] is True  # from the recipe
+    assert run["config"]["lr"] == 2e-5 and run["config"]["freeze_vision"] is True  # from the recipe
     assert run["config"]["batch_size"] == 2 and run["steps"] == 2  # from the flags
     assert run["data"]["dropped"] == {"format": 1} and run["data"]["kept"] == 12
     assert "1 format" in r.output

@@ -1,12 +1,14 @@
 """Loading SFT data: every problem named by file, line and field; drops counted by reason."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mmrl.errors import DataError
 from mmrl.sft import SFTConfig
 from mmrl.sft.curation import FORMAT, MIXED, REPEATED, drop_reason, make_curator
-from mmrl.sft.data import load_sft_data
+from mmrl.sft.data import load_sft_data, read_sft_records
 
 
 def _cfg(data, **kw):
@@ -83,3 +85,35 @@ def test_curation_checks_the_format_of_the_last_assistant_turn_only():
 
 def test_synthetic_cold_start_data_passes_the_filter(synth_records):
     assert all(drop_reason(r) is None for r in synth_records)
+
+
+MULBERRY = ("### Image Description:\nThe image shows four circles.\n### Rationales:\nCounting objects.\n"
+            "### Let's think step by step.\n### Step 1:\nThere are 2 circles on the left.\n"
+            "### Step 2:\n2 + 2 = 4.\n### The final answer is: 4")
+
+
+def test_mulberry_format_is_read_as_think_answer_and_kept_by_the_filter(write_jsonl, processor):
+    # R1-VL warms up on Mulberry-260k: its "### Step N:" records are converted, not dropped as "format"
+    path = write_jsonl([{**_good(0), "response": MULBERRY}])
+    data = load_sft_data(_cfg(path), processor, curate=make_curator(), show_progress=False,
+                         records=read_sft_records(_cfg(path)))
+    assert data.dropped == {} and len(data.records) == 1
+    response = data.records[0].record["response"]
+    assert response.startswith("<think>### Image Description:") and "### Step 2:\n2 + 2 = 4.</think>" in response
+    assert response.endswith("<answer>4</answer>")
+
+
+def test_mulberry_conversion_does_not_touch_the_input_file(write_jsonl):
+    path = write_jsonl([{**_good(0), "response": MULBERRY}])
+    before = Path(path).read_bytes()
+    read_sft_records(_cfg(path))
+    assert Path(path).read_bytes() == before
+
+
+def test_mulberry_conversion_reads_the_last_assistant_turn():
+    from mmrl.sft.mulberry import converted
+
+    chat = {"id": "c", "messages": [{"role": "user", "content": "How many?"},
+                                    {"role": "assistant", "content": MULBERRY}]}
+    assert converted(chat)["messages"][-1]["content"].endswith("<answer>4</answer>")
+    assert converted({"id": "d", "response": "<think>a</think><answer>4</answer>"}) is None

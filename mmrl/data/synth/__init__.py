@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from mmrl.data.synth import pixels  # noqa: F401 - registers the pixel tasks
+from mmrl.data.synth import pixels, puzzles  # noqa: F401 - register the pixel and reasoning tasks
 from mmrl.data.synth.tasks import TASKS, Task
 from mmrl.errors import ConfigError
 from mmrl.io.jsonl import JsonlWriter
@@ -54,14 +54,23 @@ def images_dir(out: str | Path) -> Path:
 
 
 def synthesize(out: str | Path, task: str = MIX, n: int = 64, seed: int = 0, image_size: int = 112,
-               progress: bool = False) -> int:
-    """Write n samples to ``out`` (JSONL) and their PNGs to ``images/`` beside it; returns n."""
+               progress: bool = False, recipe: str | None = None) -> int:
+    """Write n samples to ``out`` (JSONL) and their PNGs to ``images/`` beside it; returns n.
+
+    ``recipe`` (glm41v, r1vl, vtriune, mm_eureka) writes the data that paper recipe trains on
+    instead of ``task`` (``mmrl.data.synth.recipes``)."""
     out = Path(out)
     if str(out) == "-":
         raise ConfigError("data synth writes images beside its output: give a file path with -o")
+    if recipe is not None:
+        from mmrl.data.synth.recipes import generate_for, recipe_data
+
+        recipe_data(recipe)  # an unknown name fails before anything is written
+        samples = generate_for(recipe, n, seed, image_size)
+    else:
+        samples = generate(task, n, seed, image_size)
     image_dir = images_dir(out)
     image_dir.mkdir(parents=True, exist_ok=True)
-    samples = generate(task, n, seed, image_size)
     if progress:
         from mmrl.console import track
 

@@ -127,7 +127,8 @@ def arith_task(rng: random.Random, size: int) -> Rendered:
         "answer": str(value),
         "key_steps": steps,
         "reward": reward_spec("math"),
-        # R1-VL's structure: a description, then steps numbered 1..n on their own lines, then the answer.
+        # a description, then steps numbered 1..n on their own lines, then the answer; the r1vl recipe
+        # data (recipes.py) writes these parts as Mulberry's sections, which R1-VL's rewards read
         "response": reference_response(f"The expression is {expr}.\n" + "\n".join(f"Step {i + 1}: {s}." for i, s in
                                                                            enumerate(steps)), str(value)),
     }
