@@ -13,7 +13,9 @@ Each entry names a stage kind, optionally with the recipe file its section comes
 
 A stage kind is a command (its recipe section): ``data`` is ``data synth``, ``eval`` is
 ``eval spec`` (the held-out samples, each scored by its own verifier); the others are the
-command of the same name. A user adds or drops a stage by editing the list.
+command of the same name. A user adds or drops a stage by editing the list. A scale overlay may
+replace the list (``scales: {tiny: {chain: [...]}}``): a tiny random model must first be taught
+the answer format that the paper's instruct model already follows.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from mmrl.errors import ConfigError
 from mmrl.recipes.document import Key, Recipe, load_recipe
-from mmrl.recipes.schema import CHAIN
+from mmrl.recipes.schema import CHAIN, SCALES
 
 # stage kind -> its recipe section (also the command path, with dashes)
 STAGE_SECTIONS: dict[str, Key] = {
@@ -52,10 +54,13 @@ class Stage:
         return tuple(name.replace("_", "-") for name in self.section)
 
 
-def parse_chain(recipe: Recipe) -> list[Stage]:
-    """The stages of ``recipe``'s chain, each checked; a stage kind appears at most once."""
-    items = recipe.data.get(CHAIN)
-    where = recipe.where((CHAIN,))
+def parse_chain(recipe: Recipe, scale: str = "paper") -> list[Stage]:
+    """The stages of ``recipe``'s chain (its ``scales.SCALE.chain`` where that replaces it), each
+    checked; a stage kind appears at most once."""
+    overlay = recipe.data.get(SCALES, {}).get(scale, {}) if isinstance(recipe.data.get(SCALES), dict) else {}
+    key = (SCALES, scale, CHAIN) if isinstance(overlay, dict) and CHAIN in overlay else (CHAIN,)
+    items = overlay[CHAIN] if key[0] == SCALES else recipe.data.get(CHAIN)
+    where = recipe.where(key)
     if items is None:
         raise ConfigError(f"{recipe.path}: no 'chain:' list; add one, e.g. chain: [rollout, reward, grade, grpo, eval]")
     if not isinstance(items, list) or not items:

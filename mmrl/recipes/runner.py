@@ -21,9 +21,10 @@ from typing import Any, Protocol
 from mmrl.errors import ConfigError, MmrlError
 from mmrl.recipes.chain import Stage, parse_chain
 from mmrl.recipes.document import Recipe
+from mmrl.recipes.params import check_recipe_params
 from mmrl.recipes.fingerprint import path_digest, stage_fingerprint
 from mmrl.recipes.resolve import SCALE_PAPER, Override, Setting, explicit, parse_set, resolve_section, scale_overlay
-from mmrl.recipes.schema import ALLOW_VERIFIER, Schema, check_sections
+from mmrl.recipes.schema import ALLOW_VERIFIER, CHAIN, Schema, check_sections
 from mmrl.recipes.settings_file import settings_yaml
 from mmrl.recipes.wiring import TRAINING, Invocations, State, invocations
 
@@ -79,19 +80,24 @@ def plan(request: RunRequest, schema: Schema) -> list[PlannedStage]:
     """Every stage with its resolved settings; every error a run could meet before its first
     stage (unknown sections, keys, stages, --set targets, missing inputs) raised here."""
     overrides = [parse_set(text, schema) for text in request.sets]
-    stages = parse_chain(request.recipe)
+    stages = parse_chain(request.recipe, request.scale)
     checked: set[Path] = set()
     for stage in stages:
         if stage.recipe.path not in checked:
             checked.add(stage.recipe.path)
             check_sections(stage.recipe, schema)
+            check_recipe_params(stage.recipe)
             scale_overlay(stage.recipe, request.scale, schema)
     _check_targets(overrides, stages)
     planned = [PlannedStage(i, s, resolve_section(s.section, schema, s.recipe, request.scale, overrides),
                             request.out / s.kind) for i, s in enumerate(stages, 1)]
     state = _start(request)
     for p in planned:  # a dry pass: each stage finds its inputs
-        _advance(state, invocations(p.stage.kind, p.folder, state, explicit(p.settings), request.recipe.name, schema))
+        try:
+            inv = invocations(p.stage.kind, p.folder, state, explicit(p.settings), request.recipe.name, schema)
+        except ConfigError as e:
+            raise ConfigError(f"{request.recipe.where((CHAIN,))}: {e}") from None
+        _advance(state, inv)
     return planned
 
 

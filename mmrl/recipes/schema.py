@@ -38,7 +38,7 @@ def check_sections(recipe: Recipe, schema: Schema, node: Mapping[str, Any] | Non
     node = recipe.data if node is None else node
     for name, value in node.items():
         path = prefix + (name,)
-        if not prefix and not at and name in RESERVED:
+        if not prefix and (name in RESERVED if not at else name == CHAIN):  # an overlay may replace the chain
             continue
         line_key = at + path
         if path in schema:
