@@ -23,7 +23,7 @@ SYNTH_RECIPES = {"glm41v_rlcs": "glm41v", "r1vl_stepgrpo": "r1vl", "r1vl_warmup"
                  "vtriune": "vtriune", "mm_eureka": "mm_eureka"}
 # until `data synth --recipe` exists: the built-in tasks nearest to each paper's data
 SYNTH_TASKS = {"glm41v_rlcs": "mix", "r1vl_stepgrpo": "arith", "r1vl_warmup": "arith", "vtriune": "mix",
-               "mm_eureka": "arith,count"}
+               "mm_eureka": "arith,count,choice"}  # K12 mixes fill-in and multiple choice
 
 
 def synth_args(recipe_name: str, schema: Schema, settings: Mapping[str, Any]) -> list[str]:

@@ -109,3 +109,11 @@ def test_a_bad_option_is_refused_before_any_stage_runs(cli, tmp_path, small_reci
     assert result.exit_code == 2, result.stderr
     assert message in result.stderr
     assert not out.exists()
+
+
+def test_a_folder_named_by_mmrl_recipes_is_searched_first(tmp_path, monkeypatch):
+    mine = tmp_path / "glm41v_rlcs.yaml"
+    mine.write_text("chain: [data]\n")
+    monkeypatch.setenv("MMRL_RECIPES", str(tmp_path))
+    assert find_recipe("glm41v_rlcs") == mine
+    assert find_recipe("vtriune") == ROOT / "recipes" / "vtriune.yaml"
