@@ -32,8 +32,10 @@ class CliCommands:
 
     def run(self, command: tuple[str, ...], settings: Path, args: list[str]) -> int:
         root = self._ctx.find_root()
+        given = [f"--log-level={root.params.get('log_level') or 'INFO'}",
+                 *(f"--allow-verifier={name}" for name in root.params.get("allow_verifier") or [])]
         try:
-            code = root.command.main(args=["--config", str(settings), *command, *args], prog_name="mmrl",
+            code = root.command.main(args=[*given, "--config", str(settings), *command, *args], prog_name="mmrl",
                                      standalone_mode=False)
         except KeyboardInterrupt:
             return 130
@@ -104,7 +106,7 @@ def show(
     recipe: str = RecipeArgument,
     set_: List[str] = SetOption,
     scale: str = ScaleOption,
-    all_: bool = typer.Option(False, "--all", help="Also the settings left at their defaults."),
+    changed: bool = typer.Option(False, "--changed", help="Only the settings the recipe, its scale or --set give."),
 ) -> None:
     """Every setting of every stage of the chain, resolved, with its source: default, recipe FILE:LINE,
     scale NAME FILE:LINE or --set."""
@@ -120,7 +122,7 @@ def show(
         table.add_column(col)
     for p in plan(request, CliCommands(ctx).schema):
         for key, s in p.settings.items():
-            if all_ or s.explicit:
+            if s.explicit or not changed:
                 table.add_row(p.stage.kind, key, scalar(s.value), s.source)
     console.print(table)
 

@@ -28,7 +28,7 @@ class Setting:
 
     @property
     def explicit(self) -> bool:
-        return self.source != DEFAULT
+        return not self.source.startswith(DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ def resolve_section(path: Key, schema: Schema, recipe: Recipe, scale: str,
     overlay = scale_overlay(recipe, scale, schema)
     for key, value in section_of(overlay, path).items():
         out[key] = Setting(value, f"scale {scale} {recipe.path.name}:{recipe.line((SCALES, scale) + path + (key,))}")
+    _algo_defaults(path, out)
     for o in overrides:
         if o.section == path:
             value = o.value
@@ -103,6 +104,24 @@ def resolve_section(path: Key, schema: Schema, recipe: Recipe, scale: str,
                 value = [*param_items(out[o.key].value), *param_items(value)]
             out[o.key] = Setting(value, SET)
     return out
+
+
+def _algo_defaults(path: Key, out: dict[str, Setting]) -> None:
+    """grpo's settings left unset take the default of its ``--algo`` (else their own declared one):
+    shown as such (``default of algo rloo``); the command fills them itself, so they are not
+    written into the stage's settings."""
+    if path != ("grpo",):
+        return
+    from mmrl.rl.config import ALGORITHMS, GRPOConfig
+    from mmrl.settings import leaves
+
+    algo = out["algo"].value if "algo" in out else None
+    filled = ALGORITHMS.get(str(algo), {})
+    for leaf in leaves(GRPOConfig):
+        s = out.get(leaf.key)
+        if leaf.meta.algo and s is not None and not s.explicit and s.value is None:
+            out[leaf.key] = Setting(filled[leaf.key], f"{DEFAULT} of algo {algo}") if leaf.key in filled else \
+                Setting(leaf.default, DEFAULT)
 
 
 def explicit(settings: Mapping[str, Setting]) -> dict[str, Any]:

@@ -123,6 +123,9 @@ def run_recipe(request: RunRequest, commands: Commands) -> RunResult:
 
     schema = commands.schema
     planned = plan(request, schema)
+    if request.out.exists() and not request.out.is_dir():
+        raise ConfigError(f"--out {request.out} exists and is not a folder")
+    _check_apart(request)
     request.out.mkdir(parents=True, exist_ok=True)
     state = _start(request)
     fingerprints: dict[str, str] = {}   # output path -> fingerprint of the stage that wrote it
@@ -171,6 +174,18 @@ def run_recipe(request: RunRequest, commands: Commands) -> RunResult:
         result.metrics.extend(m for m in inv.metrics if Path(m).is_file())
         _advance(state, inv)
     return result
+
+
+def _check_apart(request: RunRequest) -> None:
+    """The run folder neither holds an input (a stage folder may be emptied) nor lies inside one."""
+    out = request.out.resolve()
+    for flag, given in (("--model", request.model), ("--data", request.data), ("--eval-data", request.eval_data)):
+        if given is None or not Path(given).exists():
+            continue
+        path = Path(given).resolve()
+        if path == out or out in path.parents or path in out.parents:
+            raise ConfigError(f"--out {request.out} and {flag} {given} overlap: give a run folder apart from "
+                              "the inputs (a stage folder is emptied when its stage runs again)")
 
 
 def _prepare(p: PlannedStage, inv: Invocations, record: dict[str, Any], fp: str) -> list[list[str]]:

@@ -117,3 +117,27 @@ def test_a_folder_named_by_mmrl_recipes_is_searched_first(tmp_path, monkeypatch)
     monkeypatch.setenv("MMRL_RECIPES", str(tmp_path))
     assert find_recipe("glm41v_rlcs") == mine
     assert find_recipe("vtriune") == ROOT / "recipes" / "vtriune.yaml"
+
+
+def test_a_setting_left_to_the_algorithm_shows_the_algorithms_value(schema):
+    grpo = _plan(ROOT / "recipes" / "mm_eureka.yaml", schema)["grpo"].settings
+    assert (grpo["advantage"].value, grpo["advantage"].source) == ("rloo", "default of algo rloo")
+    assert not grpo["advantage"].explicit   # grpo fills it itself: not written into the stage's settings
+
+
+@pytest.mark.parametrize("has_recipe_option, expected", [(True, ["--recipe", "mm_eureka"]),
+                                                         (False, ["--task", "arith,count,choice"])])
+def test_the_data_stage_asks_data_synth_for_the_papers_data(has_recipe_option, expected):
+    from mmrl.recipes.wiring import synth_args
+
+    options = {"out": None, "n": 64, **({"recipe": None} if has_recipe_option else {"task": "mix"})}
+    assert synth_args("mm_eureka", {("data", "synth"): options}, {}) == expected
+    assert synth_args("mm_eureka", {("data", "synth"): options}, {"recipe" if has_recipe_option else "task": "x"}) == []
+
+
+@pytest.mark.parametrize("out_of", [lambda model: model, lambda model: Path(model) / "run"])
+def test_a_run_folder_overlapping_the_model_is_refused(cli, small_recipe, tiny_model_dir, out_of):
+    before = sorted(p.name for p in Path(tiny_model_dir).iterdir())
+    result = cli("recipe", "run", str(small_recipe), "--model", tiny_model_dir, "--out", str(out_of(tiny_model_dir)))
+    assert result.exit_code == 2 and "overlap" in result.stderr
+    assert sorted(p.name for p in Path(tiny_model_dir).iterdir()) == before

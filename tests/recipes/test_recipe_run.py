@@ -121,3 +121,15 @@ def test_a_grpo_killed_mid_run_resumes_to_the_same_final_step(cli, tmp_path, sma
     assert _steps(out) == [1, 2, 3]
     assert (out / "grpo" / "metrics.jsonl").read_text().splitlines()[:2] == first_two  # steps 1-2 not redone
     assert json.loads((out / "grpo" / "stage.json").read_text())["state"] == "done"
+
+
+def test_given_data_replaces_the_data_stage(cli, tmp_path, small_recipe, tiny_model_dir, synth_file):
+    small_recipe.write_text(small_recipe.read_text().replace("chain: [data, rollout, reward, grade, grpo, eval]",
+                                                             "chain: [data, rollout]"))
+    out = tmp_path / "run"
+    result = _run(cli, small_recipe, tiny_model_dir, out, "--data", synth_file, "--eval-data", synth_file)
+    assert result.exit_code == 0, result.stderr
+    assert "data: nothing to do (--data and --eval-data given)" in result.stderr
+    assert not (out / "data").exists()
+    drawn = [json.loads(line) for line in (out / "rollout" / "rollouts.jsonl").read_text().splitlines()]
+    assert len(drawn) == 2 * len(Path(synth_file).read_text().splitlines())
