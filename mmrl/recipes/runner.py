@@ -146,7 +146,7 @@ def run_recipe(request: RunRequest, commands: Commands) -> RunResult:
         inputs = {path: fingerprints.get(path) or path_digest(path) for path in inv.inputs}
         fp = stage_fingerprint(p.stage.command, given, inv.lines, inputs)
         record = _read_record(p.folder)
-        if record.get("fingerprint") == fp and record.get("state") == "done":
+        if record.get("fingerprint") == fp and record.get("state") == "done" and _outputs_exist(inv):
             console.print(f"{kind}: done before with the same settings and inputs; kept ({p.folder})",
                           highlight=False)
             result.skipped.append(kind)
@@ -205,6 +205,11 @@ def _prepare(p: PlannedStage, inv: Invocations, record: dict[str, Any], fp: str)
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     return inv.lines
+
+
+def _outputs_exist(inv: Invocations) -> bool:
+    """A finished stage whose outputs were since removed runs again."""
+    return all(Path(path).exists() for path in inv.after.values())
 
 
 def _has_checkpoint(folder: Path) -> bool:

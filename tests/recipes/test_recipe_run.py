@@ -82,6 +82,16 @@ def test_a_changed_setting_runs_its_stage_and_those_after_it_again(cli, finished
     assert _steps(out) == [1, 2]
 
 
+def test_a_finished_stage_whose_output_was_removed_runs_again(cli, finished, small_recipe, tiny_model_dir):
+    out, _ = finished
+    (out / "grade" / "graded.jsonl").unlink()
+    again = _run(cli, small_recipe, tiny_model_dir, out)
+    assert again.exit_code == 0, again.stderr
+    assert (out / "grade" / "graded.jsonl").is_file()
+    kept = [line.split(":")[0] for line in again.stderr.splitlines() if "with the same settings and inputs; kept" in line]
+    assert kept == ["data", "rollout", "reward", "grpo", "eval"]   # grpo's input is the same again
+
+
 def test_a_folder_not_written_by_a_recipe_run_is_not_touched(cli, tmp_path, small_recipe, tiny_model_dir):
     out = tmp_path / "run"
     (out / "data").mkdir(parents=True)
@@ -117,7 +127,8 @@ def test_a_grpo_killed_mid_run_resumes_to_the_same_final_step(cli, tmp_path, sma
     resumed = _run(cli, small_recipe, tiny_model_dir, out)
     assert resumed.exit_code == 0, resumed.stderr
     assert "grpo: resuming from its last checkpoint" in resumed.stderr
-    assert resumed.stderr.count("kept") >= 4   # data, rollout, reward, grade were not run again
+    kept = [line.split(":")[0] for line in resumed.stderr.splitlines() if "the same settings and inputs; kept" in line]
+    assert kept == ["data", "rollout", "reward", "grade"]
     assert _steps(out) == [1, 2, 3]
     assert (out / "grpo" / "metrics.jsonl").read_text().splitlines()[:2] == first_two  # steps 1-2 not redone
     assert json.loads((out / "grpo" / "stage.json").read_text())["state"] == "done"
