@@ -148,24 +148,10 @@ def run_recipe(request: RunRequest, commands: Commands) -> RunResult:
         record = _read_record(p.folder)
         if record.get("fingerprint") == fp and record.get("state") == "done" and _outputs_exist(inv):
             console.print(f"{kind}: done before with the same settings and inputs; kept ({p.folder})",
-                          highlight=False)
+                          highlight=False, markup=False)
             result.skipped.append(kind)
         else:
-            lines = _prepare(p, inv, record, fp)
-            started = time.monotonic()
-            _write_record(p.folder, {"stage": kind, "fingerprint": fp, "state": "running"})
-            (p.folder / SETTINGS_FILE).write_text(
-                settings_yaml(p.stage.section, p.settings, request.recipe.data.get(ALLOW_VERIFIER), kind),
-                encoding="utf-8")
-            for line in lines:
-                shown = " ".join(["mmrl", "--config", str(p.folder / SETTINGS_FILE), *p.stage.command, *line])
-                console.print(f"[dim]$ {shown}[/]", highlight=False)
-                code = commands.run(p.stage.command, p.folder / SETTINGS_FILE, line)
-                if code:
-                    raise _failure(kind, code, request.out)
-            seconds = time.monotonic() - started
-            _write_record(p.folder, {"stage": kind, "fingerprint": fp, "state": "done", "seconds": round(seconds, 3),
-                                     "commands": [[*p.stage.command, *line] for line in lines]})
+            seconds = _run_stage(p, inv, record, fp, request, commands)
             result.ran.append(kind)
             result.seconds[kind] = seconds
             console.print(f"[green]✓[/] {kind} ({seconds:.1f}s)", highlight=False)
@@ -174,6 +160,31 @@ def run_recipe(request: RunRequest, commands: Commands) -> RunResult:
         result.metrics.extend(m for m in inv.metrics if Path(m).is_file())
         _advance(state, inv)
     return result
+
+
+def _run_stage(p: PlannedStage, inv: Invocations, record: dict[str, Any], fp: str, request: RunRequest,
+               commands: Commands) -> float:
+    """Run one stage's command lines (recorded as running, then done); its seconds."""
+    from rich.markup import escape
+
+    from mmrl.console import console
+
+    lines = _prepare(p, inv, record, fp)
+    started = time.monotonic()
+    settings = p.folder / SETTINGS_FILE
+    _write_record(p.folder, {"stage": p.stage.kind, "fingerprint": fp, "state": "running"})
+    settings.write_text(settings_yaml(p.stage.section, p.settings, request.recipe.data.get(ALLOW_VERIFIER),
+                                      p.stage.kind), encoding="utf-8")
+    for line in lines:
+        shown = " ".join(["mmrl", "--config", str(settings), *p.stage.command, *line])
+        console.print(f"[dim]$ {escape(shown)}[/]", highlight=False)
+        code = commands.run(p.stage.command, settings, line)
+        if code:
+            raise _failure(p.stage.kind, code, request.out)
+    seconds = time.monotonic() - started
+    _write_record(p.folder, {"stage": p.stage.kind, "fingerprint": fp, "state": "done", "seconds": round(seconds, 3),
+                             "commands": [[*p.stage.command, *line] for line in lines]})
+    return seconds
 
 
 def _check_apart(request: RunRequest) -> None:
