@@ -5,8 +5,9 @@ Everything is checked before the first stage starts: the recipe files, the scale
 (the settings it is given, each line saying where its value came from) and runs the same command
 a user would type (``mmrl --config OUT/STAGE/settings.yaml STAGE ...``), in this process, through
 ``Commands.run``. ``OUT/STAGE/stage.json`` records its fingerprint: a stage done with the same
-fingerprint is skipped; a training stage that was stopped resumes from its last checkpoint; any
-other unfinished stage starts again in an emptied folder.
+fingerprint is skipped; a stopped stage with the same fingerprint resumes (``--resume``: a training
+stage from its last checkpoint, rollout, reward and eval keep the records they wrote); any other
+stage starts again in an emptied folder.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from mmrl.recipes.fingerprint import path_digest, stage_fingerprint
 from mmrl.recipes.resolve import SCALE_PAPER, Override, Setting, explicit, parse_set, resolve_section, scale_overlay
 from mmrl.recipes.schema import ALLOW_VERIFIER, CHAIN, Schema, check_sections
 from mmrl.recipes.settings_file import settings_yaml
-from mmrl.recipes.wiring import TRAINING, Invocations, State, invocations
+from mmrl.recipes.wiring import RESUMABLE, TRAINING, Invocations, State, invocations
 
 STAGE_FILE = "stage.json"
 SETTINGS_FILE = "settings.yaml"
@@ -206,11 +207,13 @@ def _prepare(p: PlannedStage, inv: Invocations, record: dict[str, Any], fp: str)
     if folder.exists() and any(folder.iterdir()) and not record:
         raise ConfigError(f"{folder} exists and was not written by 'mmrl recipe run' (no {STAGE_FILE}); "
                           "give another --out or move it away")
-    if (p.stage.kind in TRAINING and record.get("fingerprint") == fp and record.get("state") == "running"
-            and _has_checkpoint(folder)):
+    kind = p.stage.kind
+    stopped = record.get("fingerprint") == fp and record.get("state") == "running"
+    if stopped and kind in RESUMABLE and (kind not in TRAINING or _has_checkpoint(folder)):
         from mmrl.console import log
 
-        log.info("%s: resuming from its last checkpoint in %s", p.stage.kind, folder)
+        log.info("%s: resuming from %s in %s", kind, "its last checkpoint" if kind in TRAINING else "what it wrote",
+                 folder)
         return [[*line, "--resume"] for line in inv.lines]
     if folder.exists():
         shutil.rmtree(folder)

@@ -16,6 +16,7 @@ from mmrl.errors import ConfigError
 from mmrl.recipes.schema import Schema
 
 TRAINING = ("warmup_sft", "grpo")   # write resumable checkpoints under OUT/checkpoints
+RESUMABLE = ("rollout", "reward", "eval", *TRAINING)   # their commands take --resume
 TEST_SEED_OFFSET = 1_000            # the held-out set is drawn with another seed than the training set
 
 # `mmrl data synth --recipe NAME` (the data made for each paper) by recipe file name
