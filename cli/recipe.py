@@ -71,8 +71,10 @@ def run(
     scale: str = ScaleOption,
 ) -> None:
     """Run the recipe's chain (warm-up SFT, rollout, reward, grade, grpo, eval...) in order, each stage in
-    OUT/STAGE with the files its command writes; a finished stage is kept, a stopped training stage
-    resumes from its checkpoint. Ends with accuracy before/after per source and the curves."""
+    OUT/STAGE with the files its command writes; run again, a finished stage is kept and a stopped one
+    resumes (training from its last checkpoint). Ends with accuracy before/after per source and the curves.
+
+    Example: mmrl recipe run mm_eureka --model ckpt/instruct --out runs/eureka --scale tiny"""
     from mmrl.recipes import run_recipe
     from mmrl.recipes.report import write_report
 
