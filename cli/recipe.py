@@ -90,15 +90,14 @@ def list_recipes() -> None:
 
     from mmrl.console import console
     from mmrl.recipes import load_recipe, shipped_recipes
+    from mmrl.recipes.chain import chain_names, scale_names
 
     table = Table(title="recipes")
     for col in ("name", "chain", "scales", "file"):
         table.add_column(col)
     for name, path in shipped_recipes().items():
-        data = load_recipe(path).data
-        chain = data.get("chain") or []
-        stages = [s if isinstance(s, str) else next(iter(s)) for s in chain if isinstance(s, (str, dict)) and s]
-        table.add_row(name, " → ".join(stages) or "-", ", ".join(["paper", *(data.get("scales") or {})]), str(path))
+        recipe = load_recipe(path)
+        table.add_row(name, " → ".join(chain_names(recipe)) or "-", ", ".join(scale_names(recipe)), str(path))
     console.print(table)
 
 

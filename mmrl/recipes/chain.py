@@ -57,9 +57,7 @@ class Stage:
 def parse_chain(recipe: Recipe, scale: str = "paper") -> list[Stage]:
     """The stages of ``recipe``'s chain (its ``scales.SCALE.chain`` where that replaces it), each
     checked; a stage kind appears at most once."""
-    overlay = recipe.data.get(SCALES, {}).get(scale, {}) if isinstance(recipe.data.get(SCALES), dict) else {}
-    key = (SCALES, scale, CHAIN) if isinstance(overlay, dict) and CHAIN in overlay else (CHAIN,)
-    items = overlay[CHAIN] if key[0] == SCALES else recipe.data.get(CHAIN)
+    items, key = _chain_items(recipe, scale)
     where = recipe.where(key)
     if items is None:
         raise ConfigError(f"{recipe.path}: no 'chain:' list; add one, e.g. chain: [rollout, reward, grade, grpo, eval]")
@@ -81,6 +79,15 @@ def parse_chain(recipe: Recipe, scale: str = "paper") -> list[Stage]:
     return stages
 
 
+def _chain_items(recipe: Recipe, scale: str) -> tuple[object, tuple[str, ...]]:
+    """The chain list (the scale's where it has one) and its key path in the file."""
+    scales = recipe.data.get(SCALES)
+    overlay = scales.get(scale) if isinstance(scales, Mapping) else None
+    if isinstance(overlay, Mapping) and CHAIN in overlay:
+        return overlay[CHAIN], (SCALES, scale, CHAIN)
+    return recipe.data.get(CHAIN), (CHAIN,)
+
+
 def _entry(item: object, where: str) -> tuple[str, Mapping[str, object]]:
     if isinstance(item, str):
         return item, {}
@@ -95,3 +102,15 @@ def _entry(item: object, where: str) -> tuple[str, Mapping[str, object]]:
                               f"valid: {', '.join(STAGE_OPTIONS)}")
         return str(kind), options
     raise ConfigError(f"{where}: chain: each stage is a name or {{name: {{recipe: FILE}}}}, got {item!r}")
+
+
+def chain_names(recipe: Recipe, scale: str = "paper") -> list[str]:
+    """The stage kinds of a recipe's chain as written (for listings; ``parse_chain`` checks them)."""
+    items, _ = _chain_items(recipe, scale)
+    return [str(item if isinstance(item, str) else next(iter(item))) for item in items or []
+            if isinstance(item, str) or (isinstance(item, Mapping) and item)]
+
+
+def scale_names(recipe: Recipe) -> list[str]:
+    scales = recipe.data.get(SCALES)
+    return ["paper", *(scales if isinstance(scales, Mapping) else {})]

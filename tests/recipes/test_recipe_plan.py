@@ -141,3 +141,10 @@ def test_a_run_folder_overlapping_the_model_is_refused(cli, small_recipe, tiny_m
     result = cli("recipe", "run", str(small_recipe), "--model", tiny_model_dir, "--out", str(out_of(tiny_model_dir)))
     assert result.exit_code == 2 and "overlap" in result.stderr
     assert sorted(p.name for p in Path(tiny_model_dir).iterdir()) == before
+
+
+def test_a_scale_may_replace_the_chain(schema):
+    path = ROOT / "recipes" / "glm41v_rlcs.yaml"
+    assert list(_plan(path, schema)) == ["data", "rollout", "reward", "grade", "grpo", "eval"]
+    assert list(_plan(path, schema, scale="tiny")) == ["data", "warmup_sft", "rollout", "reward", "grade", "grpo",
+                                                        "eval"]
