@@ -16,13 +16,12 @@ def builtin_verifiers_only():
     parameters pass by design; these tests check the built-in declarations, so they hide them."""
     from mmrl.rewards.base import VERIFIERS
 
-    saved = dict(VERIFIERS._items)
-    for name, fn in saved.items():
-        if not str(getattr(fn, "__module__", "")).startswith("mmrl."):
-            del VERIFIERS._items[name]
+    hidden = {name: fn for name, fn in VERIFIERS._items.items()
+              if not str(getattr(fn, "__module__", "")).startswith("mmrl.")}
+    for name in hidden:
+        del VERIFIERS._items[name]
     yield
-    VERIFIERS._items.clear()
-    VERIFIERS._items.update(saved)
+    VERIFIERS._items.update(hidden)  # what registered meanwhile (built-ins load lazily) stays
 
 
 def _recipe(tmp_path: Path, text: str) -> Path:
