@@ -124,7 +124,8 @@ def root(
 
 # Command modules under cli/, each exposing ``register(app)``. Listed here so the order of
 # ``mmrl --help`` is stable; a module not present in this build is simply not offered.
-COMMAND_MODULES = ("data", "model", "rollout", "reward", "grade", "warmup_sft", "eval", "grpo", "plot", "demo")
+COMMAND_MODULES = ("data", "model", "rollout", "reward", "grade", "warmup_sft", "eval", "grpo", "plot", "demo",
+                   "recipe")
 
 
 def _register_commands() -> None:

@@ -70,14 +70,31 @@ def parameters(cls: type) -> list[inspect.Parameter]:
     return out
 
 
+def merge_with_recipe(ctx: typer.Context, kwargs: dict[str, Any], keys: list[str]) -> None:
+    """A repeatable flag given on the command line adds to the recipe's list rather than replacing it
+    (``--param alpha=0.2`` beside the recipe's ``param: [alpha=0.1, no_answer=zero]`` changes alpha
+    only): the recipe's items first, the flag's after, and KEY=VALUE lists keep the last of a key."""
+    recipe = ctx.default_map or {}
+    for key in keys:
+        source = ctx.get_parameter_source(key)  # typer vendors click: compare by name, not by class
+        if getattr(source, "name", None) == "COMMANDLINE" and recipe.get(key):
+            from mmrl.rewards.params import param_items
+
+            kwargs[key] = [*param_items(recipe[key]), *kwargs[key]]
+
+
 def command(cls: type, handler: Handler, doc: str) -> Callable[..., None]:
     """A typer command function for ``cls``: its options, ``--config``, and ``doc`` as its help."""
     params = parameters(cls)
     params.append(inspect.Parameter("config", inspect.Parameter.KEYWORD_ONLY, default=ConfigOption,
                                     annotation=Optional[str]))
+    params.insert(0, inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context))
 
-    def run(**kwargs: Any) -> None:
+    merged = [leaf.key for leaf in walk(cls) if isinstance(leaf, Leaf) and leaf.meta.many]
+
+    def run(ctx: typer.Context, **kwargs: Any) -> None:
         kwargs.pop("config", None)
+        merge_with_recipe(ctx, kwargs, merged)
         handler(kwargs)
 
     run.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

@@ -2,12 +2,13 @@
 
 A recipe is YAML whose sections are named after commands (``rollout:``, ``data: {synth: ...}``);
 each section's keys are the command's flag names (dashes or underscores). The root option
-``mmrl --config R.yaml CMD`` and the per-command ``mmrl CMD --config R.yaml`` both work; they fill
-click's ``default_map``, so an explicit flag always overrides the recipe.
+``mmrl --config R.yaml CMD`` and the per-command ``mmrl CMD --config R.yaml`` both work, read the same
+sections and check the whole file alike (``mmrl.recipes.schema``: an unknown section, key or verifier
+parameter is an error naming the file and line, exit 2); they fill click's ``default_map``, so an
+explicit flag overrides the recipe.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -15,78 +16,77 @@ import typer
 from mmrl.errors import ConfigError
 
 
-def load_recipe(path: str | Path) -> dict[str, Any]:
-    from mmrl.io.yamlfile import read_yaml_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"{path}: recipe not found")
-    data = read_yaml_file(path, "recipe") or {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: a recipe must be a mapping of command sections")
-    return normalise_keys(data)
-
-
-def normalise_keys(data: Any) -> Any:
-    """Recipe keys may use dashes like the flags; click's default_map wants parameter names."""
-    if isinstance(data, dict):
-        return {str(k).replace("-", "_"): normalise_keys(v) for k, v in data.items()}
-    return data
-
-
 def section_for(recipe: dict[str, Any], command_path: list[str]) -> dict[str, Any]:
-    node: Any = recipe
-    for name in command_path:
-        node = node.get(name.replace("-", "_"), {}) if isinstance(node, dict) else {}
-    return node if isinstance(node, dict) else {}
+    from mmrl.recipes.schema import section_of
+
+    return section_of(recipe, tuple(name.replace("-", "_") for name in command_path))
 
 
-def _subcommand(group, ctx: typer.Context, key: str):
-    for name in (key, key.replace("_", "-")):
-        cmd = group.get_command(ctx, name)
-        if cmd is not None:
-            return cmd
-    return None
+def command_schema(ctx: typer.Context) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Every command's section path and its options' defaults: what a recipe may set."""
+    root = ctx.find_root()
+    cached = root.meta.get("mmrl.schema")
+    if cached is None:
+        cached = root.meta["mmrl.schema"] = schema_of(root.command, root)
+    return cached
 
 
-def check_recipe(path: str, section: dict[str, Any], command, ctx: typer.Context, where: str = "") -> None:
-    """Refuse recipe keys that are not options of the command they configure (typos would
-    otherwise be ignored silently). Sections for commands this build lacks are only logged."""
-    import logging
+NOT_SECTIONS = ("recipe",)   # command groups a recipe does not configure
 
-    if hasattr(command, "get_command"):  # a group: its keys are sub-commands or its own options
-        own = {p.name for p in command.params}
-        for key, value in section.items():
-            if key in own:
-                continue
-            sub = _subcommand(command, ctx, key)
-            if sub is None:
-                logging.getLogger("mmrl").warning("%s: section %s%s names no command of this build; ignored",
-                                                  path, where, key)
-            elif isinstance(value, dict):
-                check_recipe(path, value, sub, ctx, f"{where}{key}.")
-            else:
-                raise ConfigError(f"{path}: {where}{key}: expected a section (mapping) for command {key!r}")
-        return
-    known = {p.name for p in command.params if p.expose_value}
-    for key in section:
-        if key not in known:
-            options = ", ".join(sorted(known))
-            raise ConfigError(f"{path}: {where}{key}: not an option of this command (options: {options})")
+
+def schema_of(command: Any, ctx: typer.Context, path: tuple[str, ...] = ()) -> dict:
+    out: dict[tuple[str, ...], dict[str, Any]] = {}
+    if hasattr(command, "list_commands"):  # a group (typer vendors click: no isinstance)
+        names = list(command.list_commands(ctx))
+        if path == ("eval",):
+            from mmrl.eval.benchmark import benchmark_names
+
+            names += [b for b in benchmark_names() if b not in names]
+        for name in names:
+            key = name.replace("-", "_")
+            if path or key not in NOT_SECTIONS:
+                sub = command.get_command(ctx, name)
+                if sub is not None:
+                    out.update(schema_of(sub, ctx, path + (key,)))
+        return out
+    out[path] = {p.name: _default(p) for p in command.params if p.expose_value and p.name}
+    return out
+
+
+def _default(param: Any) -> Any:
+    default = param.default
+    return None if callable(default) else default
+
+
+def with_command_names(section: dict[str, Any]) -> dict[str, Any]:
+    """A section for click's default_map: click looks a sub-command's defaults up by the name typed
+    (``warmup-sft``), a recipe names it with underscores (``warmup_sft``); both spellings given."""
+    out = dict(section)
+    for key, value in section.items():
+        if isinstance(value, dict):
+            out[key.replace("_", "-")] = out[key] = with_command_names(value)
+    return out
 
 
 def apply_recipe(ctx: typer.Context, path: str | None) -> None:
-    """Merge a recipe into the defaults of this command (root: all commands)."""
+    """Check the whole recipe (unknown sections, keys, verifier parameters: exit 2) and merge it
+    into the defaults of this command (root: of every command). The root form and the
+    per-command form read the same sections."""
     if not path:
         return
+    from mmrl.recipes.document import load_recipe
+    from mmrl.recipes.params import check_recipe_params
+    from mmrl.recipes.schema import check_sections
+
     recipe = load_recipe(path)
+    check_sections(recipe, command_schema(ctx))
+    allow_plugins(recipe.data.get("allow_verifier"), str(path))
+    check_recipe_params(recipe)
     names = ctx.command_path.split()[1:]  # drop the program name
-    section = section_for(recipe, names)
-    check_recipe(str(path), section, ctx.command, ctx, "".join(f"{n}." for n in names))
+    section = with_command_names(section_for(recipe.data, names))
     ctx.default_map = {**(ctx.default_map or {}), **section}
-    allow_plugins(recipe.get("allow_verifier"), str(path))
     ctx.meta["mmrl.recipe"] = str(path)
-    ctx.meta["mmrl.recipe_data"] = recipe
+    ctx.meta["mmrl.recipe_data"] = recipe.data
 
 
 def allow_plugins(names: Any, recipe: str | None = None) -> None:

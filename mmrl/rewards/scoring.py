@@ -93,13 +93,16 @@ class RewardConfig:
             raise ConfigError(f"progress must be in [0, 1], got {self.progress}")
         if not isinstance(self.params, Mapping):
             raise ConfigError("params must be a mapping")
+        for name in (self.verifier, self.params.get("answer_verifier")):
+            allow_verifier(name)
+        from mmrl.rewards.params import check_params, only_builtin_verifiers
+
+        check_params(self.params, "--param", open_ended=not only_builtin_verifiers())
         if self.weights is not None:
             try:
                 self.weights = _finite_weights(self.weights, "weights")
             except ValueError as e:
                 raise ConfigError(str(e)) from None
-        for name in (self.verifier, self.params.get("answer_verifier")):
-            allow_verifier(name)
 
     @property
     def pool_size(self) -> int:

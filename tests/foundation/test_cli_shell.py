@@ -65,19 +65,22 @@ def test_a_misspelt_recipe_key_is_refused(cli, tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text("data:\n  synth:\n    nn: 3\n")
     result = cli("--config", str(recipe), "data", "synth", "-o", str(tmp_path / "d.jsonl"))
-    assert result.exit_code == 2 and "data.synth.nn: not an option of this command" in result.stderr
+    assert result.exit_code == 2 and f"{recipe}:3: data.synth.nn: not an option of 'mmrl data synth'" in result.stderr
+    assert "valid: image_size, n, out, recipe, seed, task" in result.stderr
 
 
 def test_a_per_command_recipe_checks_its_section_too(cli, tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text("data:\n  synth:\n    colour: red\n")
     result = cli("data", "synth", "--config", str(recipe), "-o", str(tmp_path / "d.jsonl"))
-    assert result.exit_code == 2 and "data.synth.colour: not an option" in result.stderr
+    assert result.exit_code == 2 and f"{recipe}:3: data.synth.colour: not an option" in result.stderr
 
 
-def test_sections_for_commands_of_later_builds_are_ignored(cli, tmp_path):
+def test_a_section_that_names_no_command_is_refused_naming_the_valid_ones(cli, tmp_path):
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("no_such_command:\n  lr: 1.0e-6\ndata:\n  synth:\n    n: 2\n    image-size: 56\n")
+    recipe.write_text("data:\n  synth:\n    n: 2\n    image-size: 56\nno_such_command:\n  lr: 1.0e-6\n")
     result = cli("--config", str(recipe), "data", "synth", "-o", str(tmp_path / "d.jsonl"))
-    assert result.exit_code == 0, result.output
-    assert "names no command of this build" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert f"{recipe}:5: unknown section 'no_such_command'" in result.stderr
+    assert "grpo" in result.stderr and "warmup_sft" in result.stderr  # the valid sections are listed
+    assert not (tmp_path / "d.jsonl").exists()

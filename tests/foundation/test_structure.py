@@ -23,7 +23,7 @@ LAYERS = [
     {"eval"},
     {"train"},
     {"sft", "rl"},
-    {"demo"},
+    {"demo", "recipes"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
