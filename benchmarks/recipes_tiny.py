@@ -29,10 +29,28 @@ import sys
 import time
 from pathlib import Path
 
-from mmrl.recipes.mechanisms import unmet
+from mmrl.recipes.mechanisms import sources_rewarded, unmet
 
 MAX_SECONDS = 180.0
 RECIPES = ["glm41v_rlcs", "r1vl_stepgrpo", "vtriune", "mm_eureka"]
+# the values that show each recipe's mechanism at work, printed as min-max over the run's steps
+SHOWN = {
+    "glm41v_rlcs": ["forced_frac", "oversample_expansion", "curriculum/weight_mean"],
+    "r1vl_stepgrpo": ["step_rar/mean", "step_rvr/mean", "key_step_match/mean", "kl"],
+    "vtriune": ["iou_threshold"],
+    "mm_eureka": ["updates", "filter/kept_frac"],
+}
+
+
+def shown(recipe: str, steps: list[dict]) -> str:
+    """``key lo-hi`` for each value that shows the recipe's mechanism (V-Triune: the sources rewarded too)."""
+    parts = []
+    for key in SHOWN.get(recipe, []):
+        values = [s[key] for s in steps if isinstance(s.get(key), (int, float))]
+        parts.append(f"{key} {min(values):.3g}-{max(values):.3g}" if values else f"{key} absent")
+    if recipe == "vtriune":
+        parts.append("rewarded: " + (",".join(sorted(sources_rewarded(steps))) or "none"))
+    return "; ".join(parts)
 
 
 def mmrl() -> str:
@@ -61,6 +79,7 @@ def run_one(recipe: str, model: str, out: Path) -> dict:
     row["max_updates"] = max((s.get("updates") or 0 for s in steps), default=0)
     row["moving_steps"] = sum(1 for s in steps if (s.get("advantage/mean_abs") or 0) > 0)
     row["unmet"] = unmet(Path(recipe).stem, steps)
+    row["shown"] = shown(Path(recipe).stem, steps)
     return row
 
 
@@ -95,6 +114,7 @@ def main() -> int:
         print(f"{r['recipe']:15s} {r['exit']:4d} {r['wall_s']:7.1f} {r['cpu_s']:6.1f} {r['load']:5.1f} "
               f"{r['steps']:5d} {r['updating_steps']:5d} {r['max_updates']:7d} {r['moving_steps']:5d}  {stages}  "
               f"{'; '.join(r['unmet']) or '-'}")
+        print(f"{'':15s} {r['shown']}")
     failures = [(r["recipe"], failed) for r in rows if (failed := run_failures(r))]
     print(f"\n{len(rows) - len(failures)} of {len(rows)} runs: exit 0, within {MAX_SECONDS:.0f} s, a step with "
           "updates > 0, every mechanism requirement met"
