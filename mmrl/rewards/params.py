@@ -4,7 +4,9 @@ the check that refuses an unknown one or a value of the wrong type before any sc
 A parameter name means the same to every verifier that reads it (``rel_tol`` is a float for
 ``math`` and ``number``), so each is declared once, with the verifiers that read it. The shared
 ones (format, style, extraction) are read for every sample. A user verifier (``file.py:fn``)
-declares nothing: while one is in use, unknown names pass (their types are still checked).
+declares nothing: while one is in use, unknown names pass (their types are still checked). ``tests/rewards/test_params.py`` reads the library's
+source for every parameter a verifier reads, so one read and not declared here (or declared and
+read by no one) fails the suite.
 """
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmrl.errors import ConfigError
+from mmrl.rewards.extract import BOX_MODES, FALLBACKS
+from mmrl.rewards.format import FORMAT_MODES
+from mmrl.rewards.mathparse.equiv import DECIMAL_COMMA_MODES, ORDERS
+from mmrl.rewards.text import WHITESPACE_MODES
 
 SHARED = "every verifier"
 
@@ -52,27 +58,31 @@ _MATHS = ("math", "number", "steprar", "steprvr")   # the step rewards pass thei
 _TEXT = ("exact", "ocr")
 _STEPS = ("steprar", "steprvr")
 _BOXES = ("iou", "map")
+_BENCH_TEXT = ("chartqa", "mathvision")   # benchmark scorers as verifiers (mmrl/eval/verifiers.py)
 
 PARAMS: dict[str, ParamDecl] = {
     # shared: format, style, answer extraction (mmrl/rewards/scoring.py, style.py, extract.py)
-    "format_mode": ParamDecl("text", (SHARED,), ("strict", "lenient")),
+    "format_mode": ParamDecl("text", (SHARED,), FORMAT_MODES),
     "format_gate": ParamDecl("bool", (SHARED,)),
+    "style_gate": ParamDecl("bool", (SHARED,)),
     "require_box": ParamDecl("bool", (SHARED,)),
     "allow_mixed_language": ParamDecl("bool", (SHARED,)),
     "repeat_ngram": ParamDecl("int", (SHARED,)),
-    "fallback": ParamDecl("text", (SHARED,), ("none", "last_line", "last_number", "full")),
-    "boxes": ParamDecl("text", (SHARED,), ("last", "first", "all")),
+    "fallback": ParamDecl("text", (SHARED,), FALLBACKS),
+    "boxes": ParamDecl("text", (SHARED,), BOX_MODES),
     "progress": ParamDecl("number", (SHARED,)),
     # math and number (mathverifier.py, number.py)
     "rel_tol": ParamDecl("number", _MATHS),
     "abs_tol": ParamDecl("number", _MATHS),
-    "decimal_comma": ParamDecl("text", ("math", *_STEPS), ("auto", "never", "always")),
-    "list_order": ParamDecl("text", ("math", *_STEPS), ("auto", "ordered", "unordered")),
+    "decimal_comma": ParamDecl("text", ("math", *_STEPS), DECIMAL_COMMA_MODES),
+    "list_order": ParamDecl("text", ("math", *_STEPS), ORDERS),
+    "rename_variables": ParamDecl("bool", ("math", *_STEPS)),
+    "relation_answers_set": ParamDecl("bool", ("math", *_STEPS)),
     "integer": ParamDecl("bool", ("number",)),
     "years_exact": ParamDecl("bool", ("number",)),
     # exact and ocr (text.py)
     "case_sensitive": ParamDecl("bool", _TEXT),
-    "whitespace": ParamDecl("text", _TEXT, ("collapse", "remove", "keep")),
+    "whitespace": ParamDecl("text", _TEXT, WHITESPACE_MODES),
     "strip_punctuation": ParamDecl("bool", _TEXT),
     "nfkc": ParamDecl("bool", _TEXT),
     # iou and map (detection.py)
@@ -87,7 +97,13 @@ PARAMS: dict[str, ParamDecl] = {
     "alpha": ParamDecl("number", _STEPS),
     "no_answer": ParamDecl("text", _STEPS, ("zero", "alpha_k")),
     "min_steps": ParamDecl("int", _STEPS),
-    "min_description_chars": ParamDecl("int", _STEPS),
+    # benchmark scorers used as verifiers (mmrl/eval/benchmarks/: each checks its own values)
+    "question_type": ParamDecl("text", ("mathvista",)),
+    "answer_type": ParamDecl("text", ("mathvista",)),
+    "precision": ParamDecl("number", ("mathvista",)),
+    "answer_tag": ParamDecl("bool", _BENCH_TEXT),
+    "lenient": ParamDecl("bool", _BENCH_TEXT),
+    "max_relative_change": ParamDecl("number", ("chartqa",)),
 }
 
 
