@@ -227,10 +227,10 @@ def _outputs_exist(inv: Invocations) -> bool:
 
 
 def _has_checkpoint(folder: Path) -> bool:
-    from mmrl.train.checkpoint import CHECKPOINTS
+    """A complete checkpoint to resume from (a save cut short leaves only its staging folder)."""
+    from mmrl.train.checkpoint import list_checkpoints
 
-    root = folder / CHECKPOINTS
-    return root.is_dir() and any(root.iterdir())
+    return bool(list_checkpoints(folder))
 
 
 def _read_record(folder: Path) -> dict[str, Any]:
