@@ -151,6 +151,16 @@ def takes_scale(name: str) -> bool:
     return "scale" in inspect.signature(ADVANTAGES.get(name)).parameters
 
 
+def check_scale(name: str, scale: str) -> None:
+    """Refuse ``--scale-rewards`` for an estimator that takes no scale, naming those that do."""
+    from mmrl.errors import ConfigError
+
+    if not takes_scale(name):
+        takers = ", ".join(n for n in ADVANTAGES.names() if takes_scale(n))
+        raise ConfigError(f"--scale-rewards {scale} does not apply to advantage estimator {name!r}: it takes "
+                          f"no scale (estimators that do: {takers})")
+
+
 def compute_advantages(name: str, rewards: Tensor, group: Tensor, *, scale: str | None = None, **kw) -> Tensor:
     """The advantages of estimator ``name`` (a registered name or ``file.py:fn``), checked: one per
     response (a user's estimator of the wrong shape would otherwise fail deep inside the loss).
@@ -158,9 +168,7 @@ def compute_advantages(name: str, rewards: Tensor, group: Tensor, *, scale: str 
     from mmrl.errors import ConfigError
 
     if scale is not None:
-        if not takes_scale(name):
-            raise ConfigError(f"--scale-rewards {scale} does not apply to advantage estimator {name!r}: it takes "
-                              "no scale (estimators that do: grpo, drgrpo, rloo, stepgrpo)")
+        check_scale(name, scale)
         kw["scale"] = scale
     out = ADVANTAGES.get(name)(rewards, group, **kw)
     if not isinstance(out, Tensor) or out.shape != rewards.shape:

@@ -255,11 +255,10 @@ class GRPOConfig(TrainingConfig):
                               "is sized for it plus the response budget, not the model's whole context")
         if self.loss.kl_in_reward and not self.loss.beta:
             raise ConfigError("--kl-in-reward needs --beta > 0: beta is the coefficient of the KL in the reward")
-        from mmrl.rl.advantages import takes_scale
+        if self.loss.scale_rewards is not None:
+            from mmrl.rl.advantages import check_scale
 
-        if self.loss.scale_rewards is not None and not takes_scale(self.loss.advantage):
-            raise ConfigError(f"--scale-rewards does not apply to --advantage {self.loss.advantage}: it takes no "
-                              "scale (those that do: grpo, drgrpo, rloo, stepgrpo)")
+            check_scale(self.loss.advantage, self.loss.scale_rewards)
         parse_band(self.selection.accuracy_band, "--accuracy-band")
         if self.selection.difficulty_band is not None:
             parse_band(self.selection.difficulty_band, "--difficulty-band")
