@@ -24,6 +24,8 @@ from mmrl.rewards.boxes import (
 )
 from mmrl.rewards.extract import extract_from_params
 
+MAP_MODES = ("map", "vtriune")   # map: AP over the thresholds; vtriune: matched IoU x size penalty
+
 MAX_BOXES = 200  # predictions beyond this are not matched (the size penalty still counts them)
 MAX_JSON_CHARS = 200_000
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
@@ -165,8 +167,8 @@ def verify_map(response: str, sample: Mapping[str, Any], params: Mapping[str, An
     m50 = mean_average_precision(preds, gold, [0.5])
     matched = matched_iou_score(preds, gold, thr)
     mode = param(params, "mode", "map", str)
-    if mode not in ("map", "vtriune"):
-        raise ValueError(f"mode must be map or vtriune, got {mode!r}")
+    if mode not in MAP_MODES:
+        raise ValueError(f"mode must be {' or '.join(MAP_MODES)}, got {mode!r}")
     score = (m if mode == "map" else matched) * penalty
     return VerifierResult(score, found.text, {"map": m, "map50": m50, "matched_iou": matched,
                                               "size_penalty": penalty})

@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmrl.errors import ConfigError
+from mmrl.rewards.detection import MAP_MODES
 from mmrl.rewards.extract import BOX_MODES, FALLBACKS
 from mmrl.rewards.format import FORMAT_MODES
 from mmrl.rewards.mathparse.equiv import DECIMAL_COMMA_MODES, ORDERS
+from mmrl.rewards.steps import NO_ANSWER_MODES
 from mmrl.rewards.text import WHITESPACE_MODES
 
 SHARED = "every verifier"
@@ -90,12 +92,12 @@ PARAMS: dict[str, ParamDecl] = {
     "binary": ParamDecl("bool", ("iou",)),
     "iou_thresholds": ParamDecl("list", ("map",)),
     "size_penalty": ParamDecl("number", ("map",)),
-    "mode": ParamDecl("text", ("map",), ("map", "vtriune")),
+    "mode": ParamDecl("text", ("map",), MAP_MODES),
     "ignore_labels": ParamDecl("bool", ("map",)),
     # StepRAR / StepRVR (steps.py)
     "answer_verifier": ParamDecl("text", _STEPS),
     "alpha": ParamDecl("number", _STEPS),
-    "no_answer": ParamDecl("text", _STEPS, ("zero", "alpha_k")),
+    "no_answer": ParamDecl("text", _STEPS, NO_ANSWER_MODES),
     "min_steps": ParamDecl("int", _STEPS),
     # benchmark scorers used as verifiers (mmrl/eval/benchmarks/: each checks its own values)
     "question_type": ParamDecl("text", ("mathvista",)),

@@ -54,6 +54,7 @@ _STEP_HEADER = re.compile(r"### Step (\d+):")
 # A step's text runs to the next ``###`` header (as in the authors' code) or to the end of the thinking.
 _STEP_TEXT = re.compile(r"### Step \d+:[ \t\r\n]*(.*?)(?=\n###|</think>|<answer>|\Z)", re.DOTALL)
 MAX_STEP_CHARS = 100_000
+NO_ANSWER_MODES = ("zero", "alpha_k")   # StepRAR without a stated answer: 0 (the paper) or alpha*k (the code)
 
 
 def normalize_step(text: str) -> str:
@@ -117,8 +118,8 @@ def _step_rewards(response: str, sample: Mapping[str, Any], params: Mapping[str,
     answer = check_result(inner_name, VERIFIERS.get(inner_name)(response, sample, params))
     alpha = param(params, "alpha", 0.1, float)
     no_answer = param(params, "no_answer", "zero", str)
-    if no_answer not in ("zero", "alpha_k"):
-        raise ValueError(f"no_answer must be zero or alpha_k, got {no_answer!r}")
+    if no_answer not in NO_ANSWER_MODES:
+        raise ValueError(f"no_answer must be {' or '.join(NO_ANSWER_MODES)}, got {no_answer!r}")
     key_steps = sample.get("key_steps") or []
     if not isinstance(key_steps, list):
         raise ValueError("key_steps must be a list")
