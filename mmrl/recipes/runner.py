@@ -95,7 +95,7 @@ def plan(request: RunRequest, schema: Schema) -> list[PlannedStage]:
     state = _start(request)
     for p in planned:  # a dry pass: each stage finds its inputs
         try:
-            inv = invocations(p.stage.kind, p.folder, state, explicit(p.settings), request.recipe.name, schema)
+            inv = invocations(p.stage.kind, p.folder, state, explicit(p.settings), request.recipe.name)
         except ConfigError as e:
             raise ConfigError(f"{request.recipe.where((CHAIN,))}: {e}") from None
         _advance(state, inv)
@@ -135,7 +135,7 @@ def run_recipe(request: RunRequest, commands: Commands) -> RunResult:
     for p in planned:
         kind = p.stage.kind
         given = explicit(p.settings)
-        inv = invocations(kind, p.folder, state, given, request.recipe.name, schema)
+        inv = invocations(kind, p.folder, state, given, request.recipe.name)
         names = " → ".join(f"[bold]{q.stage.kind}[/]" if q is p else q.stage.kind for q in planned)
         console.rule(f"stage {p.index}/{total}: {kind}", style="cyan")
         console.print(names, highlight=False)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from mmrl.errors import ConfigError
-from mmrl.recipes.schema import Schema
 
 TRAINING = ("warmup_sft", "grpo")   # write resumable checkpoints under OUT/checkpoints
 RESUMABLE = ("rollout", "reward", "eval", *TRAINING)   # their commands take --resume
@@ -22,23 +21,14 @@ TEST_SEED_OFFSET = 1_000            # the held-out set is drawn with another see
 # `mmrl data synth --recipe NAME` (the data made for each paper) by recipe file name
 SYNTH_RECIPES = {"glm41v_rlcs": "glm41v", "r1vl_stepgrpo": "r1vl", "r1vl_warmup": "r1vl",
                  "vtriune": "vtriune", "mm_eureka": "mm_eureka"}
-# until `data synth --recipe` exists: the built-in tasks nearest to each paper's data
-SYNTH_TASKS = {"glm41v_rlcs": "mix", "r1vl_stepgrpo": "arith", "r1vl_warmup": "arith", "vtriune": "mix",
-               "mm_eureka": "arith,count,choice"}  # K12 mixes fill-in and multiple choice
 
 
-def synth_args(recipe_name: str, schema: Schema, settings: Mapping[str, Any]) -> list[str]:
-    """The options that pick the data made for ``recipe_name``: ``--recipe NAME`` where this
-    build's ``data synth`` has it, else the nearest built-in ``--task``; none when the recipe's
-    ``data.synth`` section picks for itself."""
-    options = schema.get(("data", "synth"), {})
-    if "recipe" in options:
-        if "recipe" in settings or recipe_name not in SYNTH_RECIPES:
-            return []
-        return ["--recipe", SYNTH_RECIPES[recipe_name]]
-    if "task" in settings or recipe_name not in SYNTH_TASKS:
+def synth_args(recipe_name: str, settings: Mapping[str, Any]) -> list[str]:
+    """``--recipe NAME``, the data made for ``recipe_name``; nothing when the recipe's
+    ``data.synth`` section picks the data itself (``recipe`` or ``task``) or names no paper."""
+    if "recipe" in settings or "task" in settings or recipe_name not in SYNTH_RECIPES:
         return []
-    return ["--task", SYNTH_TASKS[recipe_name]]
+    return ["--recipe", SYNTH_RECIPES[recipe_name]]
 
 
 @dataclass
@@ -49,7 +39,6 @@ class State:
     test: str | None = None
     rollouts: str | None = None
     scored: str | None = None
-    produced: dict[str, str] = field(default_factory=dict)   # output path -> stage kind that wrote it
 
 
 @dataclass
@@ -61,14 +50,13 @@ class Invocations:
     skipped: str | None = None        # why the stage has nothing to do
 
 
-def invocations(kind: str, folder: Path, state: State, settings: Mapping[str, Any], recipe_name: str,
-                schema: Schema) -> Invocations:
+def invocations(kind: str, folder: Path, state: State, settings: Mapping[str, Any], recipe_name: str) -> Invocations:
     f = str(folder)
     if kind == "data":
         if state.train is not None and state.test is not None:
             return Invocations([], [], {}, skipped="--data and --eval-data given")
         seed = int(settings.get("seed", 0) or 0)
-        extra = synth_args(recipe_name, schema, settings)
+        extra = synth_args(recipe_name, settings)
         lines, after = [], {}
         if state.train is None:
             after["train"] = f"{f}/train/train.jsonl"

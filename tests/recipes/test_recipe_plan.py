@@ -125,14 +125,17 @@ def test_a_setting_left_to_the_algorithm_shows_the_algorithms_value(schema):
     assert not grpo["advantage"].explicit   # grpo fills it itself: not written into the stage's settings
 
 
-@pytest.mark.parametrize("has_recipe_option, expected", [(True, ["--recipe", "mm_eureka"]),
-                                                         (False, ["--task", "arith,count,choice"])])
-def test_the_data_stage_asks_data_synth_for_the_papers_data(has_recipe_option, expected):
+def test_the_data_stage_asks_data_synth_for_the_papers_data():
     from mmrl.recipes.wiring import synth_args
 
-    options = {"out": None, "n": 64, **({"recipe": None} if has_recipe_option else {"task": "mix"})}
-    assert synth_args("mm_eureka", {("data", "synth"): options}, {}) == expected
-    assert synth_args("mm_eureka", {("data", "synth"): options}, {"recipe" if has_recipe_option else "task": "x"}) == []
+    assert synth_args("mm_eureka", {}) == ["--recipe", "mm_eureka"]
+
+
+@pytest.mark.parametrize("own", [{"recipe": "glm41v"}, {"task": "arith"}])
+def test_a_data_section_that_picks_its_data_is_left_to_it(own):
+    from mmrl.recipes.wiring import synth_args
+
+    assert synth_args("mm_eureka", own) == []
 
 
 @pytest.mark.parametrize("out_of", [lambda model: model, lambda model: Path(model) / "run"])
