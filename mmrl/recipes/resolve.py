@@ -13,7 +13,15 @@ from typing import Any
 
 from mmrl.errors import ConfigError
 from mmrl.recipes.document import Key, Recipe
-from mmrl.recipes.schema import SCALES, Schema, check_options, check_sections, children, dotted, section_of
+from mmrl.recipes.schema import (
+    SCALES,
+    Schema,
+    check_options,
+    check_sections,
+    children,
+    dotted,
+    section_of,
+)
 
 DEFAULT = "default"
 SET = "--set"

@@ -22,9 +22,17 @@ from typing import Any, Protocol
 from mmrl.errors import ConfigError, MmrlError
 from mmrl.recipes.chain import Stage, parse_chain
 from mmrl.recipes.document import Recipe
-from mmrl.recipes.params import check_recipe_params
 from mmrl.recipes.fingerprint import path_digest, stage_fingerprint
-from mmrl.recipes.resolve import SCALE_PAPER, Override, Setting, explicit, parse_set, resolve_section, scale_overlay
+from mmrl.recipes.params import check_recipe_params
+from mmrl.recipes.resolve import (
+    SCALE_PAPER,
+    Override,
+    Setting,
+    explicit,
+    parse_set,
+    resolve_section,
+    scale_overlay,
+)
 from mmrl.recipes.schema import ALLOW_VERIFIER, CHAIN, Schema, check_sections
 from mmrl.recipes.settings_file import settings_yaml
 from mmrl.recipes.wiring import RESUMABLE, TRAINING, Invocations, State, invocations
